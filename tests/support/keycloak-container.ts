@@ -1,0 +1,47 @@
+import { fileURLToPath } from 'node:url';
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import { readVersions } from './versions.ts';
+
+/** Realm, clients and admin credentials the test Keycloak is started with (dev-only values). */
+export const TEST_REALM = 'mcp';
+export const TEST_ADMIN = { clientId: 'test-admin', clientSecret: 'test-admin-secret' } as const;
+export const TEST_CLIENTS = {
+  full: { clientId: 'mcp-client', clientSecret: 'mcp-client-secret' },
+  lister: { clientId: 'mcp-lister', clientSecret: 'mcp-lister-secret' },
+} as const;
+
+const realmFile = fileURLToPath(new URL('../../keycloak/realm-export.json', import.meta.url));
+
+/** The image to run: `KEYCLOAK_IMAGE` (e.g. a local stand-in) or the pinned official image. */
+export function keycloakImage(): string {
+  return process.env.KEYCLOAK_IMAGE ?? `quay.io/keycloak/keycloak:${readVersions().KEYCLOAK_VERSION}`;
+}
+
+export interface KeycloakContainerOptions {
+  /** Host port for 8080; random when omitted. A fixed port survives a container stop/start. */
+  hostPort?: number;
+  /** Extra environment for Keycloak (e.g. secrets substituted into the realm import). */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts Keycloak in dev mode with the repository's realm imported and a bootstrap admin service
+ * account, and waits until `/health/ready` answers. ~20-60 s on two cores.
+ */
+export async function startKeycloakContainer(options: KeycloakContainerOptions = {}): Promise<StartedTestContainer> {
+  return new GenericContainer(keycloakImage())
+    .withCommand(['start-dev', '--import-realm'])
+    .withEnvironment({
+      KC_BOOTSTRAP_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
+      KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
+      KC_HEALTH_ENABLED: 'true',
+      KC_LOG_LEVEL: 'warn',
+      ...options.env,
+    })
+    .withCopyFilesToContainer([{ source: realmFile, target: '/opt/keycloak/data/import/realm-export.json' }])
+    .withExposedPorts(options.hostPort ? { container: 8080, host: options.hostPort } : 8080, 9000)
+    .withWaitStrategy(Wait.forHttp('/health/ready', 9000).forStatusCode(200))
+    .withStartupTimeout(240_000)
+    .withLabels({ 'org.mcp-ws-keycloak.test': 'true' })
+    .start();
+}
