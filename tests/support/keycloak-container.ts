@@ -35,6 +35,8 @@ export async function startKeycloakContainer(options: KeycloakContainerOptions =
       KC_BOOTSTRAP_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
       KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
       KC_HEALTH_ENABLED: 'true',
+      // dev mode listens on localhost only; the container must answer on its bridge address
+      KC_HTTP_HOST: '0.0.0.0',
       KC_LOG_LEVEL: 'warn',
       ...options.env,
     })
