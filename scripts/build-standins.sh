@@ -10,7 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 # shellcheck disable=SC1091
-source "$root/versions.env"
+source "$root/.env"
 export DOCKER_BUILDKIT=0
 
 BASE_TAG=${STANDIN_BASE_TAG:-local/debian:bookworm}
