@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
+import { isolatedRealm, keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
 
 const kc = keycloak();
 
@@ -80,5 +80,20 @@ describe('realm export', () => {
     assert.ok(client?.serviceAccountsEnabled);
     assert.equal(client?.standardFlowEnabled, false);
     assert.equal(client?.directAccessGrantsEnabled, false);
+  });
+});
+
+describe('isolated realm fixture', () => {
+  it('creates a working copy of the realm and removes it', async () => {
+    const copy = await isolatedRealm('copy');
+    try {
+      const claims = decodeJwt(await copy.token('full', 'file.read'));
+      assert.equal(claims.iss, copy.issuer);
+      assert.notEqual(copy.issuer, kc.issuer);
+      assert.ok(String(claims.scope).split(' ').includes('file.read'));
+    } finally {
+      await copy.remove();
+    }
+    await assert.rejects(copy.token('full'), /token request failed: 404/);
   });
 });

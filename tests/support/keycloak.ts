@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { TEST_ADMIN, TEST_CLIENTS, TEST_REALM } from './keycloak-container.ts';
 
@@ -11,7 +12,7 @@ export interface KeycloakFixture {
   readonly issuer: string;
   readonly tokenEndpoint: string;
   readonly containerId: string;
-  /** An admin API client logged in with the bootstrap service account, working on realm `mcp`. */
+  /** An admin API client logged in with the bootstrap service account, working on this fixture's realm. */
   admin(): Promise<KcAdminClient>;
   /** A client-credentials token, fetched plainly (tests of the server; the product client uses openid-client). */
   token(client?: keyof typeof TEST_CLIENTS, scope?: string): Promise<string>;
@@ -25,8 +26,8 @@ export function keycloak(): KeycloakFixture {
   return fixtureFor(baseUrl, containerId);
 }
 
-export function fixtureFor(baseUrl: string, containerId: string): KeycloakFixture {
-  const issuer = `${baseUrl}/realms/${TEST_REALM}`;
+export function fixtureFor(baseUrl: string, containerId: string, realm: string = TEST_REALM): KeycloakFixture {
+  const issuer = `${baseUrl}/realms/${realm}`;
   const tokenEndpoint = `${issuer}/protocol/openid-connect/token`;
   return {
     baseUrl,
@@ -36,7 +37,7 @@ export function fixtureFor(baseUrl: string, containerId: string): KeycloakFixtur
     async admin() {
       const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
       await kc.auth({ grantType: 'client_credentials', ...TEST_ADMIN });
-      kc.setConfig({ realmName: TEST_REALM });
+      kc.setConfig({ realmName: realm });
       return kc;
     },
     async token(client = 'full', scope = 'file.read file.list') {
@@ -54,6 +55,35 @@ export function fixtureFor(baseUrl: string, containerId: string): KeycloakFixtur
       const body = (await res.json()) as { access_token?: string; error?: string };
       if (!res.ok || !body.access_token) throw new Error(`token request failed: ${res.status} ${body.error ?? ''}`);
       return body.access_token;
+    },
+  };
+}
+
+let realmCounter = 0;
+
+/**
+ * Creates a fresh realm from keycloak/realm-export.json (same clients, scopes and default secrets)
+ * under a unique name, for tests that mutate realm state (rotate keys or secrets, unlink scopes,
+ * change lifespans) without disturbing other test files that share the Keycloak. Returns a fixture
+ * bound to the new realm and a `remove()` to delete it.
+ */
+export async function isolatedRealm(
+  prefix: string,
+  overrides: Record<string, unknown> = {},
+): Promise<KeycloakFixture & { readonly realm: string; remove(): Promise<void> }> {
+  const base = keycloak();
+  const realm = `${prefix}-${process.pid}-${++realmCounter}`;
+  const json = readFileSync(new URL('../../keycloak/realm-export.json', import.meta.url), 'utf8')
+    // Keycloak substitutes ${VAR:default} only at --import-realm; here we apply the defaults.
+    .replace(/\$\{[A-Z0-9_]+:([^}]*)\}/g, '$1');
+  const admin = await base.admin();
+  await admin.realms.create({ ...JSON.parse(json), ...overrides, realm, id: realm });
+  const fixture = fixtureFor(base.baseUrl, base.containerId, realm);
+  return {
+    ...fixture,
+    realm,
+    async remove() {
+      await (await base.admin()).realms.del({ realm });
     },
   };
 }
