@@ -1,0 +1,102 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { ServerConfig } from '../config.ts';
+import { ServerError } from '../errors.ts';
+import type { Readiness } from '../http/health.ts';
+import type { Logger } from '../log.ts';
+import { discoverProvider, rewriteJwksUri } from './oidc-discovery.ts';
+import { createTokenVerifier, type TokenVerifier } from './token-verifier.ts';
+
+/** Discovery, key loading and token verification, with readiness for /readyz. */
+export interface Authorizer {
+  /** Verifies a token; waits up to `readyWaitMs` for the first key load. @throws ServerError */
+  verify(token: string): Promise<AuthInfo>;
+  readonly readiness: Readiness;
+  /** Resolves once keys were loaded (never rejects; stops on close()). */
+  readonly ready: Promise<void>;
+  /** Stops background discovery/key retries. */
+  close(): void;
+}
+
+/** Options of {@link createAuthorizer}. */
+export interface AuthorizerOptions {
+  /** How long a verify() waits for readiness before answering keys_unavailable, in ms. Default 10000. */
+  readyWaitMs?: number;
+}
+
+/**
+ * Starts discovery in the background (retrying while Keycloak boots), then loads the JWKS once;
+ * readiness turns true when both succeeded. OAUTH_JWKS_URL skips discovery.
+ */
+export function createAuthorizer(config: ServerConfig, logger: Logger, options: AuthorizerOptions = {}): Authorizer {
+  const abort = new AbortController();
+  let verifier: TokenVerifier | undefined;
+  let reason = 'discovering the authorization server';
+  let isReady = false;
+
+  async function boot(): Promise<void> {
+    let jwksUrl: URL;
+    if (config.oauthJwksUrl !== undefined) {
+      jwksUrl = new URL(config.oauthJwksUrl);
+    } else {
+      const meta = await discoverProvider({
+        issuer: config.oauthIssuer,
+        discoveryUrl: config.oauthDiscoveryUrl,
+        attempts: Number.POSITIVE_INFINITY,
+        signal: abort.signal,
+        onRetry: (attempt, err) => {
+          reason = `discovery failing: ${err.message}`;
+          logger.warn({ event: 'discovery_retry', attempt, error: err.message });
+        },
+      });
+      jwksUrl = rewriteJwksUri(meta.jwks_uri, config.oauthIssuer, config.oauthDiscoveryUrl);
+    }
+    const v = createTokenVerifier({
+      issuer: config.oauthIssuer,
+      audience: config.oauthAudience,
+      jwksUrl,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+      cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
+      cooldownMs: config.jwksCooldownMs,
+    });
+    reason = 'loading signing keys';
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        await v.loadKeys();
+        break;
+      } catch (err) {
+        reason = (err as Error).message;
+        logger.warn({ event: 'jwks_retry', error: reason });
+        await delay(wait, undefined, { signal: abort.signal });
+      }
+    }
+    verifier = v;
+    isReady = true;
+    reason = '';
+    logger.info({ event: 'auth_ready', jwks: jwksUrl.href });
+  }
+
+  const ready = boot().catch((err: unknown) => {
+    if (abort.signal.aborted) return;
+    reason = (err as Error).message;
+    logger.error({ event: 'auth_failed', error: reason });
+  });
+
+  return {
+    ready,
+    get readiness(): Readiness {
+      return { ready: isReady, reason: isReady ? undefined : reason };
+    },
+    async verify(token) {
+      if (verifier === undefined) {
+        const wait = options.readyWaitMs ?? 10_000;
+        await Promise.race([ready, delay(wait, undefined, { ref: false })]);
+      }
+      if (verifier === undefined) throw new ServerError('keys_unavailable', `not ready: ${reason}`);
+      return verifier.verify(token);
+    },
+    close() {
+      abort.abort();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { formatBearerChallenge } from 'mcp-ws-common';
+import type { ServerError } from '../errors.ts';
+
+/** An HTTP refusal of an upgrade or request: status, headers and a short JSON body. */
+export interface HttpRefusal {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: { error: string; error_description: string };
+}
+
+/** What a challenge needs to point the client at: RFC 9728 metadata and the scopes to ask for. */
+export interface ChallengeContext {
+  /** URL of /.well-known/oauth-protected-resource... */
+  resourceMetadataUrl: string;
+  /** Scopes to advertise in `scope=` (space-separated); omitted when empty. */
+  scope: string;
+}
+
+function refusal(status: number, error: string, description: string, challenge: string | undefined): HttpRefusal {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  if (challenge !== undefined) headers['www-authenticate'] = challenge;
+  return { status, headers, body: { error, error_description: description } };
+}
+
+/**
+ * Maps an authorization error to its HTTP answer (RFC 6750 §3, MCP authorization):
+ * no token -> 401 without `error`; bad/expired token -> 401 invalid_token; token in the query
+ * string -> 401 invalid_request; missing scope -> 403 insufficient_scope; keys unavailable -> 503.
+ */
+export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefusal {
+  const scope = ctx.scope.length > 0 ? ctx.scope : undefined;
+  const base = { scope, resource_metadata: ctx.resourceMetadataUrl };
+  switch (err.code) {
+    case 'token_missing':
+      return refusal(401, 'invalid_request', 'a bearer token is required', formatBearerChallenge(base));
+    case 'token_in_query':
+      return refusal(
+        401,
+        'invalid_request',
+        err.message,
+        formatBearerChallenge({ error: 'invalid_request', error_description: err.message, ...base }),
+      );
+    case 'token_invalid':
+    case 'token_expired':
+      return refusal(
+        401,
+        'invalid_token',
+        err.message,
+        formatBearerChallenge({ error: 'invalid_token', error_description: err.message, ...base }),
+      );
+    case 'insufficient_scope': {
+      const needed = (err.scopes ?? []).join(' ') || scope;
+      return refusal(
+        403,
+        'insufficient_scope',
+        err.message,
+        formatBearerChallenge({
+          error: 'insufficient_scope',
+          error_description: err.message,
+          scope: needed,
+          resource_metadata: ctx.resourceMetadataUrl,
+        }),
+      );
+    }
+    case 'keys_unavailable':
+    case 'discovery_failed':
+      return refusal(503, 'temporarily_unavailable', 'the server cannot verify tokens right now', undefined);
+    default:
+      return refusal(500, 'server_error', 'unexpected error', undefined);
+  }
+}

@@ -1,0 +1,129 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify, type RemoteJWKSet } from 'jose';
+import { ServerError } from '../errors.ts';
+
+/** Asymmetric JWS algorithms only: `none` and HMAC (key confusion) are never accepted. */
+export const ALLOWED_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+/** Options of {@link createTokenVerifier}. */
+export interface TokenVerifierOptions {
+  /** Exact expected `iss`. */
+  issuer: string;
+  /** A value `aud` must contain. */
+  audience: string;
+  /** Where the signing keys are fetched. */
+  jwksUrl: URL;
+  /** Allowed clock skew in seconds. Default 5. */
+  clockToleranceSeconds?: number;
+  /** JWKS freshness in ms (jose `cacheMaxAge`). Default 600000. */
+  cacheMaxAgeMs?: number;
+  /** Minimum ms between refetches on an unknown `kid` (jose `cooldownDuration`). Default 30000. */
+  cooldownMs?: number;
+}
+
+/** Verifies bearer tokens; {@link TokenVerifier.ready} resolves once keys were loaded. */
+export interface TokenVerifier {
+  /**
+   * Verifies signature, `iss`, `aud`, `exp`, `nbf` and returns the SDK's AuthInfo
+   * (`expiresAt` in epoch seconds, `extra.sub`).
+   * @throws ServerError `token_invalid`, `token_expired` or `keys_unavailable`.
+   */
+  verify(token: string): Promise<AuthInfo>;
+  /** Fetches the JWKS once. @throws ServerError `keys_unavailable`. */
+  loadKeys(): Promise<void>;
+  /** True once a JWKS fetch succeeded. */
+  readonly keysLoaded: boolean;
+}
+
+function scopesOf(payload: JWTPayload): string[] {
+  const raw = payload.scope ?? payload.scp;
+  if (typeof raw === 'string') return raw.split(/\s+/).filter((s) => s.length > 0);
+  if (Array.isArray(raw)) return raw.filter((s): s is string => typeof s === 'string');
+  return [];
+}
+
+/** Maps jose and fetch failures to coded errors; the message never echoes the token. */
+function toServerError(err: unknown): ServerError {
+  if (err instanceof ServerError) return err;
+  if (err instanceof joseErrors.JWTExpired)
+    return new ServerError('token_expired', 'the token has expired', { cause: err });
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    return new ServerError('token_invalid', `claim "${err.claim}" check failed: ${err.reason}`, { cause: err });
+  }
+  if (err instanceof joseErrors.JWKSNoMatchingKey) {
+    return new ServerError('token_invalid', 'no signing key matches the token', { cause: err });
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    return new ServerError('token_invalid', 'the token algorithm is not allowed', { cause: err });
+  }
+  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) {
+    return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
+  }
+  if (err instanceof joseErrors.JOSEError) {
+    if (err.message.includes('JSON Web Key Set')) {
+      return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
+    }
+    return new ServerError('token_invalid', 'the token is malformed or its signature is invalid', { cause: err });
+  }
+  // fetch() rejects with a TypeError when the JWKS endpoint is unreachable.
+  return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
+}
+
+/** Creates a verifier backed by jose's remote JWKS cache. */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const jwks: RemoteJWKSet = createRemoteJWKSet(options.jwksUrl, {
+    cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
+    cooldownDuration: options.cooldownMs ?? 30_000,
+  });
+  let keysLoaded = false;
+  return {
+    get keysLoaded() {
+      return keysLoaded;
+    },
+    async loadKeys() {
+      try {
+        await jwks.reload();
+        keysLoaded = true;
+      } catch (err) {
+        throw new ServerError('keys_unavailable', `could not load signing keys from ${options.jwksUrl.href}`, {
+          cause: err,
+        });
+      }
+    },
+    async verify(token) {
+      if (token.length === 0) throw new ServerError('token_missing', 'no bearer token');
+      try {
+        const { payload } = await jwtVerify(token, jwks, {
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: [...ALLOWED_ALGORITHMS],
+          clockTolerance: options.clockToleranceSeconds ?? 5,
+          requiredClaims: ['exp'],
+        });
+        keysLoaded = true;
+        const clientId = payload.azp ?? payload.client_id;
+        return {
+          token,
+          clientId: typeof clientId === 'string' ? clientId : '',
+          scopes: scopesOf(payload),
+          expiresAt: payload.exp,
+          extra: { sub: payload.sub },
+        };
+      } catch (err) {
+        throw toServerError(err);
+      }
+    },
+  };
+}

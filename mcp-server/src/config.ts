@@ -1,0 +1,121 @@
+import { cleanEnv, EnvMissingError, makeValidator, str, url } from 'envalid';
+import { ServerError } from './errors.ts';
+
+/** Validated server configuration; see docs/transport.md and README for each setting. */
+export interface ServerConfig {
+  /** TCP port; 0 picks a free port. Default 3000. */
+  readonly port: number;
+  /** Interface to bind. Default 0.0.0.0. */
+  readonly host: string;
+  /** Directory the file tools serve. Default /data. */
+  readonly targetDir: string;
+  /** Exact expected `iss` of tokens (and of the discovery document). Required. */
+  readonly oauthIssuer: string;
+  /** Base URL used instead of the issuer to fetch metadata and JWKS (container networking). */
+  readonly oauthDiscoveryUrl: string | undefined;
+  /** JWKS URL override; skips the `jwks_uri` of the discovery document. */
+  readonly oauthJwksUrl: string | undefined;
+  /** Audience a token must contain. Default mcp-server. */
+  readonly oauthAudience: string;
+  /** Scopes every connection needs. Default none (per-tool scopes still apply). */
+  readonly oauthRequiredScopes: readonly string[];
+  /**
+   * Canonical URI of this resource (RFC 9728 `resource`). Unset: http://localhost:PORT/mcp with
+   * the port actually bound (so PORT=0 gets the picked port).
+   */
+  readonly publicUrl: string | undefined;
+  /** pino level. Default info. */
+  readonly logLevel: string;
+  /** Largest file read-file returns whole, in bytes. Default 1 MiB. */
+  readonly maxFileBytes: number;
+  /** Largest inbound WebSocket message, in bytes (ws `maxPayload`). Default 1 MiB. */
+  readonly maxMessageBytes: number;
+  /** Concurrent WebSocket connections before refusing with 503. Default 10000. */
+  readonly maxConnections: number;
+  /** Allowed clock skew for exp/nbf/iat, in seconds. Default 5. */
+  readonly clockToleranceSeconds: number;
+  /** How long fetched JWKS stay fresh, in ms. Default 600000. */
+  readonly jwksCacheMaxAgeMs: number;
+  /** Minimum time between JWKS refetches (unknown kid), in ms. Default 30000. */
+  readonly jwksCooldownMs: number;
+  /** How long close() waits for in-flight tool calls, in ms. Default 5000. */
+  readonly shutdownGraceMs: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const nonNegativeInt = makeValidator<number>((input) => {
+  const n = Number(input);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${input}"`);
+  return n;
+});
+const positiveInt = makeValidator<number>((input) => {
+  const n = Number(input);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${input}"`);
+  return n;
+});
+// envalid's `port` refuses 0, which picks a free port (tests rely on it).
+const portOrZero = makeValidator<number>((input) => {
+  const n = Number(input);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`expected a port 0-65535, got "${input}"`);
+  return n;
+});
+
+/**
+ * Reads and validates the configuration from environment variables.
+ * @throws ServerError `config_invalid` listing every problem at once.
+ */
+export function loadConfig(env: Record<string, string | undefined>): ServerConfig {
+  const clean = cleanEnv(
+    env,
+    {
+      PORT: portOrZero({ default: 3000 }),
+      HOST: str({ default: '0.0.0.0' }),
+      TARGET_DIR: str({ default: '/data' }),
+      OAUTH_ISSUER: url(),
+      OAUTH_DISCOVERY_URL: url({ default: undefined }),
+      OAUTH_JWKS_URL: url({ default: undefined }),
+      OAUTH_AUDIENCE: str({ default: 'mcp-server' }),
+      OAUTH_REQUIRED_SCOPES: str({ default: '' }),
+      PUBLIC_URL: url({ default: undefined }),
+      LOG_LEVEL: str({ default: 'info', choices: LOG_LEVELS }),
+      MAX_FILE_BYTES: positiveInt({ default: 1024 * 1024 }),
+      MAX_MESSAGE_BYTES: positiveInt({ default: 1024 * 1024 }),
+      MAX_CONNECTIONS: positiveInt({ default: 10000 }),
+      CLOCK_TOLERANCE_SECONDS: nonNegativeInt({ default: 5 }),
+      JWKS_CACHE_MAX_AGE_MS: positiveInt({ default: 600000 }),
+      JWKS_COOLDOWN_MS: nonNegativeInt({ default: 30000 }),
+      SHUTDOWN_GRACE_MS: nonNegativeInt({ default: 5000 }),
+    },
+    {
+      reporter: ({ errors }) => {
+        const problems = Object.entries(errors).map(
+          ([key, err]) =>
+            `${key}: ${err instanceof EnvMissingError ? 'required but not set' : (err as Error | undefined)?.message}`,
+        );
+        if (problems.length > 0) {
+          throw new ServerError('config_invalid', `invalid configuration:\n  ${problems.join('\n  ')}`);
+        }
+      },
+    },
+  );
+  return {
+    port: clean.PORT,
+    host: clean.HOST,
+    targetDir: clean.TARGET_DIR,
+    oauthIssuer: clean.OAUTH_ISSUER,
+    oauthDiscoveryUrl: clean.OAUTH_DISCOVERY_URL,
+    oauthJwksUrl: clean.OAUTH_JWKS_URL,
+    oauthAudience: clean.OAUTH_AUDIENCE,
+    oauthRequiredScopes: clean.OAUTH_REQUIRED_SCOPES.split(/\s+/).filter((s) => s.length > 0),
+    publicUrl: clean.PUBLIC_URL,
+    logLevel: clean.LOG_LEVEL,
+    maxFileBytes: clean.MAX_FILE_BYTES,
+    maxMessageBytes: clean.MAX_MESSAGE_BYTES,
+    maxConnections: clean.MAX_CONNECTIONS,
+    clockToleranceSeconds: clean.CLOCK_TOLERANCE_SECONDS,
+    jwksCacheMaxAgeMs: clean.JWKS_CACHE_MAX_AGE_MS,
+    jwksCooldownMs: clean.JWKS_COOLDOWN_MS,
+    shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
+  };
+}

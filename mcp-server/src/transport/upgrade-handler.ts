@@ -1,0 +1,162 @@
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { MCP_PATH, MCP_SUBPROTOCOL } from 'mcp-ws-common';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type ChallengeContext, challengeFor, type HttpRefusal } from '../auth/bearer-challenge.ts';
+import { isServerError, ServerError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+/** Options of {@link createUpgradeHandler}. */
+export interface UpgradeHandlerOptions {
+  /** Verifies a bearer token; resolves once keys are available (may wait for readiness). */
+  verify(token: string): Promise<AuthInfo>;
+  /** Scopes every connection needs (OAUTH_REQUIRED_SCOPES). */
+  requiredScopes: readonly string[];
+  /** Largest inbound message in bytes (ws `maxPayload`). */
+  maxMessageBytes: number;
+  /** Connections allowed at once; more get 503. */
+  maxConnections: number;
+  /** Where challenges point clients. */
+  challenge: ChallengeContext;
+  logger: Logger;
+  /** Called with each accepted, authenticated socket. */
+  onConnection(socket: WebSocket, authInfo: AuthInfo, req: IncomingMessage): void;
+}
+
+/** The `upgrade` listener plus what shutdown needs. */
+export interface UpgradeHandler {
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Refuse every further upgrade with 503 (shutdown). */
+  stopAccepting(): void;
+  /** Open sockets (accepted and not yet closed). */
+  readonly clients: ReadonlySet<WebSocket>;
+}
+
+/** Parses `Sec-WebSocket-Protocol` into the offered names (RFC 6455 §4.1). */
+export function offeredProtocols(header: string | undefined): string[] {
+  if (header === undefined) return [];
+  return header
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
+
+/** Extracts the token of an `Authorization: Bearer <token>` header; undefined when absent. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = header === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
+  return m?.[1];
+}
+
+/** Writes a real HTTP response on the raw socket and closes it (the upgrade is refused). */
+export function refuseUpgrade(socket: Duplex, refusal: HttpRefusal): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify(refusal.body);
+  const headers = {
+    ...refusal.headers,
+    connection: 'close',
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+function plain(status: number, error: string, description: string): HttpRefusal {
+  return { status, headers: { 'content-type': 'application/json' }, body: { error, error_description: description } };
+}
+
+/**
+ * Creates the handler for the HTTP `upgrade` event. Checks run in order, each failing with a
+ * real HTTP response: path (404), token in the query string (401 invalid_request), subprotocol
+ * (400 unless `mcp` is among those offered; offering none is accepted), capacity (503), bearer
+ * token (401), required scopes (403). Only then does `ws` complete the handshake.
+ */
+export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHandler {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    handleProtocols: (protocols) => (protocols.has(MCP_SUBPROTOCOL) ? MCP_SUBPROTOCOL : false),
+  });
+  let accepting = true;
+  const clients = new Set<WebSocket>();
+  let pending = 0;
+
+  async function authenticate(req: IncomingMessage): Promise<AuthInfo> {
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) throw new ServerError('token_missing', 'a bearer token is required');
+    const authInfo = await options.verify(token);
+    if (authInfo.expiresAt !== undefined && authInfo.expiresAt * 1000 <= Date.now()) {
+      // Accepted by the clock tolerance but already past exp: refuse rather than open and close at once.
+      throw new ServerError('token_expired', 'the token has expired');
+    }
+    const missing = options.requiredScopes.filter((s) => !authInfo.scopes.includes(s));
+    if (missing.length > 0) {
+      throw new ServerError('insufficient_scope', `the token lacks scope ${missing.join(' ')}`, { scopes: missing });
+    }
+    return authInfo;
+  }
+
+  async function handleAsync(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const remote = req.socket.remoteAddress;
+    const refuse = (refusal: HttpRefusal, reason: string, extra: Record<string, unknown> = {}) => {
+      options.logger.warn({ event: 'connection_refused', reason, status: refusal.status, remote, ...extra });
+      refuseUpgrade(socket, refusal);
+    };
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== MCP_PATH && url.pathname !== '/') {
+      return refuse(plain(404, 'not_found', `no WebSocket endpoint at ${url.pathname}; use ${MCP_PATH}`), 'bad_path');
+    }
+    if (url.searchParams.has('access_token') || url.searchParams.has('token')) {
+      const err = new ServerError('token_in_query', 'tokens are accepted only in the Authorization header');
+      return refuse(challengeFor(err, options.challenge), err.code);
+    }
+    const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
+    if (offered.length > 0 && !offered.includes(MCP_SUBPROTOCOL)) {
+      return refuse(
+        plain(400, 'unsupported_subprotocol', `offer the "${MCP_SUBPROTOCOL}" WebSocket subprotocol`),
+        'bad_subprotocol',
+      );
+    }
+    if (!accepting) return refuse(plain(503, 'shutting_down', 'the server is shutting down'), 'shutting_down');
+    if (clients.size + pending >= options.maxConnections) {
+      return refuse(plain(503, 'over_capacity', 'too many connections; retry later'), 'over_capacity');
+    }
+    pending++;
+    let authInfo: AuthInfo;
+    try {
+      authInfo = await authenticate(req);
+    } catch (err) {
+      const coded = isServerError(err) ? err : new ServerError('token_invalid', 'the token could not be verified');
+      return refuse(challengeFor(coded, options.challenge), coded.code, { detail: coded.message });
+    } finally {
+      pending--;
+    }
+    const who = { azp: authInfo.clientId, sub: authInfo.extra?.sub, scopes: authInfo.scopes.join(' '), remote };
+    if (socket.destroyed) {
+      options.logger.info({ event: 'connection_refused', reason: 'client_gone', ...who });
+      return;
+    }
+    if (!accepting) return refuse(plain(503, 'shutting_down', 'the server is shutting down'), 'shutting_down', who);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      ws.once('close', () => clients.delete(ws));
+      options.logger.info({ event: 'connection_accepted', ...who });
+      options.onConnection(ws, authInfo, req);
+    });
+  }
+
+  return {
+    clients,
+    stopAccepting() {
+      accepting = false;
+    },
+    handle(req, socket, head) {
+      socket.on('error', () => socket.destroy());
+      handleAsync(req, socket, head).catch((err: unknown) => {
+        options.logger.error({ event: 'upgrade_failed', err });
+        refuseUpgrade(socket, plain(500, 'server_error', 'unexpected error'));
+      });
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../../mcp-server/src/config.ts';
+import { isServerError } from '../../../mcp-server/src/errors.ts';
+
+describe('loadConfig', () => {
+  it('applies the defaults', () => {
+    const c = loadConfig({ OAUTH_ISSUER: 'http://kc:8080/realms/mcp' });
+    assert.equal(c.port, 3000);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.targetDir, '/data');
+    assert.equal(c.oauthAudience, 'mcp-server');
+    assert.deepEqual(c.oauthRequiredScopes, []);
+    assert.equal(c.publicUrl, undefined);
+    assert.equal(c.maxFileBytes, 1024 * 1024);
+    assert.equal(c.maxMessageBytes, 1024 * 1024);
+    assert.equal(c.maxConnections, 10000);
+    assert.equal(c.clockToleranceSeconds, 5);
+    assert.equal(c.shutdownGraceMs, 5000);
+  });
+  it('parses scopes and accepts PORT=0', () => {
+    const c = loadConfig({
+      OAUTH_ISSUER: 'http://kc/realms/mcp',
+      PORT: '0',
+      OAUTH_REQUIRED_SCOPES: ' file.read  file.list ',
+    });
+    assert.equal(c.port, 0);
+    assert.deepEqual(c.oauthRequiredScopes, ['file.read', 'file.list']);
+  });
+  it('throws one error listing every problem', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'abc', MAX_FILE_BYTES: '-1', LOG_LEVEL: 'loud' }),
+      (err: unknown) => {
+        assert.ok(isServerError(err, 'config_invalid'));
+        for (const key of ['OAUTH_ISSUER', 'PORT', 'MAX_FILE_BYTES', 'LOG_LEVEL'])
+          assert.match(err.message, new RegExp(key));
+        return true;
+      },
+    );
+  });
+});
