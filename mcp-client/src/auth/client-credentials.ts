@@ -1,0 +1,246 @@
+import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
+import { readSecretFile } from '../config.ts';
+import { ClientError, scopeAdvice } from '../errors.ts';
+import type { GetTokenOptions, TokenSource } from './token-source.ts';
+
+/** Options of {@link ClientCredentialsTokenSource}. Give exactly one of `issuer` and `tokenUrl`. */
+export interface ClientCredentialsOptions {
+  /** Issuer to discover (`/.well-known/openid-configuration`); its `issuer` must match exactly. */
+  readonly issuer?: string | URL | undefined;
+  /** Token endpoint to use as is, without discovery. */
+  readonly tokenUrl?: string | URL | undefined;
+  readonly clientId: string;
+  /** The secret itself. Give this or `clientSecretFile`. */
+  readonly clientSecret?: string | undefined;
+  /** File holding the secret; read on first use and re-read once when the endpoint says invalid_client. */
+  readonly clientSecretFile?: string | undefined;
+  /** Space-separated scopes to request; omitted from the request when undefined. */
+  readonly scope?: string | undefined;
+  /** Renew this many seconds before `exp` (capped at half the lifetime). Default 30. */
+  readonly renewSkewSeconds?: number | undefined;
+  /** HTTP timeout per request, in seconds. Default 10. */
+  readonly timeoutSeconds?: number | undefined;
+  /** Clock in ms since the epoch (tests). Default `Date.now`. */
+  readonly now?: (() => number) | undefined;
+}
+
+interface CachedToken {
+  readonly token: string;
+  /** ms since the epoch after which the token is renewed rather than reused. */
+  readonly renewAt: number;
+}
+
+/**
+ * OAuth 2.0 client-credentials tokens via openid-client, cached until `exp` minus a skew.
+ * Concurrent callers share one in-flight token request, so one lifetime costs one request.
+ */
+export class ClientCredentialsTokenSource implements TokenSource {
+  readonly refreshable = true;
+  readonly clientId: string;
+  readonly #opts: ClientCredentialsOptions;
+  readonly #now: () => number;
+  #server: oidc.ServerMetadata | undefined;
+  #secret: string | undefined;
+  #cached: CachedToken | undefined;
+  #inflight: Promise<CachedToken> | undefined;
+  #requests = 0;
+
+  /** @throws TypeError when neither or both of `issuer`/`tokenUrl`, or neither secret option, are given. */
+  constructor(options: ClientCredentialsOptions) {
+    if ((options.issuer === undefined) === (options.tokenUrl === undefined)) {
+      throw new TypeError('ClientCredentialsTokenSource needs exactly one of issuer and tokenUrl');
+    }
+    if ((options.clientSecret === undefined) === (options.clientSecretFile === undefined)) {
+      throw new TypeError('ClientCredentialsTokenSource needs exactly one of clientSecret and clientSecretFile');
+    }
+    this.#opts = options;
+    this.clientId = options.clientId;
+    this.#now = options.now ?? Date.now;
+    this.#secret = options.clientSecret;
+  }
+
+  /** Number of token requests sent so far (observability and tests). */
+  get requestCount(): number {
+    return this.#requests;
+  }
+
+  /** Where tokens come from, for messages: the token URL, or the issuer before discovery. */
+  get endpoint(): string {
+    return String(this.#server?.token_endpoint ?? this.#opts.tokenUrl ?? this.#opts.issuer);
+  }
+
+  async getToken(options: GetTokenOptions = {}): Promise<string> {
+    if (this.#inflight) return (await this.#inflight).token;
+    const cached = this.#cached;
+    if (!options.forceRefresh && cached && this.#now() < cached.renewAt) return cached.token;
+    const request = this.#fetch().finally(() => {
+      this.#inflight = undefined;
+    });
+    this.#inflight = request;
+    const fresh = await request;
+    this.#cached = fresh;
+    return fresh.token;
+  }
+
+  async #fetch(): Promise<CachedToken> {
+    const server = await this.#serverMetadata();
+    this.#secret ??= readSecretFile(this.#opts.clientSecretFile as string);
+    try {
+      return await this.#grant(server, this.#secret);
+    } catch (err) {
+      if (!isInvalidClient(err) || this.#opts.clientSecretFile === undefined) throw this.#mapError(err);
+      // The secret may have been rotated under us (Docker/Kubernetes secret update): re-read once.
+      const reread = readSecretFile(this.#opts.clientSecretFile);
+      if (reread === this.#secret) throw this.#mapError(err);
+      this.#secret = reread;
+      try {
+        return await this.#grant(server, reread);
+      } catch (again) {
+        throw this.#mapError(again);
+      }
+    }
+  }
+
+  async #grant(server: oidc.ServerMetadata, secret: string): Promise<CachedToken> {
+    const config = new oidc.Configuration(server, this.clientId, secret);
+    this.#tune(config);
+    this.#requests += 1;
+    const started = this.#now();
+    const params: Record<string, string> = {};
+    if (this.#opts.scope !== undefined && this.#opts.scope !== '') params.scope = this.#opts.scope;
+    const tokens = await oidc.clientCredentialsGrant(config, params);
+    const lifetimeMs = lifetimeOf(tokens, started) * 1000;
+    const skewMs = Math.min((this.#opts.renewSkewSeconds ?? 30) * 1000, lifetimeMs / 2);
+    return { token: tokens.access_token, renewAt: started + lifetimeMs - skewMs };
+  }
+
+  async #serverMetadata(): Promise<oidc.ServerMetadata> {
+    if (this.#server) return this.#server;
+    if (this.#opts.tokenUrl !== undefined) {
+      const tokenUrl = new URL(this.#opts.tokenUrl);
+      const issuer = this.#opts.issuer === undefined ? tokenUrl.origin : String(this.#opts.issuer);
+      this.#server = { issuer, token_endpoint: tokenUrl.href };
+      return this.#server;
+    }
+    const issuer = new URL(this.#opts.issuer as string | URL);
+    try {
+      const discovered = await oidc.discovery(issuer, this.clientId, undefined, undefined, {
+        execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+        timeout: this.#opts.timeoutSeconds ?? 10,
+      });
+      this.#server = discovered.serverMetadata();
+    } catch (err) {
+      throw mapDiscoveryError(err, issuer);
+    }
+    if (!this.#server.token_endpoint) {
+      throw new ClientError('token_endpoint', `the issuer ${issuer.href} publishes no token_endpoint in its metadata`);
+    }
+    return this.#server;
+  }
+
+  #tune(config: oidc.Configuration): void {
+    if (new URL(this.endpoint).protocol === 'http:') oidc.allowInsecureRequests(config);
+    config.timeout = this.#opts.timeoutSeconds ?? 10;
+  }
+
+  #mapError(err: unknown): ClientError {
+    if (err instanceof ClientError) return err;
+    const at = this.endpoint;
+    if (err instanceof oidc.ResponseBodyError) {
+      const details = { status: err.status, oauthError: err.error, cause: err };
+      if (isInvalidClient(err)) {
+        const fix =
+          this.#opts.clientSecretFile === undefined
+            ? 'check OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET'
+            : `check OAUTH_CLIENT_ID and the secret in OAUTH_CLIENT_SECRET_FILE (${this.#opts.clientSecretFile})`;
+        return new ClientError(
+          'auth_refused',
+          `Keycloak refused the client credentials (${err.error}) for client ${this.clientId} at ${at}: ${fix}`,
+          details,
+        );
+      }
+      if (err.error === 'invalid_scope') {
+        const scope = this.#opts.scope ?? '';
+        return new ClientError(
+          'auth_refused',
+          `Keycloak refused the requested scope "${scope}" (invalid_scope) for client ${this.clientId}: ` +
+            `${scopeAdvice(scope, this.clientId)}, or remove the scope from OAUTH_SCOPE`,
+          { ...details, scope },
+        );
+      }
+      const desc = err.error_description ? `: ${err.error_description}` : '';
+      return new ClientError(
+        'auth_refused',
+        `the token endpoint ${at} refused the request (HTTP ${err.status} ${err.error}${desc})`,
+        details,
+      );
+    }
+    return new ClientError('token_endpoint', `token request to ${at} failed: ${describeFailure(err)}`, { cause: err });
+  }
+}
+
+function isInvalidClient(err: unknown): boolean {
+  return (
+    err instanceof oidc.ResponseBodyError && (err.error === 'invalid_client' || err.error === 'unauthorized_client')
+  );
+}
+
+/** Token lifetime in seconds: `expires_in`, else the JWT's `exp`, else 0 (not cached). */
+function lifetimeOf(tokens: oidc.TokenEndpointResponse, startedMs: number): number {
+  if (typeof tokens.expires_in === 'number' && tokens.expires_in > 0) return tokens.expires_in;
+  try {
+    const { exp } = decodeJwt(tokens.access_token);
+    if (typeof exp === 'number') return Math.max(0, exp - startedMs / 1000);
+  } catch {
+    // An opaque token without expires_in: fetch a new one each time.
+  }
+  return 0;
+}
+
+function mapDiscoveryError(err: unknown, issuer: URL): ClientError {
+  const got = findIssuerMismatch(err);
+  if (got !== undefined) {
+    return new ClientError(
+      'issuer_mismatch',
+      `issuer mismatch: expected ${issuer.href}, got ${got}: set OAUTH_ISSUER to exactly the issuer the ` +
+        `server publishes (Keycloak's issuer follows the host name used to reach it)`,
+      { cause: err },
+    );
+  }
+  const status = (err as { cause?: { status?: unknown } }).cause?.status;
+  const what = typeof status === 'number' ? `HTTP ${status}` : describeFailure(err);
+  return new ClientError(
+    'token_endpoint',
+    `discovery of the issuer ${issuer.href} failed (${what}): check OAUTH_ISSUER and that the authorization server is running`,
+    { cause: err, ...(typeof status === 'number' ? { status } : {}) },
+  );
+}
+
+/** Walks the cause chain of an openid-client error for an `issuer` attribute comparison failure. */
+function findIssuerMismatch(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    const c = e as { attribute?: unknown; body?: { issuer?: unknown }; cause?: unknown };
+    if (c.attribute === 'issuer') return String(c.body?.issuer);
+    e = c.cause;
+  }
+  return undefined;
+}
+
+/** A short reason for a network-level failure: the errno code when there is one. */
+export function describeFailure(err: unknown): string {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      return code === 'ECONNREFUSED' ? 'connection refused (ECONNREFUSED)' : code;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  const messages: string[] = [];
+  for (let c: unknown = err, i = 0; c instanceof Error && i < 5; c = c.cause, i++) {
+    if (c.message !== 'fetch failed') messages.push(c.message);
+  }
+  return messages.join(': ') || String(err);
+}

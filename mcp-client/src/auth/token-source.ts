@@ -1,0 +1,25 @@
+import type { BearerChallenge } from 'mcp-ws-common';
+
+/** Options of {@link TokenSource.getToken}. */
+export interface GetTokenOptions {
+  /** Ignore any cached token and fetch a new one (e.g. after close code 4401 or a 401). Default false. */
+  readonly forceRefresh?: boolean;
+}
+
+/**
+ * Where access tokens come from. Implementations cache as they see fit; callers ask for a token
+ * before each connection and force a refresh when the server says the token expired.
+ */
+export interface TokenSource {
+  /**
+   * Resolves to a bearer access token.
+   * @throws ClientError `auth_refused`, `token_endpoint`, `issuer_mismatch` or `config`.
+   */
+  getToken(options?: GetTokenOptions): Promise<string>;
+  /** True when a forced refresh can yield a different token (false for a static token). */
+  readonly refreshable: boolean;
+  /** The OAuth client id, when known (used in error advice). */
+  readonly clientId?: string | undefined;
+  /** Told about a server's `WWW-Authenticate` challenge (e.g. to learn its resource metadata URL). */
+  onChallenge?(challenge: BearerChallenge): void;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `mcp-client`: command-line front end of the library. Maps ClientError codes to exit codes
+ * (the only place that does): 0 ok, 2 usage/config, 3 auth, 4 connection, 5 tool/server error.
+ */
+import { tokenSourceFromConfig } from './auth/from-config.ts';
+import { type Command, helpText, parseCommandLine } from './cli/args.ts';
+import { type CommandContext, callCommand, cat, demo, type Io, ls, tools, whoami } from './cli/commands.ts';
+import { loadConfig } from './config.ts';
+import { type ClientErrorCode, isClientError } from './errors.ts';
+
+/** Process exit codes of the CLI. */
+export const ExitCode = { OK: 0, USAGE: 2, AUTH: 3, CONNECTION: 4, TOOL: 5 } as const;
+
+const EXIT_FOR: Record<ClientErrorCode, number> = {
+  config: ExitCode.USAGE,
+  auth_refused: ExitCode.AUTH,
+  token_endpoint: ExitCode.AUTH,
+  issuer_mismatch: ExitCode.AUTH,
+  upgrade_refused: ExitCode.AUTH,
+  insufficient_scope: ExitCode.AUTH,
+  connect_failed: ExitCode.CONNECTION,
+  reconnect_exhausted: ExitCode.CONNECTION,
+  tool_error: ExitCode.TOOL,
+  protocol: ExitCode.TOOL,
+};
+
+const RUN: Record<Exclude<Command, 'help'>, (ctx: CommandContext) => Promise<void>> = {
+  demo,
+  tools,
+  ls,
+  cat,
+  call: callCommand,
+  whoami,
+};
+
+/** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const inv = parseCommandLine(argv);
+    json = inv.json;
+    if (inv.command === 'help' || inv.help) {
+      const topic = inv.command === 'help' ? (inv.positionals[0] as Command | undefined) : inv.command;
+      io.out(helpText(inv.explicit ? topic : undefined));
+      return ExitCode.OK;
+    }
+    const config = loadConfig(env, inv.overrides);
+    const tokenSource = tokenSourceFromConfig(config);
+    await RUN[inv.command]({ inv, config, tokenSource, io });
+    return ExitCode.OK;
+  } catch (err) {
+    const code = isClientError(err) ? err.code : undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    if (json) {
+      const status = isClientError(err) ? err.status : undefined;
+      io.out(JSON.stringify({ error: { code: code ?? 'internal', message, ...(status ? { status } : {}) } }));
+    } else {
+      io.err(`mcp-client: ${message}`);
+    }
+    return code ? EXIT_FOR[code] : ExitCode.TOOL;
+  }
+}
+
+if (import.meta.main) {
+  const io: Io = {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    bytes: (b) => process.stdout.write(b),
+  };
+  process.exitCode = await main(process.argv.slice(2), process.env, io);
+}

@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+import type { ConfigOverrides } from '../config.ts';
+import { ClientError } from '../errors.ts';
+
+/** The CLI's commands. */
+export const COMMANDS = ['demo', 'tools', 'ls', 'cat', 'call', 'whoami', 'help'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+/** A parsed command line. */
+export interface Invocation {
+  readonly command: Command;
+  /** False when no command was named (the default `demo`). */
+  readonly explicit: boolean;
+  readonly positionals: readonly string[];
+  readonly overrides: ConfigOverrides;
+  readonly json: boolean;
+  readonly help: boolean;
+  readonly recursive: boolean;
+  readonly offset: number | undefined;
+  readonly length: number | undefined;
+}
+
+const OPTIONS = {
+  server: { type: 'string' },
+  issuer: { type: 'string' },
+  'token-url': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret-file': { type: 'string' },
+  scope: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  recursive: { type: 'boolean', short: 'r' },
+  offset: { type: 'string' },
+  length: { type: 'string' },
+} as const;
+
+/** Which command-specific flags each command accepts, and how many positionals. */
+const SHAPE: Record<Command, { flags: readonly string[]; min: number; max: number; usage: string }> = {
+  demo: { flags: [], min: 0, max: 0, usage: 'demo' },
+  tools: { flags: [], min: 0, max: 0, usage: 'tools' },
+  ls: { flags: ['recursive'], min: 0, max: 1, usage: 'ls [dir] [--recursive]' },
+  cat: { flags: ['offset', 'length'], min: 1, max: 1, usage: 'cat <file> [--offset N] [--length N]' },
+  call: { flags: [], min: 1, max: 2, usage: "call <tool> ['<json arguments>']" },
+  whoami: { flags: [], min: 0, max: 0, usage: 'whoami' },
+  help: { flags: [], min: 0, max: 1, usage: 'help [command]' },
+};
+
+/** Usage line of a command. */
+export function usageOf(command: Command): string {
+  return `mcp-client ${SHAPE[command].usage}`;
+}
+
+/**
+ * Parses `argv` (without `node` and the script).
+ * @throws ClientError `config` for unknown commands or flags, wrong arity or bad numbers.
+ */
+export function parseCommandLine(argv: readonly string[]): Invocation {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ClientError('config', `${(err as Error).message}; see mcp-client --help`, { cause: err });
+  }
+  const { values: v, positionals } = parsed;
+  const [first, ...rest] = positionals;
+  const command = (first ?? 'demo') as Command;
+  if (!COMMANDS.includes(command)) {
+    throw new ClientError('config', `unknown command "${first}"; commands: ${COMMANDS.join(', ')}`);
+  }
+  const shape = SHAPE[command];
+  const help = v.help === true;
+  if (!help) {
+    for (const flag of ['recursive', 'offset', 'length'] as const) {
+      if (v[flag] !== undefined && !shape.flags.includes(flag)) {
+        throw new ClientError('config', `--${flag} does not apply to "${command}"; usage: ${usageOf(command)}`);
+      }
+    }
+    if (rest.length < shape.min || rest.length > shape.max) {
+      throw new ClientError('config', `wrong number of arguments; usage: ${usageOf(command)}`);
+    }
+  }
+  return {
+    command,
+    explicit: first !== undefined,
+    positionals: rest,
+    overrides: {
+      serverUrl: v.server,
+      issuer: v.issuer,
+      tokenUrl: v['token-url'],
+      clientId: v['client-id'],
+      clientSecretFile: v['client-secret-file'],
+      scope: v.scope,
+    },
+    json: v.json === true,
+    help,
+    recursive: v.recursive === true,
+    offset: count('offset', v.offset),
+    length: count('length', v.length),
+  };
+}
+
+function count(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value))
+    throw new ClientError('config', `--${flag} must be a whole number of bytes, got "${value}"`);
+  return Number(value);
+}
+
+const GLOBAL_HELP = `Usage: mcp-client [command] [options]
+
+Commands:
+  demo                 the original sample's steps: connect, list ".", read sample1.txt and sample2.txt (default)
+  tools                list the tools this token may call
+  ls [dir]             list a directory (--recursive)
+  cat <file>           print a file (--offset N --length N for a byte range)
+  call <tool> [json]   call any tool with JSON arguments, e.g. call list-files '{"directory":"."}'
+  whoami               show the token's claims (client, subject, scopes, audience, issuer, expiry); never the token
+  help [command]       help for a command
+
+Options (override the environment):
+  --server URL              SERVER_URL (default ws://localhost:3000/mcp)
+  --issuer URL              OAUTH_ISSUER (discovered)
+  --token-url URL           OAUTH_TOKEN_URL (used without discovery)
+  --client-id ID            OAUTH_CLIENT_ID
+  --client-secret-file PATH OAUTH_CLIENT_SECRET_FILE (there is no flag for the secret itself: use the env or a file)
+  --scope "A B"             OAUTH_SCOPE (default "file.read file.list")
+  --json                    machine-readable output on stdout
+  -h, --help                this help
+
+Exit codes: 0 ok, 2 usage/config, 3 auth, 4 connection, 5 tool/server error.`;
+
+const COMMAND_HELP: Record<Command, string> = {
+  demo: 'Connects with OAuth, lists the root directory, reads sample1.txt and sample2.txt.',
+  tools: 'Lists the tools the server offers to this token (tools the token may not call are hidden).',
+  ls: 'Lists a directory (default "."). --recursive, -r: descend into subdirectories.',
+  cat: 'Prints a file. Text is printed as is, binary bytes are written raw. --offset N, --length N: byte range.',
+  call: 'Calls a tool with a JSON object of arguments and prints the result.',
+  whoami: 'Fetches a token as configured and prints its decoded claims. The token itself is never printed.',
+  help: 'Shows help for a command.',
+};
+
+/** Help text for one command, or the overview. */
+export function helpText(command?: Command): string {
+  if (command === undefined || command === 'help') return GLOBAL_HELP;
+  return `Usage: ${usageOf(command)} [options]\n\n${COMMAND_HELP[command]}\n\nGlobal options: see mcp-client --help.`;
+}

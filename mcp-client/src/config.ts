@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { cleanEnv, num, str, url } from 'envalid';
+import { ClientError } from './errors.ts';
+
+/** Client settings, read from the environment (and overridden by CLI flags). */
+export interface ClientConfig {
+  /** WebSocket URL of the MCP server. Default `ws://localhost:3000/mcp`. */
+  readonly serverUrl: string;
+  /** OAuth issuer to discover (RFC 8414 / OIDC discovery). */
+  readonly issuer: string | undefined;
+  /** Token endpoint to use without discovery. */
+  readonly tokenUrl: string | undefined;
+  readonly clientId: string | undefined;
+  /** The client secret itself (from `OAUTH_CLIENT_SECRET`). Never printed. */
+  readonly clientSecret: string | undefined;
+  /** A file holding the client secret (Docker secrets); re-read when the token endpoint says invalid_client. */
+  readonly clientSecretFile: string | undefined;
+  /** Space-separated scopes to request. Default `file.read file.list`. */
+  readonly scope: string;
+  /** A ready-made access token; when set no token endpoint is contacted. Never printed. */
+  readonly accessToken: string | undefined;
+  /** Renew a cached token this many seconds before it expires. Default 30. */
+  readonly tokenRenewSkewSeconds: number;
+  /** Reconnect attempts after a dropped connection before giving up. Default 6. */
+  readonly reconnectMaxAttempts: number;
+  /** First backoff ceiling in ms; doubles per attempt (full jitter). Default 200. */
+  readonly reconnectBaseDelayMs: number;
+  /** Largest backoff ceiling in ms. Default 5000. */
+  readonly reconnectMaxDelayMs: number;
+}
+
+/** Settings a CLI flag may override; `undefined` leaves the environment's value. */
+export type ConfigOverrides = Partial<
+  Pick<ClientConfig, 'serverUrl' | 'issuer' | 'tokenUrl' | 'clientId' | 'clientSecretFile' | 'scope'>
+>;
+
+const SECRET_KEYS = new Set(['OAUTH_CLIENT_SECRET', 'OAUTH_ACCESS_TOKEN']);
+
+/**
+ * Reads and validates the client settings.
+ * @throws ClientError `config` naming every bad variable (never echoing secret values).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): ClientConfig {
+  const merged: Record<string, string | undefined> = { ...env };
+  const flagToEnv: Record<keyof ConfigOverrides, string> = {
+    serverUrl: 'SERVER_URL',
+    issuer: 'OAUTH_ISSUER',
+    tokenUrl: 'OAUTH_TOKEN_URL',
+    clientId: 'OAUTH_CLIENT_ID',
+    clientSecretFile: 'OAUTH_CLIENT_SECRET_FILE',
+    scope: 'OAUTH_SCOPE',
+  };
+  for (const [key, name] of Object.entries(flagToEnv)) {
+    const value = overrides[key as keyof ConfigOverrides];
+    if (value !== undefined) merged[name] = value;
+  }
+  // Empty variables (e.g. `OAUTH_ISSUER=` in a compose file) mean "not set".
+  for (const [k, v] of Object.entries(merged)) if (v === '') delete merged[k];
+
+  const e = cleanEnv(
+    merged,
+    {
+      SERVER_URL: url({ default: 'ws://localhost:3000/mcp' }),
+      OAUTH_ISSUER: url({ default: undefined }),
+      OAUTH_TOKEN_URL: url({ default: undefined }),
+      OAUTH_CLIENT_ID: str({ default: undefined }),
+      OAUTH_CLIENT_SECRET: str({ default: undefined }),
+      OAUTH_CLIENT_SECRET_FILE: str({ default: undefined }),
+      OAUTH_SCOPE: str({ default: 'file.read file.list' }),
+      OAUTH_ACCESS_TOKEN: str({ default: undefined }),
+      TOKEN_RENEW_SKEW_SECONDS: num({ default: 30 }),
+      RECONNECT_MAX_ATTEMPTS: num({ default: 6 }),
+      RECONNECT_BASE_DELAY_MS: num({ default: 200 }),
+      RECONNECT_MAX_DELAY_MS: num({ default: 5000 }),
+    },
+    {
+      reporter: ({ errors }) => {
+        const bad = Object.entries(errors);
+        if (bad.length === 0) return;
+        const lines = bad.map(([k, err]) =>
+          SECRET_KEYS.has(k) ? `${k}: invalid value` : `${k}: ${(err as Error).message}`,
+        );
+        throw new ClientError('config', `invalid configuration: ${lines.join('; ')}`);
+      },
+    },
+  );
+
+  const config: ClientConfig = {
+    serverUrl: e.SERVER_URL,
+    issuer: e.OAUTH_ISSUER,
+    tokenUrl: e.OAUTH_TOKEN_URL,
+    clientId: e.OAUTH_CLIENT_ID,
+    clientSecret: e.OAUTH_CLIENT_SECRET,
+    clientSecretFile: e.OAUTH_CLIENT_SECRET_FILE,
+    scope: e.OAUTH_SCOPE,
+    accessToken: e.OAUTH_ACCESS_TOKEN,
+    tokenRenewSkewSeconds: e.TOKEN_RENEW_SKEW_SECONDS,
+    reconnectMaxAttempts: e.RECONNECT_MAX_ATTEMPTS,
+    reconnectBaseDelayMs: e.RECONNECT_BASE_DELAY_MS,
+    reconnectMaxDelayMs: e.RECONNECT_MAX_DELAY_MS,
+  };
+  checkConsistency(config);
+  return config;
+}
+
+function checkConsistency(c: ClientConfig): void {
+  const proto = new URL(c.serverUrl).protocol;
+  if (proto !== 'ws:' && proto !== 'wss:') {
+    throw new ClientError('config', `SERVER_URL must be a ws:// or wss:// URL, got ${proto}//...`);
+  }
+  if (c.clientSecret !== undefined && c.clientSecretFile !== undefined) {
+    throw new ClientError('config', 'set OAUTH_CLIENT_SECRET or OAUTH_CLIENT_SECRET_FILE, not both');
+  }
+  if (c.accessToken === undefined && c.clientId === undefined) {
+    throw new ClientError(
+      'config',
+      'no credentials: set OAUTH_CLIENT_ID (with OAUTH_CLIENT_SECRET or OAUTH_CLIENT_SECRET_FILE), or OAUTH_ACCESS_TOKEN',
+    );
+  }
+  if (c.accessToken === undefined && c.clientSecret === undefined && c.clientSecretFile === undefined) {
+    throw new ClientError(
+      'config',
+      `no client secret for ${c.clientId}: set OAUTH_CLIENT_SECRET or OAUTH_CLIENT_SECRET_FILE`,
+    );
+  }
+  for (const [name, n, min] of [
+    ['TOKEN_RENEW_SKEW_SECONDS', c.tokenRenewSkewSeconds, 0],
+    ['RECONNECT_MAX_ATTEMPTS', c.reconnectMaxAttempts, 0],
+    ['RECONNECT_BASE_DELAY_MS', c.reconnectBaseDelayMs, 0],
+    ['RECONNECT_MAX_DELAY_MS', c.reconnectMaxDelayMs, 0],
+  ] as const) {
+    if (!Number.isInteger(n) || n < min) throw new ClientError('config', `${name} must be a whole number >= ${min}`);
+  }
+}
+
+/**
+ * Reads a secret file (Docker secrets convention), trimming one trailing newline.
+ * @throws ClientError `config` when the file cannot be read (the path is named, the content never).
+ */
+export function readSecretFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new ClientError('config', `cannot read the client secret file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}

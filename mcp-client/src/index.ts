@@ -1,0 +1,57 @@
+/**
+ * mcp-client: an MCP client over WebSocket with Keycloak (OAuth 2.0 client credentials) tokens
+ * and automatic reconnects. Start with {@link connect}.
+ */
+import { tokenSourceFromConfig } from './auth/from-config.ts';
+import type { TokenSource } from './auth/token-source.ts';
+import { type ClientConfig, loadConfig } from './config.ts';
+import { ResilientClient, type SessionEvent } from './session.ts';
+
+export { type ClientCredentialsOptions, ClientCredentialsTokenSource } from './auth/client-credentials.ts';
+export { tokenSourceFromConfig } from './auth/from-config.ts';
+export {
+  fetchProtectedResourceMetadata,
+  type ProtectedResourceMetadata,
+  protectedResourceMetadataUrls,
+  type ResourceDiscoveryOptions,
+  ResourceDiscoveryTokenSource,
+} from './auth/resource-discovery.ts';
+export { StaticTokenSource } from './auth/static-token.ts';
+export type { GetTokenOptions, TokenSource } from './auth/token-source.ts';
+export { type ClientConfig, type ConfigOverrides, loadConfig } from './config.ts';
+export { ClientError, type ClientErrorCode, type ClientErrorDetails, isClientError } from './errors.ts';
+export { backoffDelayMs, type ReconnectOptions, reconnectPolicy } from './reconnect.ts';
+export { ResilientClient, type ResilientClientOptions, type SessionEvent } from './session.ts';
+export { resultText, toolFailure } from './tool-result.ts';
+export { errorFromRefusedUpgrade, type RefusedUpgrade } from './transport/upgrade-refusal.ts';
+export { type CloseInfo, WsClientTransport, type WsClientTransportOptions } from './transport/ws-client-transport.ts';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** Settings; default {@link loadConfig} over `process.env`. */
+  readonly config?: ClientConfig | undefined;
+  /** Where tokens come from; default chosen from the settings by {@link tokenSourceFromConfig}. */
+  readonly tokenSource?: TokenSource | undefined;
+  /** Observer of reconnects and drops. */
+  readonly onEvent?: ((event: SessionEvent) => void) | undefined;
+}
+
+/**
+ * Connects to the MCP server named by the settings, authenticating with a bearer token, and
+ * initializes the MCP session.
+ * @throws ClientError (`config`, token errors, `upgrade_refused`, `insufficient_scope`, `connect_failed`).
+ */
+export async function connect(options: ConnectOptions = {}): Promise<ResilientClient> {
+  const config = options.config ?? loadConfig();
+  const tokenSource = options.tokenSource ?? tokenSourceFromConfig(config);
+  return ResilientClient.connect({
+    url: config.serverUrl,
+    tokenSource,
+    reconnect: {
+      maxAttempts: config.reconnectMaxAttempts,
+      baseDelayMs: config.reconnectBaseDelayMs,
+      maxDelayMs: config.reconnectMaxDelayMs,
+    },
+    onEvent: options.onEvent,
+  });
+}

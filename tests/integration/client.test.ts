@@ -1,0 +1,188 @@
+// mcp-client against the real test Keycloak: client credentials by discovery, by explicit token
+// URL and by the server's protected resource metadata; a wrong secret through the CLI.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
+import { ClientCredentialsTokenSource, ResilientClient, ResourceDiscoveryTokenSource } from 'mcp-client';
+import { keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
+
+const kc = keycloak();
+const full = TEST_CLIENTS.full;
+
+function scopesOf(token: string): string[] {
+  return String(decodeJwt(token).scope ?? '').split(' ');
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--conditions=development', 'mcp-client/src/cli.ts', ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('mcp-client token sources against Keycloak', () => {
+  it('gets a working token via discovery', async () => {
+    const ts = new ClientCredentialsTokenSource({
+      issuer: kc.issuer,
+      clientId: full.clientId,
+      clientSecret: full.clientSecret,
+      scope: 'file.read file.list',
+    });
+    const token = await ts.getToken();
+    const claims = decodeJwt(token);
+    assert.equal(claims.azp, 'mcp-client');
+    assert.equal(claims.iss, kc.issuer);
+    assert.ok(scopesOf(token).includes('file.read') && scopesOf(token).includes('file.list'));
+    assert.equal(await ts.getToken(), token, 'cached');
+    assert.equal(ts.requestCount, 1);
+  });
+
+  it('gets a working token via the explicit token URL', async () => {
+    const ts = new ClientCredentialsTokenSource({
+      tokenUrl: kc.tokenEndpoint,
+      clientId: TEST_CLIENTS.lister.clientId,
+      clientSecret: TEST_CLIENTS.lister.clientSecret,
+      scope: 'file.list',
+    });
+    const token = await ts.getToken();
+    assert.equal(decodeJwt(token).azp, 'mcp-lister');
+    assert.ok(scopesOf(token).includes('file.list'));
+    assert.ok(!scopesOf(token).includes('file.read'));
+  });
+
+  it('discovers the issuer from protected resource metadata alone', async () => {
+    // Stands in for the MCP server's metadata endpoint (RFC 9728), pointing at the real Keycloak.
+    const meta = createServer((req, res) => {
+      if (req.url === '/.well-known/oauth-protected-resource/mcp') {
+        const port = (meta.address() as AddressInfo).port;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            resource: `http://127.0.0.1:${port}/mcp`,
+            authorization_servers: [kc.issuer],
+            scopes_supported: ['file.read', 'file.list'],
+          }),
+        );
+      } else res.writeHead(404).end();
+    });
+    meta.listen(0, '127.0.0.1');
+    await once(meta, 'listening');
+    try {
+      const serverUrl = `ws://127.0.0.1:${(meta.address() as AddressInfo).port}/mcp`;
+      const ts = new ResourceDiscoveryTokenSource({
+        serverUrl,
+        clientId: full.clientId,
+        clientSecret: full.clientSecret,
+        scope: 'file.read file.list',
+      });
+      const token = await ts.getToken();
+      assert.equal(decodeJwt(token).azp, 'mcp-client');
+      assert.deepEqual(ts.metadata?.authorization_servers, [kc.issuer]);
+
+      const r = await cli(['whoami', '--json', '--server', serverUrl], {
+        OAUTH_CLIENT_ID: full.clientId,
+        OAUTH_CLIENT_SECRET: full.clientSecret,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).client, 'mcp-client');
+    } finally {
+      meta.close();
+    }
+  });
+
+  it('CLI: a wrong secret gives the refused-credentials message and exit code 3', async () => {
+    const r = await cli(['whoami', '--issuer', kc.issuer], {
+      OAUTH_CLIENT_ID: full.clientId,
+      OAUTH_CLIENT_SECRET: 'definitely-wrong',
+    });
+    assert.equal(r.code, 3);
+    // Keycloak 26 answers a bad secret with unauthorized_client (older versions: invalid_client).
+    assert.match(
+      r.stderr,
+      /Keycloak refused the client credentials \((invalid|unauthorized)_client\) for client mcp-client at .*\/protocol\/openid-connect\/token: check OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET/,
+    );
+    assert.ok(!r.stderr.includes('definitely-wrong'));
+  });
+
+  it('CLI: an unlinked scope gives invalid_scope advice and exit code 3', async () => {
+    const r = await cli(['whoami', '--issuer', kc.issuer, '--scope', 'file.read'], {
+      OAUTH_CLIENT_ID: TEST_CLIENTS.lister.clientId,
+      OAUTH_CLIENT_SECRET: TEST_CLIENTS.lister.clientSecret,
+    });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /invalid_scope.*Clients > mcp-lister > Client scopes/);
+  });
+});
+
+// The real server: activates itself once mcp-server exports startServer/loadConfig.
+const server = await import('mcp-server' as string).catch(() => undefined);
+const ready = typeof server?.startServer === 'function' && typeof server?.loadConfig === 'function';
+
+describe('mcp-client against the real mcp-server', {
+  skip: ready ? false : 'mcp-server does not export startServer/loadConfig yet',
+}, () => {
+  let handle: { wsUrl: string; ready: Promise<void>; close(): Promise<void> };
+  before(async () => {
+    const config = server.loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      OAUTH_ISSUER: kc.issuer,
+      TARGET_DIR: 'data',
+      LOG_LEVEL: 'silent',
+    });
+    handle = await server.startServer(config);
+    await handle.ready;
+  });
+  after(() => handle?.close());
+
+  it('runs the demo steps through the CLI with a Keycloak token (exit 0)', async () => {
+    const r = await cli(['--server', handle.wsUrl, '--issuer', kc.issuer], {
+      OAUTH_CLIENT_ID: full.clientId,
+      OAUTH_CLIENT_SECRET: full.clientSecret,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1\. Connected to .* \(MCP 2025-11-25\) as mcp-client/);
+    assert.match(r.stdout, /2\. Files in "\."[\s\S]*sample1\.txt/);
+    assert.match(r.stdout, /3\. sample1\.txt\n/);
+    assert.match(r.stdout, /4\. sample2\.txt\n/);
+  });
+
+  it("finds Keycloak from the server's own resource metadata (no OAUTH_ISSUER)", async () => {
+    const ts = new ResourceDiscoveryTokenSource({
+      serverUrl: handle.wsUrl,
+      clientId: full.clientId,
+      clientSecret: full.clientSecret,
+      scope: 'file.read file.list',
+    });
+    const client = await ResilientClient.connect({ url: handle.wsUrl, tokenSource: ts });
+    try {
+      const names = (await client.listTools()).map((t) => t.name);
+      assert.ok(names.includes('list-files') && names.includes('read-file'));
+      assert.ok(!(await client.callTool('read-file', { filePath: 'sample1.txt' })).isError);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('mcp-lister: tools hides read-file, cat exits 3 naming the missing scope', async () => {
+    const env = {
+      OAUTH_CLIENT_ID: TEST_CLIENTS.lister.clientId,
+      OAUTH_CLIENT_SECRET: TEST_CLIENTS.lister.clientSecret,
+    };
+    const common = ['--server', handle.wsUrl, '--issuer', kc.issuer, '--scope', 'file.list'];
+    const tools = await cli(['tools', ...common], env);
+    assert.equal(tools.code, 0, tools.stderr);
+    assert.match(tools.stdout, /list-files/);
+    assert.doesNotMatch(tools.stdout, /read-file/);
+    const cat = await cli(['cat', 'sample1.txt', ...common], env);
+    assert.equal(cat.code, 3, cat.stderr);
+    assert.match(cat.stderr, /needs scope file\.read.*Clients > mcp-lister > Client scopes/);
+  });
+});

@@ -1,0 +1,179 @@
+// In-test MCP server over `ws`: checks the bearer token at the upgrade, one McpServer per
+// connection, fake list-files/read-file tools, and knobs to close, stall and restart.
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { decodeFrame, encodeFrame, formatBearerChallenge, MCP_SUBPROTOCOL } from 'mcp-ws-common';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+
+/** The upgrade decision: undefined accepts, otherwise the refusal to send. */
+export type AuthCheck = (token: string | undefined, req: IncomingMessage) => Refusal | undefined;
+export interface Refusal {
+  status: number;
+  error?: string;
+  description?: string;
+  scope?: string;
+}
+
+export interface FakeServerOptions {
+  auth?: AuthCheck;
+  /** Delay before each tool answers, in ms (keeps calls in flight). Default 0. */
+  callDelayMs?: number;
+  port?: number;
+}
+
+class ServerWsTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (e: Error) => void;
+  onmessage?: (m: JSONRPCMessage) => void;
+  readonly ws: WebSocket;
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+  }
+  async start(): Promise<void> {
+    this.ws.on('message', (data, isBinary) => {
+      const d = decodeFrame(data as Buffer, isBinary);
+      if (d.ok) this.onmessage?.(d.message);
+    });
+    this.ws.on('close', () => this.onclose?.());
+  }
+  async send(m: JSONRPCMessage): Promise<void> {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeFrame(m));
+  }
+  async close(): Promise<void> {
+    this.ws.close();
+  }
+}
+
+export class FakeMcpServer {
+  readonly opts: FakeServerOptions;
+  http!: Server;
+  wss!: WebSocketServer;
+  port = 0;
+  /** Tokens seen on accepted upgrades, in order. */
+  readonly tokens: string[] = [];
+  /** tools/call requests received (by tool name), across connections. */
+  readonly calls: string[] = [];
+  upgrades = 0;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(opts: FakeServerOptions = {}) {
+    this.opts = opts;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/mcp`;
+  }
+
+  static async start(opts: FakeServerOptions = {}): Promise<FakeMcpServer> {
+    const s = new FakeMcpServer(opts);
+    await s.listen(opts.port ?? 0);
+    return s;
+  }
+
+  async listen(port: number): Promise<void> {
+    this.http = createServer((_req, res) => {
+      res.writeHead(426).end();
+    });
+    this.http.on('connection', (sock) => {
+      this.#sockets.add(sock);
+      sock.on('close', () => this.#sockets.delete(sock));
+    });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (set) => (set.has(MCP_SUBPROTOCOL) ? MCP_SUBPROTOCOL : false),
+    });
+    this.http.on('upgrade', (req, socket, head) => {
+      this.upgrades += 1;
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+      const refusal = this.opts.auth?.(token, req);
+      if (refusal) {
+        const challenge = formatBearerChallenge({
+          ...(refusal.error ? { error: refusal.error } : {}),
+          ...(refusal.description ? { error_description: refusal.description } : {}),
+          ...(refusal.scope ? { scope: refusal.scope } : {}),
+          resource_metadata: `http://127.0.0.1:${this.port}/.well-known/oauth-protected-resource/mcp`,
+        });
+        const body = JSON.stringify({ error: refusal.error, error_description: refusal.description });
+        socket.end(
+          `HTTP/1.1 ${refusal.status} Refused\r\nWWW-Authenticate: ${challenge}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        return;
+      }
+      if (token) this.tokens.push(token);
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        void this.#serve(ws);
+      });
+    });
+    this.http.listen(port, '127.0.0.1');
+    await once(this.http, 'listening');
+    this.port = (this.http.address() as AddressInfo).port;
+  }
+
+  async #serve(ws: WebSocket): Promise<void> {
+    const server = new McpServer({ name: 'fake-mcp', version: '9.9.9' });
+    const delay = () => new Promise((r) => setTimeout(r, this.opts.callDelayMs ?? 0));
+    server.registerTool(
+      'list-files',
+      {
+        description: 'List files',
+        inputSchema: { directory: z.string().optional(), recursive: z.boolean().optional() },
+      },
+      async ({ directory }) => {
+        this.calls.push('list-files');
+        await delay();
+        const entries = [
+          { name: 'sample1.txt', type: 'file', path: 'sample1.txt', size: 5, modified: '2025-01-01T00:00:00.000Z' },
+          { name: 'sample2.txt', type: 'file', path: 'sample2.txt', size: 5, modified: '2025-01-01T00:00:00.000Z' },
+        ];
+        return {
+          content: [{ type: 'text', text: JSON.stringify({ directory, entries }) }],
+          structuredContent: { entries },
+        };
+      },
+    );
+    server.registerTool(
+      'read-file',
+      { description: 'Read a file', inputSchema: { filePath: z.string() } },
+      async ({ filePath }) => {
+        this.calls.push('read-file');
+        await delay();
+        if (filePath === 'secret.txt') {
+          return {
+            isError: true,
+            content: [{ type: 'text', text: 'insufficient_scope: read-file needs scope "file.read"' }],
+          };
+        }
+        if (filePath === 'missing.txt')
+          return { isError: true, content: [{ type: 'text', text: 'ENOENT: no such file' }] };
+        return { content: [{ type: 'text', text: `contents of ${filePath}` }] };
+      },
+    );
+    await server.connect(new ServerWsTransport(ws));
+  }
+
+  /** Closes every open WebSocket with `code`. */
+  closeAll(code: number, reason = ''): void {
+    for (const ws of this.wss.clients) ws.close(code, reason);
+  }
+
+  /** Stops listening and drops every connection without a close frame (like a crash: 1006). */
+  async crash(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((r) => this.http.close(() => r()));
+  }
+
+  /** Graceful stop: 1001 to every client, then close the listener. */
+  async stop(): Promise<void> {
+    this.closeAll(1001, 'server shutting down');
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((r) => this.http.close(() => r()));
+  }
+}
