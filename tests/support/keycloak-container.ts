@@ -12,9 +12,9 @@ export const TEST_CLIENTS = {
 
 const realmFile = fileURLToPath(new URL('../../keycloak/realm-export.json', import.meta.url));
 
-/** The image to run: `KEYCLOAK_IMAGE` (e.g. a local stand-in) or the pinned official image. */
+/** The image to run: `KEYCLOAK_IMAGE` from the environment (e.g. a local stand-in), else the pinned official image in `.env`. */
 export function keycloakImage(): string {
-  return process.env.KEYCLOAK_IMAGE ?? `quay.io/keycloak/keycloak:${readVersions().KEYCLOAK_VERSION}`;
+  return process.env.KEYCLOAK_IMAGE ?? (readVersions().KEYCLOAK_IMAGE as string);
 }
 
 export interface KeycloakContainerOptions {
