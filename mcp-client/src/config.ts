@@ -4,7 +4,7 @@ import { ClientError } from './errors.ts';
 
 /** Client settings, read from the environment (and overridden by CLI flags). */
 export interface ClientConfig {
-  /** WebSocket URL of the MCP server. Default `ws://localhost:3000/mcp`. */
+  /** URL of the MCP server: `ws(s)://` WebSocket or `http(s)://` Streamable HTTP. Default `ws://localhost:3000/mcp`. */
   readonly serverUrl: string;
   /** OAuth issuer to discover (RFC 8414 / OIDC discovery). */
   readonly issuer: string | undefined;
@@ -105,8 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
 
 function checkConsistency(c: ClientConfig): void {
   const proto = new URL(c.serverUrl).protocol;
-  if (proto !== 'ws:' && proto !== 'wss:') {
-    throw new ClientError('config', `SERVER_URL must be a ws:// or wss:// URL, got ${proto}//...`);
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(proto)) {
+    throw new ClientError('config', `SERVER_URL must be a ws(s):// or http(s):// URL, got ${proto}//...`);
   }
   if (c.clientSecret !== undefined && c.clientSecretFile !== undefined) {
     throw new ClientError('config', 'set OAUTH_CLIENT_SECRET or OAUTH_CLIENT_SECRET_FILE, not both');

@@ -1,4 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
   ErrorCode,
@@ -17,11 +18,12 @@ import {
   type ReconnectPolicy,
   reconnectPolicy,
 } from './reconnect.ts';
+import { createHttpClientTransport, isHttpUrl } from './transport/http-client-transport.ts';
 import { type CloseInfo, WsClientTransport } from './transport/ws-client-transport.ts';
 
 /** Options of {@link ResilientClient.connect}. */
 export interface ResilientClientOptions {
-  /** `ws://` or `wss://` URL of the MCP server. */
+  /** `ws://`/`wss://` (WebSocket) or `http://`/`https://` (Streamable HTTP) URL of the MCP server. */
   readonly url: string | URL;
   readonly tokenSource: TokenSource;
   /** Backoff and attempt bound for reconnects; defaults as in {@link ReconnectOptions}. */
@@ -45,7 +47,8 @@ export type SessionEvent =
 
 interface Connection {
   readonly client: Client;
-  readonly transport: WsClientTransport;
+  /** A WebSocket transport reports its close code; Streamable HTTP has none. */
+  readonly transport: Transport & { readonly closeInfo?: CloseInfo | undefined };
   /** Settles when this connection has closed. */
   readonly closed: Promise<void>;
 }
@@ -167,13 +170,18 @@ export class ResilientClient {
   async #connectOnce(forceRefresh: boolean): Promise<void> {
     const { tokenSource } = this.#opts;
     const token = await tokenSource.getToken({ forceRefresh });
-    const transport = new WsClientTransport({
-      url: this.#opts.url,
-      token,
-      clientId: tokenSource.clientId,
-      handshakeTimeoutMs: this.#opts.handshakeTimeoutMs,
-    });
+    const transport: Connection['transport'] = isHttpUrl(this.#opts.url)
+      ? createHttpClientTransport({ url: this.#opts.url, token, tokenSource })
+      : new WsClientTransport({
+          url: this.#opts.url,
+          token,
+          clientId: tokenSource.clientId,
+          handshakeTimeoutMs: this.#opts.handshakeTimeoutMs,
+        });
+    // Keep the transport's own hook (Streamable HTTP sends MCP-Protocol-Version with it).
+    const ownHook = transport.setProtocolVersion?.bind(transport);
     transport.setProtocolVersion = (v) => {
+      ownHook?.(v);
       this.#protocolVersion = v;
     };
     const client = new Client(this.#opts.clientInfo ?? { name: 'mcp-client', version: '0.1.0' }, { capabilities: {} });

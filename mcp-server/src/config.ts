@@ -1,5 +1,6 @@
 import { cleanEnv, EnvMissingError, makeValidator, str, url } from 'envalid';
 import { ServerError } from './errors.ts';
+import { LOOPBACK_HOSTS, parseAllowedOrigins } from './http/origin-policy.ts';
 
 /** Validated server configuration; see docs/transport.md and README for each setting. */
 export interface ServerConfig {
@@ -40,6 +41,40 @@ export interface ServerConfig {
   readonly jwksCooldownMs: number;
   /** How long close() waits for in-flight tool calls, in ms. Default 5000. */
   readonly shutdownGraceMs: number;
+  /** A Streamable HTTP session with no request for this long (none in progress) is closed, in ms. Default 600000. */
+  readonly sessionIdleTimeoutMs: number;
+  /**
+   * Browser origins allowed to connect (exact `scheme://host[:port]`, normalised). Default empty:
+   * every request carrying an `Origin` header is refused with 403; requests without one (CLI,
+   * server-to-server) are allowed. `*` allows any origin (development only).
+   */
+  readonly allowedOrigins: readonly string[];
+  /**
+   * Accepted `Host` header values (DNS rebinding defence). Default: localhost, 127.0.0.1 and [::1]
+   * when HOST is a loopback address, otherwise empty (check disabled).
+   */
+  readonly allowedHosts: readonly string[];
+  /** Concurrent connections per client (`azp`) before refusing with 429. Default 100. */
+  readonly maxConnectionsPerClient: number;
+  /** Sustained tool calls per second per client (`azp`), across its connections. Default 20. */
+  readonly rateLimitCallsPerSecond: number;
+  /** Tool calls a client may make in a burst above the sustained rate. Default 40. */
+  readonly rateLimitBurst: number;
+  /**
+   * Time a TCP connection gets to send complete request headers, and an upgrade to finish
+   * authentication, in ms; then it is cut. Default 10000.
+   */
+  readonly handshakeTimeoutMs: number;
+  /** Interval between WebSocket pings, in ms; a peer that missed the previous pong is terminated. 0 disables. Default 30000. */
+  readonly heartbeatIntervalMs: number;
+  /** Outbound bytes queued on a socket before the server stops reading from it until it drains. Default 4 MiB. */
+  readonly maxBufferedBytes: number;
+  /** Longest bearer token accepted, in bytes; longer ones get 401 before any parsing. Default 8192. */
+  readonly maxTokenBytes: number;
+  /** PEM certificate chain for native wss:// (with TLS_KEY_FILE). Default unset: plain ws://. */
+  readonly tlsCertFile: string | undefined;
+  /** PEM private key for native wss:// (with TLS_CERT_FILE). */
+  readonly tlsKeyFile: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -60,6 +95,14 @@ const portOrZero = makeValidator<number>((input) => {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`expected a port 0-65535, got "${input}"`);
   return n;
 });
+
+const positiveNumber = makeValidator<number>((input) => {
+  const n = Number(input);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got "${input}"`);
+  return n;
+});
+const originList = makeValidator<readonly string[]>((input) => parseAllowedOrigins(input));
+const LOOPBACK_BINDS = ['127.0.0.1', 'localhost', '::1'];
 
 /**
  * Reads and validates the configuration from environment variables.
@@ -86,6 +129,18 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       JWKS_CACHE_MAX_AGE_MS: positiveInt({ default: 600000 }),
       JWKS_COOLDOWN_MS: nonNegativeInt({ default: 30000 }),
       SHUTDOWN_GRACE_MS: nonNegativeInt({ default: 5000 }),
+      SESSION_IDLE_TIMEOUT_MS: positiveInt({ default: 600000 }),
+      ALLOWED_ORIGINS: originList({ default: [] }),
+      ALLOWED_HOSTS: str({ default: undefined }),
+      MAX_CONNECTIONS_PER_CLIENT: positiveInt({ default: 100 }),
+      RATE_LIMIT_CALLS_PER_SECOND: positiveNumber({ default: 20 }),
+      RATE_LIMIT_BURST: positiveInt({ default: 40 }),
+      HANDSHAKE_TIMEOUT_MS: positiveInt({ default: 10000 }),
+      HEARTBEAT_INTERVAL_MS: nonNegativeInt({ default: 30000 }),
+      MAX_BUFFERED_BYTES: positiveInt({ default: 4 * 1024 * 1024 }),
+      MAX_TOKEN_BYTES: positiveInt({ default: 8192 }),
+      TLS_CERT_FILE: str({ default: undefined }),
+      TLS_KEY_FILE: str({ default: undefined }),
     },
     {
       reporter: ({ errors }) => {
@@ -99,6 +154,20 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       },
     },
   );
+  if ((clean.TLS_CERT_FILE === undefined) !== (clean.TLS_KEY_FILE === undefined)) {
+    throw new ServerError(
+      'config_invalid',
+      'invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+    );
+  }
+  const allowedHosts =
+    clean.ALLOWED_HOSTS === undefined
+      ? LOOPBACK_BINDS.includes(clean.HOST)
+        ? [...LOOPBACK_HOSTS]
+        : []
+      : clean.ALLOWED_HOSTS.split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter((h) => h.length > 0);
   return {
     port: clean.PORT,
     host: clean.HOST,
@@ -117,5 +186,17 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     jwksCacheMaxAgeMs: clean.JWKS_CACHE_MAX_AGE_MS,
     jwksCooldownMs: clean.JWKS_COOLDOWN_MS,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
+    sessionIdleTimeoutMs: clean.SESSION_IDLE_TIMEOUT_MS,
+    allowedOrigins: clean.ALLOWED_ORIGINS,
+    allowedHosts,
+    maxConnectionsPerClient: clean.MAX_CONNECTIONS_PER_CLIENT,
+    rateLimitCallsPerSecond: clean.RATE_LIMIT_CALLS_PER_SECOND,
+    rateLimitBurst: clean.RATE_LIMIT_BURST,
+    handshakeTimeoutMs: clean.HANDSHAKE_TIMEOUT_MS,
+    heartbeatIntervalMs: clean.HEARTBEAT_INTERVAL_MS,
+    maxBufferedBytes: clean.MAX_BUFFERED_BYTES,
+    maxTokenBytes: clean.MAX_TOKEN_BYTES,
+    tlsCertFile: clean.TLS_CERT_FILE,
+    tlsKeyFile: clean.TLS_KEY_FILE,
   };
 }

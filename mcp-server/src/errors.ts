@@ -9,6 +9,7 @@ export type ServerErrorCode =
   // authorization (upgrade request)
   | 'token_missing'
   | 'token_in_query'
+  | 'token_malformed'
   | 'token_invalid'
   | 'token_expired'
   | 'insufficient_scope'

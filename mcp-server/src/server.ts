@@ -1,13 +1,19 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CloseCode } from 'mcp-ws-common';
 import type { WebSocket } from 'ws';
 import { createAuthorizer } from './auth/authorizer.ts';
+import { authenticateRequest } from './auth/request-auth.ts';
 import type { ServerConfig } from './config.ts';
+import { guardHandshakes } from './http/handshake-guard.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { buildMetadata, metadataUrl, SUPPORTED_SCOPES } from './http/protected-resource-metadata.ts';
+import { createStreamableHttpHandler } from './http/streamable-http.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createRateLimiter } from './mcp/rate-limit.ts';
 import { createSession, type InFlight } from './mcp/session.ts';
+import { startHeartbeat } from './transport/heartbeat.ts';
 import { createUpgradeHandler } from './transport/upgrade-handler.ts';
 import { WsServerTransport } from './transport/ws-server-transport.ts';
 
@@ -23,6 +29,8 @@ export interface ServerHandle {
   readonly url: string;
   /** WebSocket endpoint, e.g. `ws://127.0.0.1:3000/mcp`. */
   readonly wsUrl: string;
+  /** Streamable HTTP endpoint (the same path), e.g. `http://127.0.0.1:3000/mcp`. */
+  readonly httpUrl: string;
   /** The bound port (useful with PORT=0). */
   readonly port: number;
   /** Resolves once discovery and the first JWKS load succeeded (what /readyz reports). */
@@ -54,6 +62,16 @@ function trackInFlight(): InFlight & { idle(): Promise<void> } {
   };
 }
 
+/** The certificate and key of TLS_CERT_FILE/TLS_KEY_FILE, read once at start; undefined for plain HTTP. */
+function readTls(config: ServerConfig): { cert: Buffer; key: Buffer; handshakeTimeout: number } | undefined {
+  if (config.tlsCertFile === undefined || config.tlsKeyFile === undefined) return undefined;
+  return {
+    cert: readFileSync(config.tlsCertFile),
+    key: readFileSync(config.tlsKeyFile),
+    handshakeTimeout: config.handshakeTimeoutMs,
+  };
+}
+
 /** Closes a socket with `code` and waits up to `ms` for the close handshake, then terminates it. */
 async function closeSocket(ws: WebSocket, code: number, reason: string, ms: number): Promise<void> {
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
@@ -71,6 +89,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const authorizer = createAuthorizer(config, logger);
   const inFlight = trackInFlight();
+  // One bucket per client id across all its connections and both transports.
+  const rateLimiter = createRateLimiter({
+    ratePerSecond: config.rateLimitCallsPerSecond,
+    burst: config.rateLimitBurst,
+  });
   // Filled in once the port is known (PUBLIC_URL unset and PORT=0).
   const challenge = {
     resourceMetadataUrl: '',
@@ -82,26 +105,33 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     requiredScopes: config.oauthRequiredScopes,
     maxMessageBytes: config.maxMessageBytes,
     maxConnections: config.maxConnections,
+    maxConnectionsPerClient: config.maxConnectionsPerClient,
+    allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
+    maxTokenBytes: config.maxTokenBytes,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
     challenge,
     logger,
     onConnection(ws, authInfo, req) {
       const connLogger = logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub });
-      const transport = new WsServerTransport(ws, { authInfo });
+      const transport = new WsServerTransport(ws, { authInfo, maxBufferedBytes: config.maxBufferedBytes });
       const mcp = createSession({
         authInfo,
         root: config.targetDir,
         maxFileBytes: config.maxFileBytes,
         logger: connLogger,
         inFlight,
+        rateLimiter,
       });
       const opened = Date.now();
       ws.once('close', (code, reason) => {
         connLogger.info({
-          event: 'connection_closed',
+          event: 'connection.closed',
+          transport: 'websocket',
           code,
           reason: reason.toString(),
           remote: req.socket.remoteAddress,
-          seconds: (Date.now() - opened) / 1000,
+          ms: Date.now() - opened,
         });
       });
       mcp.connect(transport).catch((err: unknown) => {
@@ -111,13 +141,46 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     },
   });
 
+  // Streamable HTTP on the same endpoint: same authentication, same session factory.
+  const streamable = createStreamableHttpHandler({
+    authenticate: (req) =>
+      authenticateRequest(req, {
+        verify: (token) => authorizer.verify(token),
+        requiredScopes: config.oauthRequiredScopes,
+        maxTokenBytes: config.maxTokenBytes,
+      }),
+    challenge,
+    allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
+    createSession: (authInfo, sessionLogger) =>
+      createSession({
+        authInfo,
+        root: config.targetDir,
+        maxFileBytes: config.maxFileBytes,
+        logger: sessionLogger,
+        inFlight,
+        rateLimiter,
+      }),
+    maxSessions: config.maxConnections,
+    maxSessionsPerClient: config.maxConnectionsPerClient,
+    maxMessageBytes: config.maxMessageBytes,
+    idleTimeoutMs: config.sessionIdleTimeoutMs,
+    logger,
+  });
+
   let metadata = buildMetadata(config.publicUrl ?? '', config.oauthIssuer);
   const http = createHttpServer({
     metadata: () => metadata,
     readiness: () => authorizer.readiness,
     onUpgrade: (req, socket, head) => upgrades.handle(req, socket, head),
+    onMcpRequest: (req, res) => streamable.handle(req, res),
     logger,
+    tls: readTls(config),
   });
+  guardHandshakes(http, config.handshakeTimeoutMs);
+  const stopHeartbeat = startHeartbeat(upgrades.clients, config.heartbeatIntervalMs, () =>
+    logger.info({ event: 'connection.closed', transport: 'websocket', reason: 'heartbeat_timeout' }),
+  );
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -127,24 +190,29 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
   });
   const { port } = http.address() as AddressInfo;
-  const publicUrl = config.publicUrl ?? `http://localhost:${port}/mcp`;
+  const publicUrl =
+    config.publicUrl ?? `${config.tlsCertFile !== undefined ? 'https' : 'http'}://localhost:${port}/mcp`;
   metadata = buildMetadata(publicUrl, config.oauthIssuer);
   challenge.resourceMetadataUrl = metadataUrl(publicUrl);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const hostPart = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${hostPart}:${port}`;
+  const secure = config.tlsCertFile !== undefined;
+  const url = `${secure ? 'https' : 'http'}://${hostPart}:${port}`;
   logger.info({ event: 'listening', url, targetDir: config.targetDir, issuer: config.oauthIssuer });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     upgrades.stopAccepting();
+    stopHeartbeat();
+    streamable.stopAccepting();
     authorizer.close();
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeIdleConnections();
     await Promise.race([inFlight.idle(), delay(config.shutdownGraceMs, undefined, { ref: false })]);
-    await Promise.all(
-      [...upgrades.clients].map((ws) => closeSocket(ws, CloseCode.GOING_AWAY, 'server shutting down', 1000)),
-    );
+    await Promise.all([
+      ...[...upgrades.clients].map((ws) => closeSocket(ws, CloseCode.GOING_AWAY, 'server shutting down', 1000)),
+      streamable.closeAll(),
+    ]);
     http.closeAllConnections();
     await stopped;
     logger.info({ event: 'stopped' });
@@ -152,7 +220,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   return {
     url,
-    wsUrl: `ws://${hostPart}:${port}/mcp`,
+    wsUrl: `${secure ? 'wss' : 'ws'}://${hostPart}:${port}/mcp`,
+    httpUrl: `${url}/mcp`,
     port,
     ready: authorizer.ready,
     close() {

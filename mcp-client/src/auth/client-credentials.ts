@@ -103,7 +103,16 @@ export class ClientCredentialsTokenSource implements TokenSource {
   }
 
   async #grant(server: oidc.ServerMetadata, secret: string): Promise<CachedToken> {
-    const config = new oidc.Configuration(server, this.clientId, secret);
+    // client_secret_post unless the server lists methods without it and with client_secret_basic.
+    const methods = server.token_endpoint_auth_methods_supported;
+    const basic =
+      Array.isArray(methods) && methods.includes('client_secret_basic') && !methods.includes('client_secret_post');
+    const config = new oidc.Configuration(
+      server,
+      this.clientId,
+      secret,
+      basic ? basicAuth(secret) : oidc.ClientSecretPost(secret),
+    );
     this.#tune(config);
     this.#requests += 1;
     const started = this.#now();
@@ -124,10 +133,19 @@ export class ClientCredentialsTokenSource implements TokenSource {
       return this.#server;
     }
     const issuer = new URL(this.#opts.issuer as string | URL);
-    try {
-      const discovered = await oidc.discovery(issuer, this.clientId, undefined, undefined, {
+    const discover = (algorithm: 'oidc' | 'oauth2') =>
+      oidc.discovery(issuer, this.clientId, undefined, undefined, {
         execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
         timeout: this.#opts.timeoutSeconds ?? 10,
+        algorithm,
+      });
+    try {
+      // OpenID Connect discovery first (Keycloak), then RFC 8414 authorization server metadata.
+      const discovered = await discover('oidc').catch(async (err: unknown) => {
+        if (findIssuerMismatch(err) !== undefined) throw err;
+        return discover('oauth2').catch(() => {
+          throw err;
+        });
       });
       this.#server = discovered.serverMetadata();
     } catch (err) {
@@ -178,6 +196,19 @@ export class ClientCredentialsTokenSource implements TokenSource {
     }
     return new ClientError('token_endpoint', `token request to ${at} failed: ${describeFailure(err)}`, { cause: err });
   }
+}
+
+/** application/x-www-form-urlencoded (RFC 6749 §2.3.1) without escaping `-._*`, which some servers fail to decode. */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}
+
+/** client_secret_basic: `Authorization: Basic base64(urlencode(id):urlencode(secret))`. */
+function basicAuth(secret: string): oidc.ClientAuth {
+  return (_as, client, _body, headers) => {
+    const pair = `${formEncode(client.client_id)}:${formEncode(secret)}`;
+    headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
+  };
 }
 
 function isInvalidClient(err: unknown): boolean {

@@ -118,7 +118,7 @@ Commands:
   help [command]       help for a command
 
 Options (override the environment):
-  --server URL              SERVER_URL (default ws://localhost:3000/mcp)
+  --server URL              SERVER_URL (default ws://localhost:3000/mcp; http(s):// uses Streamable HTTP)
   --issuer URL              OAUTH_ISSUER (discovered)
   --token-url URL           OAUTH_TOKEN_URL (used without discovery)
   --client-id ID            OAUTH_CLIENT_ID

@@ -25,7 +25,7 @@ function refusal(status: number, error: string, description: string, challenge: 
 /**
  * Maps an authorization error to its HTTP answer (RFC 6750 §3, MCP authorization):
  * no token -> 401 without `error`; bad/expired token -> 401 invalid_token; token in the query
- * string -> 401 invalid_request; missing scope -> 403 insufficient_scope; keys unavailable -> 503.
+ * string or an ambiguous Authorization header -> 401 invalid_request; missing scope -> 403 insufficient_scope; keys unavailable -> 503.
  */
 export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefusal {
   const scope = ctx.scope.length > 0 ? ctx.scope : undefined;
@@ -34,6 +34,7 @@ export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefus
     case 'token_missing':
       return refusal(401, 'invalid_request', 'a bearer token is required', formatBearerChallenge(base));
     case 'token_in_query':
+    case 'token_malformed':
       return refusal(
         401,
         'invalid_request',

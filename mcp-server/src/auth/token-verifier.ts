@@ -54,6 +54,26 @@ function scopesOf(payload: JWTPayload): string[] {
   return [];
 }
 
+/** `typ` values (payload claim, Keycloak style) of an access token; ID and refresh tokens differ. */
+const ACCESS_TOKEN_TYPES = ['bearer', 'at+jwt', 'application/at+jwt'];
+/** JOSE header `typ` values accepted (RFC 9068 uses at+jwt; Keycloak sends JWT). */
+const HEADER_TYPES = ['jwt', 'at+jwt', 'application/at+jwt'];
+
+/**
+ * Refuses tokens that are not access tokens: a `typ` claim (Keycloak: "Bearer", "ID", "Refresh",
+ * "Logout") other than Bearer/at+jwt, or a header `typ` other than JWT/at+jwt. Absent is accepted.
+ * @throws ServerError `token_invalid`
+ */
+export function checkTokenType(payload: JWTPayload, headerTyp: string | undefined): void {
+  const claim = payload.typ;
+  if (claim !== undefined && (typeof claim !== 'string' || !ACCESS_TOKEN_TYPES.includes(claim.toLowerCase()))) {
+    throw new ServerError('token_invalid', 'the token is not an access token (typ claim)');
+  }
+  if (headerTyp !== undefined && !HEADER_TYPES.includes(headerTyp.toLowerCase())) {
+    throw new ServerError('token_invalid', 'the token is not an access token (typ header)');
+  }
+}
+
 /** Maps jose and fetch failures to coded errors; the message never echoes the token. */
 function toServerError(err: unknown): ServerError {
   if (err instanceof ServerError) return err;
@@ -105,7 +125,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     async verify(token) {
       if (token.length === 0) throw new ServerError('token_missing', 'no bearer token');
       try {
-        const { payload } = await jwtVerify(token, jwks, {
+        const { payload, protectedHeader } = await jwtVerify(token, jwks, {
           issuer: options.issuer,
           audience: options.audience,
           algorithms: [...ALLOWED_ALGORITHMS],
@@ -113,6 +133,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           requiredClaims: ['exp'],
         });
         keysLoaded = true;
+        checkTokenType(payload, protectedHeader.typ);
         const clientId = payload.azp ?? payload.client_id;
         return {
           token,

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createSecureServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
 import { type Readiness, serveHealth, serveReadiness } from './health.ts';
@@ -11,7 +12,14 @@ export interface HttpServerOptions {
   readiness(): Readiness;
   /** The WebSocket upgrade listener. */
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Streamable HTTP (POST/GET/DELETE and other methods) of `/mcp` and `/`; without it a GET gets 426. */
+  onMcpRequest?(req: IncomingMessage, res: ServerResponse): void;
   logger: Logger;
+  /**
+   * PEM certificate chain and key: serve HTTPS/wss:// natively (node:https). `handshakeTimeout`
+   * bounds the TLS handshake in ms. Default unset: plain HTTP.
+   */
+  tls?: { cert: Buffer; key: Buffer; handshakeTimeout?: number } | undefined;
 }
 
 function notFound(res: ServerResponse, status = 404, error = 'not_found'): void {
@@ -21,11 +29,12 @@ function notFound(res: ServerResponse, status = 404, error = 'not_found'): void 
 
 /**
  * The node:http server: RFC 9728 metadata, /healthz, /readyz, 404 for the rest; WebSocket
- * upgrades go to `onUpgrade`. A plain GET of /mcp gets 426 Upgrade Required.
+ * upgrades go to `onUpgrade`, other requests of /mcp (and /) to `onMcpRequest` (Streamable HTTP).
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    if ((pathname === '/mcp' || pathname === '/') && options.onMcpRequest) return options.onMcpRequest(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return notFound(res, 405, 'method_not_allowed');
     if (METADATA_PATHS.includes(pathname)) return serveMetadata(res, req, options.metadata());
     if (pathname === '/healthz') return serveHealth(res);
@@ -36,11 +45,18 @@ export function createHttpServer(options: HttpServerOptions): Server {
       return;
     }
     notFound(res);
-  });
+  };
+  // node:https servers are http servers over TLS (same events and methods).
+  const server = options.tls ? (createSecureServer(options.tls, handler) as unknown as Server) : createServer(handler);
   server.on('upgrade', options.onUpgrade);
   server.on('clientError', (err, socket) => {
     options.logger.debug({ event: 'client_error', error: err.message });
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    // Headers over node's maxHeaderSize (16 KiB), e.g. a huge token: 431, as node answers without a listener.
+    const status =
+      (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     socket.destroy();
   });
   return server;

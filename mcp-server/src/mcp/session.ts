@@ -4,10 +4,11 @@ import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-sc
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type * as z from 'zod';
 import type { Logger } from '../log.ts';
-import { missingScopeResult } from '../tools/fs-errors.ts';
+import { missingScopeResult, rateLimitedResult } from '../tools/fs-errors.ts';
 import { listFilesTool } from '../tools/list-files.ts';
 import { readFileTool } from '../tools/read-file.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 /** Name and version announced in `initialize`. */
 export const SERVER_INFO = { name: 'mcp-ws-file-server', version: '0.1.0' } as const;
@@ -20,7 +21,10 @@ export interface InFlight {
 
 /** Options of {@link createSession}. */
 export interface SessionOptions {
-  /** The verified token of this connection. */
+  /**
+   * The verified token that opened this connection/session. A request that carries its own
+   * `extra.authInfo` (Streamable HTTP verifies every request) is checked against that instead.
+   */
   authInfo: AuthInfo;
   /** Served directory. */
   root: string;
@@ -30,6 +34,8 @@ export interface SessionOptions {
   logger: Logger;
   /** Shutdown bookkeeping. */
   inFlight?: InFlight;
+  /** Per-client tool-call limiter, shared across connections and transports. Default none. */
+  rateLimiter?: RateLimiter;
 }
 
 const TOOLS = [listFilesTool, readFileTool] as const;
@@ -81,7 +87,6 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
   spec: ToolSpec<In, Out>,
   options: SessionOptions,
 ): void {
-  const allowed = options.authInfo.scopes.includes(spec.scope);
   const config = {
     title: spec.title,
     description: spec.description,
@@ -92,9 +97,28 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
   // The SDK's callback type is generic over the schema; the cast keeps one typed run() per tool.
   const callback = async (args: z.infer<In>, extra: RequestExtra) => {
     const t0 = performance.now();
-    if (!allowed) {
-      options.logger.warn({ event: 'tool_call', tool: spec.name, outcome: 'insufficient_scope', scope: spec.scope });
+    // The request's own token (Streamable HTTP verifies each request); a WebSocket passes the connection's.
+    const scopes = (extra.authInfo ?? options.authInfo).scopes;
+    if (!scopes.includes(spec.scope)) {
+      options.logger.warn({
+        event: 'access.denied',
+        reason: 'insufficient_scope',
+        tool: spec.name,
+        outcome: 'insufficient_scope',
+        scope: spec.scope,
+      });
       return missingScopeResult(spec.name, spec.scope);
+    }
+    const decision = options.rateLimiter?.take((extra.authInfo ?? options.authInfo).clientId);
+    if (decision !== undefined && !decision.allowed) {
+      options.logger.warn({
+        event: 'access.denied',
+        reason: 'rate_limited',
+        tool: spec.name,
+        outcome: 'rate_limited',
+        retryAfterMs: decision.retryAfterMs,
+      });
+      return rateLimitedResult(spec.name, decision.retryAfterMs);
     }
     options.inFlight?.begin();
     try {
@@ -112,7 +136,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
         },
       });
       options.logger.info({
-        event: 'tool_call',
+        event: 'tool.call',
         tool: spec.name,
         path: outcome.path,
         outcome: outcome.result.isError ? (outcome.code ?? 'error') : 'ok',
@@ -130,6 +154,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
 /** The `extra` the SDK passes to a tool callback, narrowed to what is used here. */
 interface RequestExtra {
   signal: AbortSignal;
+  authInfo?: AuthInfo | undefined;
   _meta?: { progressToken?: string | number } | undefined;
   sendNotification(n: {
     method: 'notifications/progress';
@@ -158,7 +183,8 @@ export function createSession(options: SessionOptions): McpServer {
   register(mcp, readFileTool, options);
   // registerTool announces listChanged: true; the tool set of a connection never changes.
   mcp.server.registerCapabilities({ tools: { listChanged: false } });
-  const scopes = options.authInfo.scopes;
-  mcp.server.setRequestHandler(ListToolsRequestSchema, () => visibleTools(scopes));
+  mcp.server.setRequestHandler(ListToolsRequestSchema, (_req, extra) =>
+    visibleTools((extra.authInfo ?? options.authInfo).scopes),
+  );
   return mcp;
 }

@@ -25,6 +25,23 @@ export function missingScopeResult(tool: string, scope: string): CallToolResult 
   };
 }
 
+/**
+ * The result for a call over the client's rate limit: `isError`, a text saying when to retry,
+ * and `_meta.retryAfterMs` (integer ms) for programs. Nothing was run.
+ */
+export function rateLimitedResult(tool: string, retryAfterMs: number): CallToolResult {
+  return {
+    isError: true,
+    content: [
+      {
+        type: 'text',
+        text: `rate limit exceeded: ${tool} was not run; retry after ${retryAfterMs} ms (RATE_LIMIT_CALLS_PER_SECOND per client)`,
+      },
+    ],
+    _meta: { retryAfterMs },
+  };
+}
+
 /** Throws ServerError `aborted` when the request was cancelled. */
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new ServerError('aborted', 'the request was cancelled');

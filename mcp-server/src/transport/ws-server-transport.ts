@@ -13,14 +13,29 @@ export interface WsServerTransportOptions {
   authInfo: AuthInfo;
   /** Clock in ms since the epoch. Default Date.now (tests may replace it). */
   now?: () => number;
+  /**
+   * Outbound bytes queued on the socket (`bufferedAmount`) above which the transport stops reading
+   * from it until it drains below half. Default unlimited.
+   */
+  maxBufferedBytes?: number;
+  /** Requests of this connection being served at once before reading stops. Default 32. */
+  maxInFlight?: number;
 }
+
+/** How often a paused transport checks whether the socket drained, in ms. */
+const DRAIN_POLL_MS = 20;
+
+/** A key for a JSON-RPC id (a number and a string of the same digits differ). */
+const idKey = (id: unknown): string => `${typeof id}:${String(id)}`;
 
 /**
  * The SDK `Transport` over one server-side `ws` socket: one JSON-RPC message per text frame.
  * A binary frame closes with 1003; invalid JSON gets a -32700 error (id null) and the socket
  * stays open; a frame that is JSON but not JSON-RPC gets -32600. At the token's `exp` the socket
  * closes with 4401 "token expired", and no frame is served or sent after `exp` even if the timer
- * has not fired yet.
+ * has not fired yet. Backpressure: while the socket's `bufferedAmount` exceeds `maxBufferedBytes`
+ * or `maxInFlight` requests are unanswered, the transport pauses the socket (frames already read
+ * wait in a small backlog) and resumes once it drained below half.
  */
 export class WsServerTransport implements Transport {
   onclose?: (() => void) | undefined;
@@ -36,11 +51,26 @@ export class WsServerTransport implements Transport {
   /** onclose was delivered. */
   #closed = false;
   #expiryTimer: NodeJS.Timeout | undefined;
+  readonly #maxBufferedBytes: number;
+  readonly #maxInFlight: number;
+  /** Ids of requests received and not yet answered. */
+  readonly #inFlight = new Set<string>();
+  /** Frames read while paused, dispatched once the pressure is gone (bounded: the socket is paused). */
+  #backlog: [Buffer | ArrayBuffer | Buffer[], boolean][] = [];
+  #paused = false;
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: WebSocket, options: WsServerTransportOptions) {
     this.#socket = socket;
     this.#authInfo = options.authInfo;
     this.#now = options.now ?? Date.now;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? Number.POSITIVE_INFINITY;
+    this.#maxInFlight = options.maxInFlight ?? 32;
+  }
+
+  /** True while reading is stopped because the peer does not read or too many requests are open. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** True once the token's `exp` has passed. */
@@ -68,9 +98,12 @@ export class WsServerTransport implements Transport {
     }
     if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) throw new Error('WebSocket is not open');
     const frame = encodeFrame(message);
-    await new Promise<void>((resolve, reject) => {
+    if ('id' in message && ('result' in message || 'error' in message)) this.#inFlight.delete(idKey(message.id));
+    const sent = new Promise<void>((resolve, reject) => {
       this.#socket.send(frame, (err) => (err ? reject(err) : resolve()));
     });
+    this.#applyPressure();
+    await sent;
   }
 
   /** Closes with 1000 (normal closure). */
@@ -92,13 +125,24 @@ export class WsServerTransport implements Transport {
 
   #onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (this.#closing) return;
+    if (this.#paused) {
+      this.#backlog.push([data, isBinary]);
+      return;
+    }
     if (this.expired) {
       this.#expire();
       return;
     }
     const decoded = decodeFrame(data, isBinary);
     if (decoded.ok) {
+      const msg = decoded.message as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
+      if (typeof msg.method === 'string') {
+        if (msg.id !== undefined) this.#inFlight.add(idKey(msg.id));
+        // A cancelled request gets no response: stop counting it.
+        else if (msg.method === 'notifications/cancelled') this.#inFlight.delete(idKey(msg.params?.requestId));
+      }
       this.onmessage?.(decoded.message, { authInfo: this.#authInfo });
+      this.#applyPressure();
       return;
     }
     if (decoded.reason === 'binary') {
@@ -112,6 +156,42 @@ export class WsServerTransport implements Transport {
     this.onerror?.(new Error(`${error.message} (${decoded.detail})`));
     // Written directly: the SDK's message type does not allow the null id JSON-RPC requires here.
     this.#socket.send(JSON.stringify({ jsonrpc: '2.0', id: null, error }));
+    this.#applyPressure();
+  }
+
+  #underPressure(): boolean {
+    return this.#socket.bufferedAmount > this.#maxBufferedBytes || this.#inFlight.size >= this.#maxInFlight;
+  }
+
+  /** Stops reading when the peer does not drain its socket or too many requests are open. */
+  #applyPressure(): void {
+    if (this.#paused || this.#closing || !this.#underPressure()) return;
+    this.#paused = true;
+    this.#socket.pause();
+    this.#drainTimer = setInterval(() => this.#relieve(), DRAIN_POLL_MS);
+    this.#drainTimer.unref();
+  }
+
+  #relieve(): void {
+    if (this.#closing) {
+      this.#stopDrainTimer();
+      return;
+    }
+    const drained =
+      this.#socket.bufferedAmount <= this.#maxBufferedBytes / 2 && this.#inFlight.size < this.#maxInFlight;
+    if (!drained) return;
+    this.#stopDrainTimer();
+    this.#paused = false;
+    while (this.#backlog.length > 0 && !this.#paused && !this.#closing) {
+      const [data, isBinary] = this.#backlog.shift()!;
+      this.#onFrame(data, isBinary);
+    }
+    if (!this.#paused) this.#socket.resume();
+  }
+
+  #stopDrainTimer(): void {
+    if (this.#drainTimer !== undefined) clearInterval(this.#drainTimer);
+    this.#drainTimer = undefined;
   }
 
   #armExpiry(): void {
@@ -140,6 +220,8 @@ export class WsServerTransport implements Transport {
     this.#closing = true;
     this.#closed = true;
     this.#clearExpiry();
+    this.#stopDrainTimer();
+    this.#backlog = [];
     this.onclose?.();
   }
 }

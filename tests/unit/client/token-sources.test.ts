@@ -207,7 +207,7 @@ describe('tokenSourceFromConfig', () => {
       {},
       { OAUTH_CLIENT_ID: 'c' },
       { ...base, OAUTH_CLIENT_SECRET_FILE: '/run/secrets/x' },
-      { ...base, SERVER_URL: 'http://h/mcp' },
+      { ...base, SERVER_URL: 'ftp://h/mcp' },
       { ...base, RECONNECT_MAX_ATTEMPTS: '-1' },
       { ...base, OAUTH_ISSUER: 'not a url' },
     ];

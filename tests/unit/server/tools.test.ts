@@ -191,7 +191,7 @@ describe('tools over the transport', () => {
   });
 
   it('writes one audit line per tool call, without contents', () => {
-    const calls = server.logs.filter((l) => l.event === 'tool_call');
+    const calls = server.logs.filter((l) => l.event === 'tool.call');
     assert.ok(calls.length > 5);
     assert.ok(calls.every((l) => typeof l.tool === 'string' && 'outcome' in l));
     assert.ok(!JSON.stringify(server.logs).includes('hello'));

@@ -49,7 +49,7 @@ describe('WebSocket transport and upgrade', () => {
     assert.equal(ch.error, undefined);
     assert.equal(ch.resource_metadata, `http://localhost:${server.port}/.well-known/oauth-protected-resource/mcp`);
     assert.equal(JSON.parse(r.body).error, 'invalid_request');
-    assert.ok(server.logs.some((l) => l.event === 'connection_refused' && l.reason === 'token_missing'));
+    assert.ok(server.logs.some((l) => l.event === 'auth.refused' && l.reason === 'token_missing'));
   });
   it('refuses a bad token with 401 invalid_token and never logs the token', async () => {
     const token = await kc.sign({ aud: 'other' });

@@ -1,0 +1,34 @@
+// The command the conformance suite runs in client mode: `conformance client --command
+// "node --conditions=development tests/conformance/client-command.ts" --scenario <name>`.
+// The suite appends the server URL as the last argument, names the scenario in
+// MCP_CONFORMANCE_SCENARIO and passes credentials as JSON in MCP_CONFORMANCE_CONTEXT
+// ({client_id, client_secret, ...}). This adapter only translates that calling convention into
+// the mcp-client CLI's own settings (SERVER_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET) and runs
+// the CLI's main(): token acquisition, discovery and the transport are the CLI's.
+import { main } from '../../mcp-client/src/cli.ts';
+
+const url = process.argv.at(-1);
+if (url === undefined || !/^https?:\/\//.test(url)) {
+  process.stderr.write('usage: client-command.ts <server-url> (run by the conformance suite)\n');
+  process.exit(2);
+}
+const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
+const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as Record<string, string | undefined>;
+
+const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, SERVER_URL: url, RECONNECT_MAX_ATTEMPTS: '0' };
+if (context.client_id !== undefined && context.client_secret !== undefined) {
+  env.OAUTH_CLIENT_ID = context.client_id;
+  env.OAUTH_CLIENT_SECRET = context.client_secret;
+} else if (!scenario.startsWith('auth/')) {
+  // Scenarios without authorization: the CLI always sends a bearer token, so give it a static
+  // placeholder (these test servers ignore Authorization).
+  env.OAUTH_ACCESS_TOKEN = 'conformance-no-auth';
+}
+
+const argv = scenario === 'tools_call' ? ['call', 'add_numbers', '{"a":5,"b":3}', '--json'] : ['tools', '--json'];
+const io = {
+  out: (t: string) => process.stdout.write(`${t}\n`),
+  err: (t: string) => process.stderr.write(`${t}\n`),
+  bytes: (b: Buffer) => process.stdout.write(b),
+};
+process.exitCode = await main(argv, env, io);
