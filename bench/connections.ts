@@ -1,0 +1,145 @@
+/**
+ * The connection rows: N concurrent authenticated, initialized WebSocket connections held by
+ * several load processes (each with its own 127.0.x.y source address), then calls spread over
+ * them. Reports time to open, server memory per connection and calls/s.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Child, startChild } from './child.ts';
+import type { LoopResult } from './closed-loop.ts';
+import type { OpenManyResult } from './load-conns.ts';
+import { type Spread, spread } from './stats.ts';
+import type { ToolCall } from './wire.ts';
+
+/** Options of {@link measureConnections}. */
+export interface ConnectionOptions {
+  /** Signs a token per load process. */
+  readonly token: () => Promise<string>;
+  /**
+   * Starts a fresh server process (so RSS growth is not absorbed by memory an earlier row left
+   * committed); it must answer `memory` (GC first). Stopped after each repetition.
+   */
+  readonly startServer: () => Promise<{ readonly child: Child; readonly wsUrl: string }>;
+  /** Connection counts to measure, e.g. [1000, 5000, 10000]. */
+  readonly counts: readonly number[];
+  /** Load processes sharing the connections. */
+  readonly processes: number;
+  readonly reps: number;
+  /** The call spread over the connections, with its requests in flight (over all processes). */
+  readonly call: ToolCall;
+  readonly inflight: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly maxRequests: number;
+  readonly log: (line: string) => void;
+}
+
+/** Figures of one connection count, over the repetitions. */
+export interface ConnectionFigures {
+  readonly connections: number;
+  /** Wall time to open and initialize all of them, in ms. */
+  readonly openMs: Spread;
+  /** Server VmRSS growth per connection, in bytes (fresh server, after a GC, before vs with all open). */
+  readonly rssPerConnection: Spread;
+  /** Server V8 heap growth per connection, in bytes. */
+  readonly heapPerConnection: Spread;
+  readonly callsPerSecond: Spread;
+  /** Median of the load processes' p50, in ms. */
+  readonly p50: Spread;
+  /** Worst of the load processes' p99, in ms. */
+  readonly p99: Spread;
+  /** Connections that failed to open (summed over the repetitions), and the first reason. */
+  readonly failed: number;
+  readonly error?: string;
+}
+
+/** VmRSS of process `pid`, in bytes (from /proc/<pid>/status). */
+export async function vmRss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb) * 1024;
+}
+
+async function serverMemory(server: Child): Promise<{ rss: number; heapUsed: number }> {
+  const { heapUsed } = await server.call<{ rss: number; heapUsed: number }>('memory');
+  return { rss: await vmRss(server.pid), heapUsed };
+}
+
+/** Measures every count in `options.counts`; load processes are started and stopped here. */
+export async function measureConnections(options: ConnectionOptions): Promise<ConnectionFigures[]> {
+  const loads = Array.from({ length: options.processes }, () =>
+    startChild(new URL('./load-conns.ts', import.meta.url), { execArgv: ['--max-old-space-size=2048'] }),
+  );
+  const figures: ConnectionFigures[] = [];
+  try {
+    for (const count of options.counts) {
+      const open: number[] = [];
+      const rss: number[] = [];
+      const heap: number[] = [];
+      const rate: number[] = [];
+      const p50: number[] = [];
+      const p99: number[] = [];
+      let failed = 0;
+      let error: string | undefined;
+      for (let rep = 0; rep < options.reps; rep++) {
+        const { child: server, wsUrl } = await options.startServer();
+        const before = await serverMemory(server);
+        const share = (i: number) => Math.floor(count / loads.length) + (i < count % loads.length ? 1 : 0);
+        const t0 = performance.now();
+        const opened = await Promise.all(
+          loads.map(async (load, i) =>
+            load.call<OpenManyResult>('open', {
+              url: wsUrl,
+              token: await options.token(),
+              count: share(i),
+              localAddress: `127.0.${1 + (rep % 250)}.${2 + i}`,
+              concurrency: 32,
+            }),
+          ),
+        );
+        open.push(performance.now() - t0);
+        const total = opened.reduce((n, o) => n + o.opened, 0);
+        failed += opened.reduce((n, o) => n + o.failed, 0);
+        error ??= opened.find((o) => o.error)?.error;
+        const after = await serverMemory(server);
+        rss.push((after.rss - before.rss) / Math.max(1, total));
+        heap.push((after.heapUsed - before.heapUsed) / Math.max(1, total));
+        const perLoad = Math.max(1, Math.round(options.inflight / loads.length));
+        const runs = await Promise.all(
+          loads.map((load) =>
+            load.call<LoopResult>('run', {
+              call: options.call,
+              inflight: perLoad,
+              warmupMs: options.warmupMs,
+              durationMs: options.durationMs,
+              maxRequests: options.maxRequests,
+            }),
+          ),
+        );
+        rate.push(runs.reduce((n, r) => n + r.perSecond, 0));
+        p50.push(spread(runs.map((r) => r.p50)).median);
+        p99.push(Math.max(...runs.map((r) => r.p99)));
+        await Promise.all(loads.map((load) => load.call<number>('close')));
+        await server.stop();
+        options.log(
+          `  ${count} connections rep ${rep + 1}: opened ${total} in ${Math.round(open.at(-1)!)} ms, ` +
+            `${Math.round(rss.at(-1)! / 1024)} KiB RSS/conn, ${Math.round(rate.at(-1)!)} calls/s`,
+        );
+      }
+      figures.push({
+        connections: count,
+        openMs: spread(open),
+        rssPerConnection: spread(rss),
+        heapPerConnection: spread(heap),
+        callsPerSecond: spread(rate),
+        p50: spread(p50),
+        p99: spread(p99),
+        failed,
+        ...(error ? { error } : {}),
+      });
+    }
+  } finally {
+    await Promise.all(loads.map((l) => l.stop()));
+  }
+  return figures;
+}

@@ -1,0 +1,123 @@
+/**
+ * Child process: HTTP load generator for Streamable HTTP peers. Keep-alive `node:http` Agent with
+ * one socket per request in flight; raw pre-serialized JSON-RPC bodies; one MCP session.
+ * Commands: `capture`, `run`.
+ */
+import { Agent, request } from 'node:http';
+import { serveCommands } from './child.ts';
+import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
+import { PROTOCOL_VERSION, requestFrames, type ToolCall, toolCallFrames } from './wire.ts';
+
+/** Arguments of `capture` and `run`. */
+export interface HttpTarget {
+  /** Endpoint, e.g. `http://127.0.0.1:1234/mcp`. */
+  readonly url: string;
+  readonly token: string;
+  readonly call: ToolCall;
+}
+
+/** Arguments of `run`. */
+export interface HttpRunArgs extends HttpTarget, LoopOptions {}
+
+interface Reply {
+  readonly status: number;
+  readonly sessionId: string | undefined;
+  readonly body: Buffer;
+}
+
+const INITIALIZE = requestFrames('initialize', {
+  protocolVersion: PROTOCOL_VERSION,
+  capabilities: {},
+  clientInfo: { name: 'mcp-bench', version: '0.1.0' },
+});
+
+function post(agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        agent,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': String(Buffer.byteLength(body)),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const sid = res.headers['mcp-session-id'];
+          resolve({
+            status: res.statusCode ?? 0,
+            sessionId: typeof sid === 'string' ? sid : undefined,
+            body: Buffer.concat(chunks),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The JSON-RPC message of a body: as is for JSON, the last `data:` event for an SSE stream. */
+function jsonOf(body: string): string {
+  if (!/^(event|data|id|retry|:)/.test(body)) return body;
+  const events = body.split(/\r?\n\r?\n/).map((e) =>
+    e
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trimStart())
+      .join('\n'),
+  );
+  return events.filter((e) => e !== '').at(-1) ?? '';
+}
+
+/** Opens an MCP session: initialize + initialized; answers the headers later requests need. */
+async function openSession(agent: Agent, target: HttpTarget): Promise<Record<string, string>> {
+  const url = new URL(target.url);
+  const auth = { authorization: `Bearer ${target.token}` };
+  const init = await post(agent, url, auth, INITIALIZE(0));
+  if (init.status !== 200) throw new Error(`initialize: HTTP ${init.status} ${init.body.toString().slice(0, 200)}`);
+  const headers: Record<string, string> = { ...auth, 'mcp-protocol-version': PROTOCOL_VERSION };
+  if (init.sessionId) headers['mcp-session-id'] = init.sessionId;
+  const note = await post(agent, url, headers, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
+  if (note.status !== 202) throw new Error(`notifications/initialized: HTTP ${note.status}`);
+  return headers;
+}
+
+serveCommands({
+  async capture(target: HttpTarget): Promise<string> {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const headers = await openSession(agent, target);
+      const reply = await post(agent, new URL(target.url), headers, toolCallFrames(target.call)(1));
+      if (reply.status !== 200) throw new Error(`tools/call: HTTP ${reply.status}`);
+      return jsonOf(reply.body.toString());
+    } finally {
+      agent.destroy();
+    }
+  },
+
+  async run(args: HttpRunArgs): Promise<LoopResult> {
+    const agent = new Agent({ keepAlive: true, maxSockets: args.inflight, maxFreeSockets: args.inflight });
+    const url = new URL(args.url);
+    try {
+      const headers = await openSession(agent, args);
+      const frames = toolCallFrames(args.call);
+      const loop = createLoop(args);
+      return await loop.start((id) => {
+        post(agent, url, headers, frames(id)).then(
+          (reply) => loop.complete(id, reply.status === 200 ? reply.body.length : 0),
+          (err: Error) => loop.abort(err),
+        );
+      });
+    } finally {
+      agent.destroy();
+    }
+  },
+});

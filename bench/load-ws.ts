@@ -1,0 +1,77 @@
+/**
+ * Child process: WebSocket load generator. Sends raw pre-serialized JSON-RPC frames over one
+ * `ws` connection (not the SDK client), so the figures are the server's.
+ * Commands: `capture`, `run`, `handshake`.
+ */
+import { serveCommands } from './child.ts';
+import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
+import { type Sample, summarize } from './stats.ts';
+import { closeWs, frameId, initialize, openWs, requestOnce, type ToolCall, toolCallFrames } from './wire.ts';
+
+/** Arguments of `capture` and `run`. */
+export interface WsTarget {
+  readonly url: string;
+  readonly token?: string | undefined;
+  /** Send initialize first (MCP servers); the echo ceiling skips it. */
+  readonly initialize: boolean;
+  readonly call: ToolCall;
+}
+
+/** Arguments of `run`. */
+export interface WsRunArgs extends WsTarget, LoopOptions {}
+
+/** Arguments of `handshake`. */
+export interface HandshakeArgs {
+  readonly url: string;
+  readonly token: string;
+  /** Handshakes to time, one after the other. */
+  readonly count: number;
+  /** Stop early after this long, in ms. */
+  readonly maxMs: number;
+}
+
+async function connect(target: WsTarget) {
+  const ws = await openWs(target.url, { token: target.token });
+  if (target.initialize) await initialize(ws);
+  return ws;
+}
+
+serveCommands({
+  /** One call; answers the raw response text (to check it and to size the echo reply). */
+  async capture(target: WsTarget): Promise<string> {
+    const ws = await connect(target);
+    try {
+      return await requestOnce(ws, toolCallFrames(target.call), 1);
+    } finally {
+      await closeWs(ws);
+    }
+  },
+
+  async run(args: WsRunArgs): Promise<LoopResult> {
+    const ws = await connect(args);
+    const frames = toolCallFrames(args.call);
+    const loop = createLoop(args);
+    ws.on('message', (data: Buffer) => loop.complete(frameId(data), data.length));
+    ws.once('close', (code) => loop.abort(new Error(`connection closed (${code}) during the run`)));
+    try {
+      return await loop.start((id) => ws.send(frames(id)));
+    } finally {
+      await closeWs(ws);
+    }
+  },
+
+  /** Sequential connect + token check + initialize; latency from connect to the initialize result. */
+  async handshake(args: HandshakeArgs): Promise<Sample> {
+    const latencies = new Float64Array(args.count);
+    const started = performance.now();
+    let n = 0;
+    while (n < args.count && performance.now() - started < args.maxMs) {
+      const t0 = performance.now();
+      const ws = await openWs(args.url, { token: args.token });
+      await initialize(ws);
+      latencies[n++] = performance.now() - t0;
+      await closeWs(ws);
+    }
+    return summarize(latencies, n, performance.now() - started, 0);
+  },
+});

@@ -1,0 +1,270 @@
+/**
+ * Benchmark runner (`npm run bench`): starts the server under test, the echo ceiling, the
+ * Streamable HTTP peer and the load generators as separate processes, measures every row, and
+ * writes bench/results/<date>.json, BENCHMARKS.md and bench/latency-vs-inflight.svg.
+ * Flags: --quick (short runs, no BENCHMARKS.md), --profile, --only=sections, --log-level=L,
+ * --from=bench/results/<date>.json (re-render the report only).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Child, startChild } from './child.ts';
+import type { LoopResult } from './closed-loop.ts';
+import { measureConnections } from './connections.ts';
+import { createDataset } from './dataset.ts';
+import { startLocalIssuer } from './local-issuer.ts';
+import { hotSpotsOf } from './profile.ts';
+import { latencyChart, renderMarkdown } from './report.ts';
+import type { HandshakeResult, Results, RowResult } from './results.ts';
+import { allRows, PAYLOADS, type Payload, type Row, rowKey, TARGETS, type Target } from './rows.ts';
+import type { StartedServer } from './server-process.ts';
+import { machine, maxOpenFiles, parseSettings } from './settings.ts';
+import { combine, type Sample, spread } from './stats.ts';
+import { measureTokenTraffic } from './token-traffic.ts';
+
+const here = (file: string) => new URL(file, import.meta.url);
+const repo = path.resolve(import.meta.dirname, '..');
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const settings = parseSettings(process.argv.slice(2));
+if (settings.from !== undefined) {
+  const results = JSON.parse(await readFile(path.resolve(settings.from), 'utf8')) as Results;
+  await writeReport(results, path.relative(repo, path.resolve(settings.from)));
+  process.exit(0);
+}
+const started = new Date();
+const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const issuer = await startLocalIssuer({ tokenLifetimeSeconds: settings.tokenLifetimeSeconds });
+const dataset = await createDataset();
+const children: Child[] = [];
+const spawn = (file: string, options: Parameters<typeof startChild>[1] = {}) => {
+  const child = startChild(here(file), options);
+  children.push(child);
+  return child;
+};
+
+try {
+  const { child: serverProc, server } = await startServerProcess();
+  const token = await issuer.sign('bench-user', 3600);
+  const loadWs = spawn('./load-ws.ts');
+  log(`server ${server.wsUrl} (pid ${server.pid}), issuer ${issuer.issuer}, data ${dataset.root}`);
+
+  if (settings.profile) {
+    const file = path.join(repo, 'bench', 'results', `${stamp}-server.cpuprofile`);
+    await mkdir(path.dirname(file), { recursive: true });
+    const call = PAYLOADS.find((p) => p.id === 'read-1k')!.call;
+    const run = { url: server.wsUrl, token, initialize: true, call, inflight: 32, maxRequests: 5_000_000 };
+    await loadWs.call('run', { ...run, warmupMs: 200, durationMs: 1000 });
+    await serverProc.call('profileStart');
+    const result = await loadWs.call<LoopResult>('run', { ...run, warmupMs: 0, durationMs: settings.profileMs });
+    await serverProc.call('profileStop', file);
+    log(`profiled ${result.count} calls (${Math.round(result.perSecond)}/s) -> ${path.relative(repo, file)}`);
+    log('top 15 self-time functions of the server process ((idle) = waiting, not computing):');
+    for (const h of await hotSpotsOf(file, 15)) {
+      log(`${(h.share * 100).toFixed(1).padStart(6)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.where}`);
+    }
+  } else {
+    const results = await measureAll(server, token, loadWs);
+    await report(results);
+  }
+} finally {
+  await Promise.allSettled(children.map((c) => c.stop()));
+  await issuer.close();
+  await dataset.remove();
+}
+
+/** Starts the server under test in its own process, with the per-client limits lifted. */
+async function startServerProcess(): Promise<{ child: Child; server: StartedServer }> {
+  const child = spawn('./server-process.ts', { stdout: 'ignore', execArgv: ['--expose-gc'] });
+  const server = await child.call<StartedServer>('start', {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TARGET_DIR: dataset.root,
+    OAUTH_ISSUER: issuer.issuer,
+    LOG_LEVEL: settings.serverLogLevel,
+    // Capacity is what is measured: lift the per-client limits a production config keeps.
+    MAX_CONNECTIONS: '20000',
+    MAX_CONNECTIONS_PER_CLIENT: '20000',
+    RATE_LIMIT_CALLS_PER_SECOND: '1000000000',
+    RATE_LIMIT_BURST: '1000000000',
+  });
+  return { child, server };
+}
+
+async function measureAll(server: StartedServer, token: string, loadWs: Child): Promise<Results> {
+  const only = settings.only;
+  const rows: RowResult[] = [];
+  if (only.has('throughput')) rows.push(...(await measureThroughput(server, token, loadWs)));
+  let handshake: HandshakeResult | undefined;
+  if (only.has('handshake')) {
+    const samples: Sample[] = [];
+    for (let rep = 0; rep < settings.reps; rep++) {
+      samples.push(
+        await loadWs.call<Sample>('handshake', { url: server.wsUrl, token, count: settings.handshakes, maxMs: 30_000 }),
+      );
+    }
+    handshake = {
+      count: settings.handshakes,
+      samples,
+      p50: spread(samples.map((s) => s.p50)),
+      p99: spread(samples.map((s) => s.p99)),
+    };
+    log(`handshake p50 ${handshake.p50.median.toFixed(3)} ms, p99 ${handshake.p99.median.toFixed(3)} ms`);
+  }
+  const connections = only.has('connections')
+    ? await measureConnections({
+        token: () => issuer.sign('bench-conn', 3600),
+        startServer: async () => {
+          const { child, server } = await startServerProcess();
+          return { child, wsUrl: server.wsUrl };
+        },
+        counts: settings.connectionCounts,
+        processes: settings.connectionProcesses,
+        reps: settings.connectionReps,
+        call: PAYLOADS.find((p) => p.id === 'read-1k')!.call,
+        inflight: 32,
+        warmupMs: settings.warmupMs,
+        durationMs: settings.durationMs,
+        maxRequests: settings.maxRequests,
+        log,
+      })
+    : undefined;
+  let tokenTraffic: Results['tokenTraffic'];
+  if (only.has('tokens')) {
+    log(`token traffic: ${settings.tokenRunMs / 1000} s with ${settings.tokenLifetimeSeconds} s tokens...`);
+    tokenTraffic = await measureTokenTraffic({
+      wsUrl: server.wsUrl,
+      issuer,
+      lifetimeSeconds: settings.tokenLifetimeSeconds,
+      durationMs: settings.tokenRunMs,
+      pauseMs: 100,
+      call: PAYLOADS.find((p) => p.id === 'list-10')!.call,
+    });
+    log(`token traffic: ${JSON.stringify(tokenTraffic)}`);
+  }
+  const { cores, cpuModel, os, node } = machine();
+  return {
+    meta: {
+      date: started.toISOString(),
+      node,
+      cores,
+      cpuModel,
+      os,
+      maxOpenFiles: maxOpenFiles(),
+      quick: settings.quick,
+      reps: settings.reps,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      serverLogLevel: settings.serverLogLevel,
+    },
+    rows,
+    ...(handshake ? { handshake } : {}),
+    ...(connections ? { connections } : {}),
+    ...(tokenTraffic ? { tokenTraffic } : {}),
+  };
+}
+
+/** Checks a captured response is a successful tool result; answers its size in bytes. */
+function checkCapture(text: string, what: string): number {
+  const reply = JSON.parse(text) as { result?: { isError?: boolean; content?: { text?: string }[] }; error?: unknown };
+  if (!reply.result || reply.result.isError) throw new Error(`${what} failed: ${text.slice(0, 300)}`);
+  return Buffer.byteLength(text);
+}
+
+async function measureThroughput(server: StartedServer, token: string, loadWs: Child): Promise<RowResult[]> {
+  const echo = spawn('./echo-server.ts');
+  const peer = spawn('./http-peer.ts', { stdout: 'ignore' });
+  const loadHttp = spawn('./load-http.ts');
+  const echoUrl = await echo.call<string>('start');
+  const peerUrl = await peer.call<string>('start', {
+    issuer: issuer.issuer,
+    jwksUrl: issuer.jwksUrl,
+    root: dataset.root,
+    logLevel: settings.serverLogLevel,
+  });
+  const endpointOf = (t: Target): { url: string; load: Child } | undefined => {
+    const url = { echo: echoUrl, 'server-ws': server.wsUrl, 'server-http': server.httpUrl, 'sdk-http': peerUrl }[t.id];
+    return url === undefined ? undefined : { url, load: t.transport === 'ws' ? loadWs : loadHttp };
+  };
+  const targets = TARGETS.filter((t) => endpointOf(t) !== undefined);
+
+  // Capture one real response per payload: checks the call works, sizes the echo reply.
+  const templates = new Map<string, string>();
+  const sizes = new Map<string, number>();
+  for (const p of PAYLOADS) {
+    for (const t of targets.filter((x) => x.mcp)) {
+      const { url, load } = endpointOf(t)!;
+      const text = await load.call<string>('capture', { url, token, initialize: true, call: p.call });
+      sizes.set(`${t.id}/${p.id}`, checkCapture(text, `${t.id} ${p.id}`));
+      if (t.id === 'server-ws') templates.set(p.id, text);
+    }
+    sizes.set(`echo/${p.id}`, await echo.call<number>('setReply', templates.get(p.id)));
+  }
+
+  const rows = allRows(targets);
+  const samples = new Map<string, LoopResult[]>(rows.map((r) => [rowKey(r), []]));
+  let echoPayload = '';
+  for (let rep = 0; rep < settings.reps; rep++) {
+    for (const row of rows) {
+      const { url, load } = endpointOf(row.target)!;
+      if (row.target.id === 'echo' && echoPayload !== row.payload.id) {
+        await echo.call('setReply', templates.get(row.payload.id));
+        echoPayload = row.payload.id;
+      }
+      const size = sizes.get(`${row.target.id}/${row.payload.id}`) ?? 0;
+      const result = await load.call<LoopResult>('run', {
+        url,
+        token,
+        initialize: row.target.mcp,
+        call: row.payload.call,
+        inflight: row.inflight,
+        warmupMs: settings.warmupMs,
+        durationMs: settings.durationMs,
+        maxRequests: settings.maxRequests,
+        minBytes: Math.floor(size * 0.9),
+      });
+      samples.get(rowKey(row))!.push(result);
+      log(
+        `rep ${rep + 1} ${rowKey(row).padEnd(22)} ${Math.round(result.perSecond).toString().padStart(7)}/s ` +
+          `p50 ${result.p50.toFixed(3)} p99 ${result.p99.toFixed(3)} ms` +
+          (result.errors + result.lost > 0 ? ` errors ${result.errors} lost ${result.lost}` : ''),
+      );
+    }
+  }
+  return rows.map((row: Row) => rowResult(row, samples.get(rowKey(row))!, sizes));
+}
+
+function rowResult(row: Row, samples: LoopResult[], sizes: Map<string, number>): RowResult {
+  const payload: Payload = row.payload;
+  return {
+    key: rowKey(row),
+    target: row.target.id,
+    targetLabel: row.target.label,
+    payload: payload.id,
+    payloadLabel: payload.label,
+    inflight: row.inflight,
+    responseBytes: sizes.get(`${row.target.id}/${payload.id}`) ?? 0,
+    samples,
+    stats: combine(samples),
+  };
+}
+
+async function report(results: Results): Promise<void> {
+  const name = `${stamp}${settings.quick ? '-quick' : ''}.json`;
+  const jsonFile = path.join('bench', 'results', name);
+  await mkdir(path.join(repo, 'bench', 'results'), { recursive: true });
+  await writeFile(path.join(repo, jsonFile), `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${jsonFile}`);
+  const partial = settings.only.size < 4;
+  if (settings.quick || partial) {
+    log('quick or partial run: BENCHMARKS.md and the chart are left as they are');
+    return;
+  }
+  await writeReport(results, jsonFile);
+}
+
+async function writeReport(results: Results, jsonFile: string): Promise<void> {
+  const chart = 'bench/latency-vs-inflight.svg';
+  await writeFile(path.join(repo, chart), latencyChart(results));
+  await writeFile(path.join(repo, 'BENCHMARKS.md'), renderMarkdown(results, jsonFile, chart));
+  log(`wrote BENCHMARKS.md and ${chart}`);
+}

@@ -1,0 +1,94 @@
+/** Command-line flags and the run settings they select; machine description for the header. */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Everything a run is parameterized by. */
+export interface Settings {
+  readonly quick: boolean;
+  /** Only profile the server (32 in flight, read-file 1 KiB) and print its hot spots. */
+  readonly profile: boolean;
+  /** Sections to run (default all): throughput, handshake, connections, tokens. */
+  readonly only: ReadonlySet<string>;
+  /** Re-render BENCHMARKS.md and the chart from this results JSON instead of measuring. */
+  readonly from: string | undefined;
+  readonly reps: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Bound on completions per measured window. */
+  readonly maxRequests: number;
+  readonly handshakes: number;
+  readonly connectionCounts: readonly number[];
+  readonly connectionProcesses: number;
+  readonly connectionReps: number;
+  readonly tokenRunMs: number;
+  readonly tokenLifetimeSeconds: number;
+  readonly profileMs: number;
+  readonly serverLogLevel: string;
+}
+
+const SECTIONS = ['throughput', 'handshake', 'connections', 'tokens'];
+
+/**
+ * Parses `--quick`, `--profile`, `--only=a,b`, `--log-level=L` and `--from=file.json`.
+ * @throws TypeError on an unknown flag or section.
+ */
+export function parseSettings(argv: readonly string[]): Settings {
+  let quick = false;
+  let profile = false;
+  let only = new Set(SECTIONS);
+  let serverLogLevel = 'info';
+  let from: string | undefined;
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg === '--profile') profile = true;
+    else if (arg.startsWith('--only=')) only = new Set(arg.slice(7).split(','));
+    else if (arg.startsWith('--log-level=')) serverLogLevel = arg.slice(12);
+    else if (arg.startsWith('--from=')) from = arg.slice(7);
+    else
+      throw new TypeError(
+        `unknown flag ${arg} (use --quick, --profile, --only=${SECTIONS.join(',')}, --log-level=L, --from=results.json)`,
+      );
+  }
+  for (const s of only) if (!SECTIONS.includes(s)) throw new TypeError(`unknown section ${s}`);
+  return {
+    quick,
+    profile,
+    only,
+    from,
+    reps: quick ? 2 : 3,
+    warmupMs: quick ? 150 : 400,
+    durationMs: quick ? 400 : 1200,
+    maxRequests: 1_000_000,
+    handshakes: quick ? 100 : 500,
+    connectionCounts: quick ? [200, 1000] : [1000, 5000, 10000],
+    connectionProcesses: 4,
+    connectionReps: quick ? 1 : 3,
+    tokenRunMs: quick ? 12_000 : 60_000,
+    tokenLifetimeSeconds: quick ? 4 : 20,
+    profileMs: 5000,
+    serverLogLevel,
+  };
+}
+
+/** Soft limit on open files of this process, from /proc/self/limits ("unknown" elsewhere). */
+export function maxOpenFiles(): string {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    return line?.split(/\s{2,}/)[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Cores, CPU model, OS and Node version for the report header. */
+export function machine(): { cores: number; cpuModel: string; os: string; node: string } {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+  };
+}
