@@ -18,12 +18,9 @@ export interface WsServerTransportOptions {
    * from it until it drains below half. Default unlimited.
    */
   maxBufferedBytes?: number;
-  /** Requests of this connection being served at once before reading stops. Default 32. */
+  /** Requests of this connection being served at once before reading stops. Default 64. */
   maxInFlight?: number;
 }
-
-/** How often a paused transport checks whether the socket drained, in ms. */
-const DRAIN_POLL_MS = 20;
 
 /** A key for a JSON-RPC id (a number and a string of the same digits differ). */
 const idKey = (id: unknown): string => `${typeof id}:${String(id)}`;
@@ -35,7 +32,8 @@ const idKey = (id: unknown): string => `${typeof id}:${String(id)}`;
  * closes with 4401 "token expired", and no frame is served or sent after `exp` even if the timer
  * has not fired yet. Backpressure: while the socket's `bufferedAmount` exceeds `maxBufferedBytes`
  * or `maxInFlight` requests are unanswered, the transport pauses the socket (frames already read
- * wait in a small backlog) and resumes once it drained below half.
+ * wait in a small backlog) and resumes when a send completes and the pressure is gone (no polling:
+ * every byte queued leaves through a send whose completion re-checks).
  */
 export class WsServerTransport implements Transport {
   onclose?: (() => void) | undefined;
@@ -58,14 +56,13 @@ export class WsServerTransport implements Transport {
   /** Frames read while paused, dispatched once the pressure is gone (bounded: the socket is paused). */
   #backlog: [Buffer | ArrayBuffer | Buffer[], boolean][] = [];
   #paused = false;
-  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: WebSocket, options: WsServerTransportOptions) {
     this.#socket = socket;
     this.#authInfo = options.authInfo;
     this.#now = options.now ?? Date.now;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? Number.POSITIVE_INFINITY;
-    this.#maxInFlight = options.maxInFlight ?? 32;
+    this.#maxInFlight = options.maxInFlight ?? 64;
   }
 
   /** True while reading is stopped because the peer does not read or too many requests are open. */
@@ -100,7 +97,11 @@ export class WsServerTransport implements Transport {
     const frame = encodeFrame(message);
     if ('id' in message && ('result' in message || 'error' in message)) this.#inFlight.delete(idKey(message.id));
     const sent = new Promise<void>((resolve, reject) => {
-      this.#socket.send(frame, (err) => (err ? reject(err) : resolve()));
+      this.#socket.send(frame, (err) => {
+        if (this.#paused) this.#relieve();
+        if (err) reject(err);
+        else resolve();
+      });
     });
     this.#applyPressure();
     await sent;
@@ -168,30 +169,20 @@ export class WsServerTransport implements Transport {
     if (this.#paused || this.#closing || !this.#underPressure()) return;
     this.#paused = true;
     this.#socket.pause();
-    this.#drainTimer = setInterval(() => this.#relieve(), DRAIN_POLL_MS);
-    this.#drainTimer.unref();
   }
 
+  /** Called when a send completes: resumes reading once the socket drained below half and a request slot is free. */
   #relieve(): void {
-    if (this.#closing) {
-      this.#stopDrainTimer();
-      return;
-    }
+    if (this.#closing) return;
     const drained =
       this.#socket.bufferedAmount <= this.#maxBufferedBytes / 2 && this.#inFlight.size < this.#maxInFlight;
     if (!drained) return;
-    this.#stopDrainTimer();
     this.#paused = false;
     while (this.#backlog.length > 0 && !this.#paused && !this.#closing) {
       const [data, isBinary] = this.#backlog.shift()!;
       this.#onFrame(data, isBinary);
     }
     if (!this.#paused) this.#socket.resume();
-  }
-
-  #stopDrainTimer(): void {
-    if (this.#drainTimer !== undefined) clearInterval(this.#drainTimer);
-    this.#drainTimer = undefined;
   }
 
   #armExpiry(): void {
@@ -220,7 +211,6 @@ export class WsServerTransport implements Transport {
     this.#closing = true;
     this.#closed = true;
     this.#clearExpiry();
-    this.#stopDrainTimer();
     this.#backlog = [];
     this.onclose?.();
   }
