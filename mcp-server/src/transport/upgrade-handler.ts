@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { MCP_PATH, MCP_SUBPROTOCOL } from 'mcp-ws-common';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { DEFAULT_MAX_TOKEN_BYTES, requestBearerToken } from '../auth/authorization-header.ts';
+import { DEFAULT_MAX_TOKEN_BYTES } from '../auth/authorization-header.ts';
 import { type ChallengeContext, challengeFor, type HttpRefusal } from '../auth/bearer-challenge.ts';
+import { authenticateRequest, hasTokenInQuery } from '../auth/request-auth.ts';
 import { isServerError, ServerError } from '../errors.ts';
 import { forbiddenError, isHostAllowed, isOriginAllowed } from '../http/origin-policy.ts';
 import type { Logger } from '../log.ts';
@@ -101,20 +102,6 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
   const perClient = new Map<string, number>();
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
 
-  async function authenticate(req: IncomingMessage): Promise<AuthInfo> {
-    const token = requestBearerToken(req, maxTokenBytes);
-    const authInfo = await options.verify(token);
-    if (authInfo.expiresAt !== undefined && authInfo.expiresAt * 1000 <= Date.now()) {
-      // Accepted by the clock tolerance but already past exp: refuse rather than open and close at once.
-      throw new ServerError('token_expired', 'the token has expired');
-    }
-    const missing = options.requiredScopes.filter((s) => !authInfo.scopes.includes(s));
-    if (missing.length > 0) {
-      throw new ServerError('insufficient_scope', `the token lacks scope ${missing.join(' ')}`, { scopes: missing });
-    }
-    return authInfo;
-  }
-
   async function handleAsync(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const remote = req.socket.remoteAddress;
     // Audit: 401s are auth.refused; 403/429/503 and other refusals are access.denied.
@@ -140,7 +127,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
         { origin: String(req.headers.origin).slice(0, 200) },
       );
     }
-    if (url.searchParams.has('access_token') || url.searchParams.has('token')) {
+    if (hasTokenInQuery(url)) {
       const err = new ServerError('token_in_query', 'tokens are accepted only in the Authorization header');
       return refuse(challengeFor(err, options.challenge), err.code);
     }
@@ -171,7 +158,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
           options.handshakeTimeoutMs ?? 10_000,
         );
       });
-      authInfo = await Promise.race([authenticate(req), timeout]);
+      authInfo = await Promise.race([authenticateRequest(req, { ...options, maxTokenBytes }), timeout]);
     } catch (err) {
       const coded = isServerError(err) ? err : new ServerError('token_invalid', 'the token could not be verified');
       return refuse(challengeFor(coded, options.challenge), coded.code, { detail: coded.message });
