@@ -52,9 +52,12 @@ export function formatListing(result: CallToolResult): string {
 /** Any tool result, readably: text blocks as text, other blocks summarized, else structuredContent as JSON. */
 export function formatResult(result: CallToolResult): string {
   const parts: string[] = [];
+  // The text block that mirrors structuredContent serves clients that ignore structuredContent; skip it.
+  const mirror = result.structuredContent === undefined ? undefined : JSON.stringify(result.structuredContent);
   for (const block of result.content) {
-    if (block.type === 'text') parts.push(block.text);
-    else if (block.type === 'resource') {
+    if (block.type === 'text') {
+      if (block.text !== mirror) parts.push(block.text);
+    } else if (block.type === 'resource') {
       const r = block.resource;
       if ('text' in r && typeof r.text === 'string') parts.push(r.text);
       else if ('blob' in r && typeof r.blob === 'string') {
