@@ -35,10 +35,16 @@ export interface ServerConfig {
   readonly maxConnections: number;
   /** Allowed clock skew for exp/nbf/iat, in seconds. Default 5. */
   readonly clockToleranceSeconds: number;
-  /** How long fetched JWKS stay fresh, in ms. Default 600000. */
+  /**
+   * How long fetched JWKS stay fresh, in ms: older keys are refetched before use, so a key removed
+   * in Keycloak stops verifying within this bound. A failed refetch keeps the last good keys
+   * (stale-if-error). Default 600000.
+   */
   readonly jwksCacheMaxAgeMs: number;
-  /** Minimum time between JWKS refetches (unknown kid), in ms. Default 30000. */
+  /** Minimum time between JWKS refetches (unknown kid; retry after a failed fetch), in ms. Default 30000. */
   readonly jwksCooldownMs: number;
+  /** Timeout of one JWKS fetch, in ms. Default 5000. */
+  readonly jwksTimeoutMs: number;
   /** How long close() waits for in-flight tool calls, in ms. Default 5000. */
   readonly shutdownGraceMs: number;
   /** A Streamable HTTP session with no request for this long (none in progress) is closed, in ms. Default 600000. */
@@ -128,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       CLOCK_TOLERANCE_SECONDS: nonNegativeInt({ default: 5 }),
       JWKS_CACHE_MAX_AGE_MS: positiveInt({ default: 600000 }),
       JWKS_COOLDOWN_MS: nonNegativeInt({ default: 30000 }),
+      JWKS_TIMEOUT_MS: positiveInt({ default: 5000 }),
       SHUTDOWN_GRACE_MS: nonNegativeInt({ default: 5000 }),
       SESSION_IDLE_TIMEOUT_MS: positiveInt({ default: 600000 }),
       ALLOWED_ORIGINS: originList({ default: [] }),
@@ -185,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     clockToleranceSeconds: clean.CLOCK_TOLERANCE_SECONDS,
     jwksCacheMaxAgeMs: clean.JWKS_CACHE_MAX_AGE_MS,
     jwksCooldownMs: clean.JWKS_COOLDOWN_MS,
+    jwksTimeoutMs: clean.JWKS_TIMEOUT_MS,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
     sessionIdleTimeoutMs: clean.SESSION_IDLE_TIMEOUT_MS,
     allowedOrigins: clean.ALLOWED_ORIGINS,

@@ -58,6 +58,14 @@ export function createAuthorizer(config: ServerConfig, logger: Logger, options: 
       clockToleranceSeconds: config.clockToleranceSeconds,
       cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
       cooldownMs: config.jwksCooldownMs,
+      fetchTimeoutMs: config.jwksTimeoutMs,
+      onJwksFetch: (e) => {
+        if (e.ok) logger.debug({ event: 'jwks_fetched', reason: e.reason, keys: e.keys, ms: e.ms });
+        else if (e.staleAgeMs !== undefined) {
+          // stale-if-error: the last good keys stay in use; tokens they verify keep working.
+          logger.warn({ event: 'jwks_fetch_failed', reason: e.reason, error: e.error, servingStaleMs: e.staleAgeMs });
+        } else logger.warn({ event: 'jwks_fetch_failed', reason: e.reason, error: e.error });
+      },
     });
     reason = 'loading signing keys';
     for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {

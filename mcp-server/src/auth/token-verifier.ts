@@ -1,6 +1,7 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify, type RemoteJWKSet } from 'jose';
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { ServerError } from '../errors.ts';
+import { JwksCache, type JwksFetchEvent } from './jwks-cache.ts';
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (key confusion) are never accepted. */
 export const ALLOWED_ALGORITHMS: readonly string[] = [
@@ -27,10 +28,14 @@ export interface TokenVerifierOptions {
   jwksUrl: URL;
   /** Allowed clock skew in seconds. Default 5. */
   clockToleranceSeconds?: number;
-  /** JWKS freshness in ms (jose `cacheMaxAge`). Default 600000. */
+  /** JWKS freshness in ms: older keys are refetched before use (a failed refetch keeps them). Default 600000. */
   cacheMaxAgeMs?: number;
-  /** Minimum ms between refetches on an unknown `kid` (jose `cooldownDuration`). Default 30000. */
+  /** Minimum ms between refetches on an unknown `kid`, and between retries of a failed fetch. Default 30000. */
   cooldownMs?: number;
+  /** Timeout of one JWKS fetch, in ms. Default 5000. */
+  fetchTimeoutMs?: number;
+  /** Told about every JWKS fetch (logging, tests). */
+  onJwksFetch?: (event: JwksFetchEvent) => void;
 }
 
 /** Verifies bearer tokens; {@link TokenVerifier.ready} resolves once keys were loaded. */
@@ -45,6 +50,8 @@ export interface TokenVerifier {
   loadKeys(): Promise<void>;
   /** True once a JWKS fetch succeeded. */
   readonly keysLoaded: boolean;
+  /** The key cache (age, fetch count). */
+  readonly jwks: JwksCache;
 }
 
 function scopesOf(payload: JWTPayload): string[] {
@@ -101,14 +108,18 @@ function toServerError(err: unknown): ServerError {
   return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
 }
 
-/** Creates a verifier backed by jose's remote JWKS cache. */
+/** Creates a verifier backed by a {@link JwksCache} (stale-if-error, bounded refetches). */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const jwks: RemoteJWKSet = createRemoteJWKSet(options.jwksUrl, {
-    cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
-    cooldownDuration: options.cooldownMs ?? 30_000,
+  const jwks = new JwksCache({
+    url: options.jwksUrl,
+    maxAgeMs: options.cacheMaxAgeMs ?? 600_000,
+    cooldownMs: options.cooldownMs ?? 30_000,
+    timeoutMs: options.fetchTimeoutMs ?? 5000,
+    onFetch: options.onJwksFetch,
   });
   let keysLoaded = false;
   return {
+    jwks,
     get keysLoaded() {
       return keysLoaded;
     },
@@ -125,7 +136,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     async verify(token) {
       if (token.length === 0) throw new ServerError('token_missing', 'no bearer token');
       try {
-        const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+        const { payload, protectedHeader } = await jwtVerify(token, jwks.getKey, {
           issuer: options.issuer,
           audience: options.audience,
           algorithms: [...ALLOWED_ALGORITHMS],

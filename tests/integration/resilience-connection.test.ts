@@ -1,0 +1,118 @@
+// Scenario 4 (access tokens living a few seconds: many expiries in one run) and scenario 6 (the
+// server restarted on the same port mid-run): a client keeps calling, and no call may fail.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ClientCredentialsTokenSource, ResilientClient, type SessionEvent } from '../../mcp-client/src/index.ts';
+import type { ServerHandle } from '../../mcp-server/src/index.ts';
+import { isolatedRealm, keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
+import { startCallLoop, startTestServer, summary } from '../support/resilience.ts';
+
+const full = TEST_CLIENTS.full;
+const LIFESPAN_S = 4;
+const RUN_MS = 30_000;
+
+/** Records the longest gap between a disconnect and the reconnect that followed it. */
+function gapTracker() {
+  let downAt: number | undefined;
+  const state = { disconnects: 0, reconnects: 0, maxGapMs: 0, codes: new Set<number>() };
+  const onEvent = (e: SessionEvent) => {
+    if (e.type === 'disconnected') {
+      state.disconnects++;
+      state.codes.add(e.code);
+      downAt = Date.now();
+    } else if (e.type === 'reconnected' && downAt !== undefined) {
+      state.reconnects++;
+      state.maxGapMs = Math.max(state.maxGapMs, Date.now() - downAt);
+      downAt = undefined;
+    }
+  };
+  return { state, onEvent };
+}
+
+describe('resilience: connections', () => {
+  it(`scenario 4: ${LIFESPAN_S} s tokens over a ${RUN_MS / 1000} s run — zero failed calls on both transports`, async (t) => {
+    const realm = await isolatedRealm('res-expiry', { accessTokenLifespan: LIFESPAN_S });
+    const server = await startTestServer(realm.issuer);
+    t.after(async () => {
+      await server.close();
+      await realm.remove();
+    });
+    const source = () =>
+      new ClientCredentialsTokenSource({
+        issuer: realm.issuer,
+        clientId: full.clientId,
+        clientSecret: full.clientSecret,
+        scope: 'file.read file.list',
+      });
+    const ws = gapTracker();
+    const wsSource = source();
+    const httpSource = source();
+    const wsClient = await ResilientClient.connect({ url: server.wsUrl, tokenSource: wsSource, onEvent: ws.onEvent });
+    const httpClient = await ResilientClient.connect({ url: server.httpUrl, tokenSource: httpSource });
+    t.after(() => Promise.all([wsClient.close(), httpClient.close()]));
+    // Two loops per client so a call is often in flight when the server closes the socket.
+    const wsLoop = startCallLoop(wsClient, { concurrency: 2, pauseMs: 20 });
+    const httpLoop = startCallLoop(httpClient, { concurrency: 2, pauseMs: 20 });
+    await delay(RUN_MS);
+    await Promise.all([wsLoop.stop(), httpLoop.stop()]);
+
+    summary(4, {
+      calls: wsLoop.calls + httpLoop.calls,
+      failed: wsLoop.failures.length + httpLoop.failures.length,
+      converged_ms: ws.state.maxGapMs,
+      ws_calls: wsLoop.calls,
+      ws_reconnects: ws.state.reconnects,
+      ws_token_requests: wsSource.requestCount,
+      http_calls: httpLoop.calls,
+      http_token_requests: httpSource.requestCount,
+    });
+    assert.deepEqual(wsLoop.failures, [], 'WebSocket: no failed call');
+    assert.deepEqual(httpLoop.failures, [], 'Streamable HTTP: no failed call');
+    const expiries = Math.floor(RUN_MS / 1000 / LIFESPAN_S) - 1;
+    assert.ok(ws.state.reconnects >= expiries, `reconnects=${ws.state.reconnects}`);
+    assert.deepEqual([...ws.state.codes], [4401], 'the server closed only for expiry');
+    assert.ok(httpSource.requestCount >= expiries, `http token requests=${httpSource.requestCount}`);
+  });
+
+  it('scenario 6: server restarted on the same port mid-run — the client reconnects, no call lost', async (t) => {
+    const kc = keycloak();
+    let server: ServerHandle = await startTestServer(kc.issuer);
+    const port = server.port;
+    t.after(() => server.close());
+    const ws = gapTracker();
+    const client = await ResilientClient.connect({
+      url: server.wsUrl,
+      tokenSource: new ClientCredentialsTokenSource({
+        issuer: kc.issuer,
+        clientId: full.clientId,
+        clientSecret: full.clientSecret,
+        scope: 'file.read file.list',
+      }),
+      onEvent: ws.onEvent,
+    });
+    t.after(() => client.close());
+    const loop = startCallLoop(client, { concurrency: 2, pauseMs: 20 });
+    await delay(2000);
+
+    const restartAt = Date.now();
+    await server.close();
+    server = await startTestServer(kc.issuer, { PORT: String(port) });
+    const restartMs = Date.now() - restartAt;
+    await loop.nextSuccess(15_000);
+    const convergedMs = Date.now() - restartAt;
+    await delay(2000);
+    await loop.stop();
+
+    summary(6, {
+      calls: loop.calls,
+      failed: loop.failures.length,
+      converged_ms: convergedMs,
+      restart_ms: restartMs,
+      reconnects: ws.state.reconnects,
+    });
+    assert.deepEqual(loop.failures, []);
+    assert.ok(ws.state.codes.has(1001), `close codes: ${[...ws.state.codes]}`);
+    assert.ok(ws.state.reconnects >= 1);
+  });
+});
