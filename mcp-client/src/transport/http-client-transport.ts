@@ -1,6 +1,9 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CloseCode } from 'mcp-ws-common';
 import type { TokenSource } from '../auth/token-source.ts';
+import { ClientError } from '../errors.ts';
 import { errorFromRefusedUpgrade } from './upgrade-refusal.ts';
+import type { CloseInfo } from './ws-client-transport.ts';
 
 /** Options of {@link createHttpClientTransport}. */
 export interface HttpClientTransportOptions {
@@ -10,7 +13,15 @@ export interface HttpClientTransportOptions {
   readonly token: string;
   /** Where a fresh token comes from after a 401 (refreshed at most once per request). */
   readonly tokenSource: TokenSource;
+  /** Longest wait for the session's DELETE when closing, in ms. Default 2000. */
+  readonly terminateTimeoutMs?: number | undefined;
 }
+
+/**
+ * The SDK transport, plus the reason it closed when the server lost the session (what
+ * ResilientClient reads as the close code of a WebSocket).
+ */
+export type HttpClientTransport = StreamableHTTPClientTransport & { closeInfo?: CloseInfo | undefined };
 
 /** True for an `http:` or `https:` server URL (Streamable HTTP); `ws:`/`wss:` use the WebSocket. */
 export function isHttpUrl(url: string | URL): boolean {
@@ -25,14 +36,26 @@ export function isHttpUrl(url: string | URL): boolean {
  * is replaced without a new session). A final 401/403 becomes the same ClientError a refused
  * WebSocket upgrade gives (`upgrade_refused` / `insufficient_scope`, with the parsed challenge),
  * so callers handle both transports alike.
+ *
+ * A POST answered 404 for its `Mcp-Session-Id` means the server no longer knows the session
+ * (reaped after SESSION_IDLE_TIMEOUT_MS, or the server restarted): the transport closes with
+ * `closeInfo` 1001 and the request fails with `connect_failed`, so ResilientClient does what it
+ * does after a dropped WebSocket: opens a new session (initialize) and re-sends the request. A
+ * 404 of the standalone GET stream only ends that stream; the next POST finds out. `close()`
+ * sends DELETE for the session first (bounded by `terminateTimeoutMs`), so the server frees it
+ * at once instead of counting it against MAX_CONNECTIONS_PER_CLIENT until it idles out.
  */
-export function createHttpClientTransport(options: HttpClientTransportOptions): StreamableHTTPClientTransport {
+export function createHttpClientTransport(options: HttpClientTransportOptions): HttpClientTransport {
   let token = options.token;
   const { tokenSource } = options;
   const url = String(options.url);
+  // Assigned below, before the transport makes any request.
+  let transport!: HttpClientTransport;
+  let closeTransport!: () => Promise<void>;
   const authorizedFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const sent = new Headers(init?.headers);
     const attempt = (t: string) => {
-      const headers = new Headers(init?.headers);
+      const headers = new Headers(sent);
       headers.set('authorization', `Bearer ${t}`);
       return fetch(input, { ...init, headers });
     };
@@ -41,6 +64,23 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
       await res.body?.cancel();
       token = await tokenSource.getToken({ forceRefresh: true });
       res = await attempt(token);
+    }
+    const session = sent.get('mcp-session-id');
+    if (res.status === 404 && session !== null && (init?.method ?? 'GET').toUpperCase() === 'POST') {
+      await res.body?.cancel();
+      if (transport.closeInfo === undefined) {
+        transport.closeInfo = {
+          code: CloseCode.GOING_AWAY,
+          reason: 'the server no longer knows the HTTP session (404 Session not found)',
+        };
+        void closeTransport().catch(() => undefined);
+      }
+      throw new ClientError(
+        'connect_failed',
+        `the server at ${url} no longer knows the session (404 Session not found: idle timeout or restart); ` +
+          'a new session is needed',
+        { status: 404, closeCode: CloseCode.GOING_AWAY },
+      );
     }
     if (res.status === 401 || res.status === 403) {
       const body = await res.text().catch(() => '');
@@ -54,5 +94,21 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
     }
     return res;
   };
-  return new StreamableHTTPClientTransport(new URL(url), { fetch: authorizedFetch });
+  transport = new StreamableHTTPClientTransport(new URL(url), { fetch: authorizedFetch });
+  closeTransport = transport.close.bind(transport);
+  const terminateTimeoutMs = options.terminateTimeoutMs ?? 2000;
+  transport.close = async () => {
+    if (transport.closeInfo === undefined && transport.sessionId !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        transport.terminateSession().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, terminateTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    await closeTransport();
+  };
+  return transport;
 }

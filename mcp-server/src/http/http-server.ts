@@ -12,7 +12,10 @@ export interface HttpServerOptions {
   readiness(): Readiness;
   /** The WebSocket upgrade listener. */
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Streamable HTTP (POST/GET/DELETE and other methods) of `/mcp` and `/`; without it a GET gets 426. */
+  /**
+   * Streamable HTTP: every non-upgrade request of `/mcp` and `/` (POST/GET/DELETE; it answers other
+   * methods with 405). startServer always sets it; only without it does a GET of `/mcp` get 426.
+   */
   onMcpRequest?(req: IncomingMessage, res: ServerResponse): void;
   logger: Logger;
   /**
