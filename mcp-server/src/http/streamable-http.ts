@@ -255,6 +255,15 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       } catch {
         return jsonRpcError(res, 400, -32700, 'Parse error: the body is not JSON');
       }
+      // MCP 2025-11-25 removed JSON-RPC batching (the SDK would still accept it); same rule as a WebSocket frame.
+      if (Array.isArray(body)) {
+        return jsonRpcError(
+          res,
+          400,
+          -32600,
+          'Invalid Request: batches are not supported; send one message per request',
+        );
+      }
     }
 
     const sessionId = req.headers['mcp-session-id'];

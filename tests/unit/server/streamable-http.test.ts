@@ -1,7 +1,7 @@
 // Streamable HTTP on /mcp against the real server and a local issuer: session lifecycle (idle
 // reaping, DELETE, binding to client+subject), DNS rebinding/Origin refusals before any token
 // check, body limit, per-request authorization (scope changes, expiry, no query tokens), the GET
-// stream's end at token exp, and how malformed bodies and batches are answered.
+// stream's end at token exp, and how malformed bodies and batches are refused.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -229,7 +229,7 @@ describe('Streamable HTTP transport', () => {
     assert.ok(!JSON.stringify(server.logs).includes(full.split('.')[2] ?? '-'));
   });
 
-  describe('malformed bodies and batches (SDK behaviour)', () => {
+  describe('malformed bodies and batches', () => {
     it('answers a body that is not JSON with 400 -32700 and keeps the session', async () => {
       const session = await openSession(server.httpUrl, full);
       const res = await mcpRequest(server.httpUrl, { token: full, session, body: '{"jsonrpc": "2.0", "id": 1,' });
@@ -244,16 +244,16 @@ describe('Streamable HTTP transport', () => {
       assert.equal(notRpc.messages[0]?.error.code, -32700);
       assert.equal((await call(server.httpUrl, full, session, 2, 'ping')).status, 200);
     });
-    it('answers every request of a batch in a session (the SDK still accepts arrays)', async () => {
+    it('refuses a batch with 400 -32600 (MCP 2025-11-25 has no batching) and the session lives on', async () => {
       const session = await openSession(server.httpUrl, full);
       const res = await mcpRequest(server.httpUrl, {
         token: full,
         session,
         body: [rpc(1, 'ping'), rpc(2, 'tools/list')],
       });
-      assert.equal(res.status, 200);
-      assert.deepEqual(res.messages.map((m) => m.id).sort(), [1, 2]);
-      assert.ok(res.messages.find((m) => m.id === 2)?.result.tools.length === 2);
+      assert.equal(res.status, 400);
+      assert.equal(res.messages[0]?.error.code, -32600);
+      assert.equal((await call(server.httpUrl, full, session, 3, 'ping')).status, 200);
     });
     it('refuses a batch (or anything but initialize) without a session id with 400', async () => {
       for (const body of [[INITIALIZE, rpc(1, 'ping')], rpc(1, 'ping'), [INITIALIZE]]) {
