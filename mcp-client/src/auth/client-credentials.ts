@@ -15,6 +15,11 @@ export interface ClientCredentialsOptions {
   readonly clientSecret?: string | undefined;
   /** File holding the secret; read on first use and re-read once when the endpoint says invalid_client. */
   readonly clientSecretFile?: string | undefined;
+  /**
+   * When the endpoint refuses the secret and the file still holds it, how long to watch the file for
+   * the rotated secret (an admin regenerates in Keycloak, then updates the file), in ms. Default 5000.
+   */
+  readonly secretFileWaitMs?: number | undefined;
   /** Space-separated scopes to request; omitted from the request when undefined. */
   readonly scope?: string | undefined;
   /** Renew this many seconds before `exp` (capped at half the lifetime). Default 30. */
@@ -24,6 +29,9 @@ export interface ClientCredentialsOptions {
   /** Clock in ms since the epoch (tests). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
 }
+
+/** How often a refused client re-reads its secret file while waiting for the rotated secret, in ms. */
+const SECRET_FILE_POLL_MS = 200;
 
 interface CachedToken {
   readonly token: string;
@@ -91,14 +99,25 @@ export class ClientCredentialsTokenSource implements TokenSource {
     } catch (err) {
       if (!isInvalidClient(err) || this.#opts.clientSecretFile === undefined) throw this.#mapError(err);
       // The secret may have been rotated under us (Docker/Kubernetes secret update): re-read once.
-      const reread = readSecretFile(this.#opts.clientSecretFile);
-      if (reread === this.#secret) throw this.#mapError(err);
+      const reread = await this.#awaitNewSecret(this.#opts.clientSecretFile, this.#secret);
+      if (reread === undefined) throw this.#mapError(err);
       this.#secret = reread;
       try {
         return await this.#grant(server, reread);
       } catch (again) {
         throw this.#mapError(again);
       }
+    }
+  }
+
+  /** The file's secret once it differs from `current`, polled for at most `secretFileWaitMs`; undefined if it never does. */
+  async #awaitNewSecret(file: string, current: string): Promise<string | undefined> {
+    const deadline = this.#now() + (this.#opts.secretFileWaitMs ?? 5000);
+    for (;;) {
+      const secret = readSecretFile(file);
+      if (secret !== current) return secret;
+      if (this.#now() >= deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, SECRET_FILE_POLL_MS));
     }
   }
 

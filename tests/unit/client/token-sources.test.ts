@@ -103,6 +103,7 @@ describe('ClientCredentialsTokenSource', () => {
         tokenUrl: rotating.tokenUrl,
         clientId: 'mcp-client',
         clientSecretFile: file,
+        secretFileWaitMs: 300,
       });
       await ts.getToken();
       rotating.opts.secrets = ['new-secret'];
@@ -117,6 +118,26 @@ describe('ClientCredentialsTokenSource', () => {
         return true;
       });
       assert.equal(rotating.presented.length, 4);
+    } finally {
+      await rotating.stop();
+    }
+  });
+
+  it('waits for the secret file to change when Keycloak already refuses the secret it holds', async () => {
+    const rotating = await FakeTokenEndpoint.start({ secrets: ['new-secret'] });
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'mcp-secret-')), 'secret');
+      writeFileSync(file, 'old-secret\n');
+      const ts = new ClientCredentialsTokenSource({
+        tokenUrl: rotating.tokenUrl,
+        clientId: 'mcp-client',
+        clientSecretFile: file,
+        secretFileWaitMs: 5000,
+      });
+      // The admin regenerated the secret in Keycloak; the file is updated a moment later.
+      setTimeout(() => writeFileSync(file, 'new-secret\n'), 400);
+      await ts.getToken();
+      assert.deepEqual(rotating.presented, ['old-secret', 'new-secret']);
     } finally {
       await rotating.stop();
     }
