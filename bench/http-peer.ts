@@ -5,6 +5,8 @@
  * against the same issuer's JWKS (cached). Logs go to stdout, which the parent discards.
  * Commands: `start({ issuer, jwksUrl, root, logLevel })` -> endpoint URL.
  */
+// The same threadpool sizing as mcp-server's entry point: the peer runs the same file tools.
+import '../mcp-server/src/threadpool.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,6 @@
 /** Renders BENCHMARKS.md and the latency chart from a {@link Results}. Pure: returns strings. */
 import { lineChart } from './chart-svg.ts';
-import type { Results, RowResult } from './results.ts';
+import type { LoadAverage, Results, RowResult } from './results.ts';
 import { CHART_INFLIGHT, CHART_PAYLOAD, PAYLOADS, TARGETS } from './rows.ts';
 import type { Spread } from './stats.ts';
 
@@ -151,6 +151,9 @@ function tokenSection(results: Results): string[] {
   ];
 }
 
+/** `1-min / 5-min / 15-min` load averages. */
+const loads = (l: LoadAverage): string => [l.m1, l.m5, l.m15].map((x) => x.toFixed(2)).join(' / ');
+
 /** BENCHMARKS.md for `results`; `resultsFile` and `chartFile` are linked relative to the repo root. */
 export function renderMarkdown(results: Results, resultsFile: string, chartFile: string): string {
   const m = results.meta;
@@ -164,6 +167,12 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
     `**Settings:** ${m.reps} repetitions per row (interleaved: every row once, then again), ${m.warmupMs} ms warm-up + ` +
       `${m.durationMs} ms measured window each; server log level \`${m.serverLogLevel}\` (audit log written to /dev/null).` +
       (m.quick ? ' **Quick run: figures are indicative only.**' : ''),
+    ...(m.loadBefore && m.loadAfter
+      ? [
+          `**Machine load** (1/5/15-min load average; other work may share the cores): ` +
+            `${loads(m.loadBefore)} at the start, ${loads(m.loadAfter)} at the end.`,
+        ]
+      : []),
     '',
     '## Method',
     '',

@@ -1,4 +1,6 @@
 /** The shape of bench/results/<date>.json, shared by the runner and the report. */
+
+import { loadavg } from 'node:os';
 import type { LoopResult } from './closed-loop.ts';
 import type { ConnectionFigures } from './connections.ts';
 import type { HotSpot } from './profile.ts';
@@ -20,6 +22,25 @@ export interface RunMeta {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly serverLogLevel: string;
+  /**
+   * 1-, 5- and 15-minute load averages when the run started and when it ended: other work on
+   * the machine competes with the run for its cores (absent in older results).
+   */
+  readonly loadBefore?: LoadAverage;
+  readonly loadAfter?: LoadAverage;
+}
+
+/** Load averages over 1, 5 and 15 minutes (an object, not an array: stays one field per line in the JSON). */
+export interface LoadAverage {
+  readonly m1: number;
+  readonly m5: number;
+  readonly m15: number;
+}
+
+/** The machine's load averages now. */
+export function loadAverage(): LoadAverage {
+  const [m1 = 0, m5 = 0, m15 = 0] = loadavg();
+  return { m1, m5, m15 };
 }
 
 /** One throughput row with its repetitions. */

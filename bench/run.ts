@@ -14,7 +14,7 @@ import { createDataset } from './dataset.ts';
 import { startLocalIssuer } from './local-issuer.ts';
 import { hotSpotsOf } from './profile.ts';
 import { latencyChart, renderMarkdown } from './report.ts';
-import type { HandshakeResult, Results, RowResult } from './results.ts';
+import { type HandshakeResult, loadAverage, type Results, type RowResult } from './results.ts';
 import { allRows, PAYLOADS, type Payload, type Row, rowKey, TARGETS, type Target } from './rows.ts';
 import type { StartedServer } from './server-process.ts';
 import { machine, maxOpenFiles, parseSettings } from './settings.ts';
@@ -32,6 +32,7 @@ if (settings.from !== undefined) {
   process.exit(0);
 }
 const started = new Date();
+const loadBefore = loadAverage();
 const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const issuer = await startLocalIssuer({ tokenLifetimeSeconds: settings.tokenLifetimeSeconds });
 const dataset = await createDataset();
@@ -155,6 +156,8 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
       warmupMs: settings.warmupMs,
       durationMs: settings.durationMs,
       serverLogLevel: settings.serverLogLevel,
+      loadBefore,
+      loadAfter: loadAverage(),
     },
     rows,
     ...(handshake ? { handshake } : {}),

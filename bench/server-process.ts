@@ -2,8 +2,10 @@
  * Child process running the real mcp-server (`startServer`). Logs go to this process's stdout,
  * which the parent points at /dev/null: the server pays for its audit log as in production.
  * Commands: `start(env)`, `memory()`, `profileStart()`, `profileStop(file)`. Run with
- * `--expose-gc` so `memory()` can collect first.
+ * `--expose-gc` so `memory()` can collect first. The threadpool is sized as the entry point
+ * (mcp-server/src/main.ts) sizes it in production.
  */
+import '../mcp-server/src/threadpool.ts';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { loadConfig, type ServerHandle, startServer } from '../mcp-server/src/index.ts';

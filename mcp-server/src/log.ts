@@ -1,10 +1,11 @@
 import { type Logger, pino } from 'pino';
+import { batchedStdout } from './log-destination.ts';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** pino level. Default info. */
   level?: string;
-  /** Where JSON lines go. Default stdout. */
+  /** Where JSON lines go. Default stdout, written once per event-loop turn (see log-destination.ts). */
   destination?: NodeJS.WritableStream;
 }
 
@@ -30,7 +31,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: { service: 'mcp-server' },
       redact: { paths: REDACT, censor: '[redacted]' },
     },
-    (options.destination ?? process.stdout) as pino.DestinationStream,
+    (options.destination ?? batchedStdout()) as pino.DestinationStream,
   );
 }
 

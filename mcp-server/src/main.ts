@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Wiring only: configuration from the environment, start, stop on SIGTERM/SIGINT.
+// First: sizes the threadpool before anything can start it.
+import './threadpool.ts';
 import { loadConfig } from './config.ts';
 import { isServerError } from './errors.ts';
 import { createLogger } from './log.ts';

@@ -113,8 +113,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     challenge,
     logger,
     onConnection(ws, authInfo, req) {
+      // Only the address outlives this call: the listeners below must not retain the request.
+      const remote = req.socket.remoteAddress;
       const connLogger = logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub });
-      const transport = new WsServerTransport(ws, { authInfo, maxBufferedBytes: config.maxBufferedBytes });
+      const transport = new WsServerTransport(ws, {
+        authInfo,
+        maxBufferedBytes: config.maxBufferedBytes,
+        // The upgrade's socket is the one ws writes to: lets the transport coalesce responses.
+        rawSocket: req.socket,
+      });
       const mcp = createSession({
         authInfo,
         root: config.targetDir,
@@ -130,7 +137,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           transport: 'websocket',
           code,
           reason: reason.toString(),
-          remote: req.socket.remoteAddress,
+          remote,
           ms: Date.now() - opened,
         });
       });

@@ -2,6 +2,8 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type * as z from 'zod';
 import type { Logger } from '../log.ts';
 import { missingScopeResult, rateLimitedResult } from '../tools/fs-errors.ts';
@@ -63,6 +65,17 @@ function toolDefinitions(): readonly (Tool & { scope: string })[] {
   }));
   return definitions;
 }
+
+// The SDK's Server builds an Ajv instance (about 20 KiB of heap) per connection unless given a
+// validator; it only validates elicitation forms, which this server never sends. One shared,
+// created on first use, keeps idle connections small.
+let ajv: AjvJsonSchemaValidator | undefined;
+const sharedValidator: jsonSchemaValidator = {
+  getValidator: (schema) => {
+    ajv ??= new AjvJsonSchemaValidator();
+    return ajv.getValidator(schema);
+  },
+};
 
 /** The tools/list result for a token with `scopes`: only the tools it may call. */
 export function visibleTools(scopes: readonly string[]): { tools: Tool[] } {
@@ -175,6 +188,7 @@ interface RequestExtra {
 export function createSession(options: SessionOptions): McpServer {
   const mcp = new McpServer(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
+    jsonSchemaValidator: sharedValidator,
     instructions:
       'Files under one served directory. list-files (scope file.list) lists, read-file (scope file.read) reads; ' +
       "paths are relative and '/'-separated.",

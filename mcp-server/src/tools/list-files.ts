@@ -73,35 +73,46 @@ function decodeCursor(cursor: string, q: string): string {
   throw new ServerError('cursor_invalid', 'the cursor is invalid or belongs to another listing; start without one');
 }
 
-/** Walks `dirReal` depth-first without following symlinks; entries carry root-relative paths. */
+/** lstat calls in flight at once per directory: keeps the threadpool busy, bounded for huge directories. */
+const STAT_CONCURRENCY = 16;
+
+/**
+ * Walks `dirReal` depth-first without following symlinks; entries carry root-relative paths.
+ * A directory's names are read first (streamed, so the entry limit applies while reading), then
+ * lstat'ed STAT_CONCURRENCY at a time: a listing waits for one round trip per batch, not per entry.
+ */
 async function walk(dirReal: string, dirRel: string, depth: number, ctx: ToolContext, out: ListEntry[]): Promise<void> {
   const dir = await opendir(dirReal);
-  const subdirs: [string, string][] = [];
+  const dirents: Dirent[] = [];
   for await (const dirent of dir) {
     throwIfAborted(ctx.signal);
-    if (out.length >= MAX_WALK_ENTRIES) {
+    if (out.length + dirents.length >= MAX_WALK_ENTRIES) {
       throw new ServerError(
         'io_failed',
         `the listing exceeds ${MAX_WALK_ENTRIES} entries; list a smaller directory or lower maxDepth`,
       );
     }
-    const rel = dirRel === '.' ? dirent.name : `${dirRel}/${dirent.name}`;
-    const abs = path.join(dirReal, dirent.name);
-    let stats: Stats | undefined;
-    try {
-      stats = await lstat(abs);
-    } catch {
-      stats = undefined; // vanished meanwhile: list it with what readdir knew
+    dirents.push(dirent);
+  }
+  const subdirs: [string, string][] = [];
+  for (let i = 0; i < dirents.length; i += STAT_CONCURRENCY) {
+    throwIfAborted(ctx.signal);
+    const batch = dirents.slice(i, i + STAT_CONCURRENCY);
+    // A name that vanished meanwhile is listed with what readdir knew.
+    const stats = await Promise.all(batch.map((d) => lstat(path.join(dirReal, d.name)).catch(() => undefined)));
+    for (const [j, dirent] of batch.entries()) {
+      const st = stats[j];
+      const rel = dirRel === '.' ? dirent.name : `${dirRel}/${dirent.name}`;
+      const type = typeOf(st ?? dirent);
+      out.push({
+        name: dirent.name,
+        type,
+        path: rel,
+        size: st?.size ?? 0,
+        modified: st ? st.mtime.toISOString() : new Date(0).toISOString(),
+      });
+      if (type === 'directory') subdirs.push([path.join(dirReal, dirent.name), rel]);
     }
-    const type = typeOf(stats ?? dirent);
-    out.push({
-      name: dirent.name,
-      type,
-      path: rel,
-      size: stats?.size ?? 0,
-      modified: stats ? stats.mtime.toISOString() : new Date(0).toISOString(),
-    });
-    if (type === 'directory') subdirs.push([abs, rel]);
   }
   await ctx.progress(out.length, undefined, `${out.length} entries listed`);
   if (depth <= 1) return;

@@ -1,7 +1,8 @@
-import { constants, type Stats } from 'node:fs';
-import { type FileHandle, open, readlink, realpath } from 'node:fs/promises';
+import { constants, fstatSync, readlinkSync, type Stats } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ServerError } from '../errors.ts';
+import { type Descriptor, openDescriptor } from './descriptor.ts';
 
 /** Longest relative path accepted, in characters (Linux PATH_MAX is 4096 bytes). */
 export const MAX_PATH_LENGTH = 4096;
@@ -60,7 +61,7 @@ export type OpenKind = 'file' | 'directory';
 
 /** A file or directory opened inside the root; close `handle` when done. */
 export interface OpenedPath {
-  readonly handle: FileHandle;
+  readonly handle: Descriptor;
   readonly stats: Stats;
   /** Real absolute path (for internal use only: never show it to a client). */
   readonly realPath: string;
@@ -112,10 +113,13 @@ export function realRoot(root: string): Promise<string> {
   return cached;
 }
 
-/** The path the kernel has open for a descriptor (Linux); undefined where /proc is missing. */
-async function openedPathOf(fd: number): Promise<string | undefined> {
+/**
+ * The path the kernel has open for a descriptor (Linux); undefined where /proc is missing.
+ * Synchronous on purpose: /proc is answered from kernel memory, never from a disk.
+ */
+function openedPathOf(fd: number): string | undefined {
   try {
-    return await readlink(`/proc/self/fd/${fd}`);
+    return readlinkSync(`/proc/self/fd/${fd}`);
   } catch {
     return undefined;
   }
@@ -135,7 +139,8 @@ function describe(stats: Stats): string {
  * realpath + separator-terminated prefix check (symlinks resolving outside are refused,
  * CVE-2025-53109), O_NOFOLLOW on the final component against a swap after the check, O_NONBLOCK
  * so a FIFO never blocks, then fstat of the opened descriptor (regular file or directory as
- * asked) and a re-check of the path the kernel actually opened.
+ * asked) and a re-check of the path the kernel actually opened. Cost: two threadpool round trips
+ * (realpath, open: both may read directories from disk); fstat and the /proc re-check run inline.
  * @throws ServerError with a code from {@link fsError} or `path_*`, `not_a_file`,
  *   `not_a_directory`, `special_file`, `symlink_refused`.
  */
@@ -162,9 +167,9 @@ export async function openInsideRoot(root: string, relInput: string, kind: OpenK
     constants.O_NOFOLLOW |
     constants.O_NONBLOCK |
     (kind === 'directory' ? constants.O_DIRECTORY : 0);
-  let handle: FileHandle;
+  let handle: Descriptor;
   try {
-    handle = await open(real, flags);
+    handle = await openDescriptor(real, flags);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') {
       throw new ServerError('not_a_directory', `${p} is not a directory`, { cause: err });
@@ -172,7 +177,8 @@ export async function openInsideRoot(root: string, relInput: string, kind: OpenK
     throw fsError(err, relPath);
   }
   try {
-    const stats = await handle.stat();
+    // fstat of an open descriptor reads the in-memory inode: inline, no threadpool round trip.
+    const stats = fstatSync(handle.fd);
     if (kind === 'file' && !stats.isFile()) {
       if (stats.isDirectory()) throw new ServerError('not_a_file', `${p} is a directory; use list-files`);
       throw new ServerError('special_file', `${p} is ${describe(stats)}, not a regular file`);
@@ -180,7 +186,7 @@ export async function openInsideRoot(root: string, relInput: string, kind: OpenK
     if (kind === 'directory' && !stats.isDirectory()) {
       throw new ServerError('not_a_directory', `${p} is not a directory`);
     }
-    const opened = await openedPathOf(handle.fd);
+    const opened = openedPathOf(handle.fd);
     if (opened !== undefined && !isInside(rootReal, opened)) {
       throw new ServerError('symlink_refused', `${p} changed while it was opened and now leads outside`);
     }

@@ -121,11 +121,12 @@ async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise
         );
       }
       const want = Math.min(args.length ?? size - offset, ctx.maxFileBytes, size - offset);
-      const raw = Buffer.alloc(want);
+      // Unzeroed: only the `got` bytes read are ever used.
+      const raw = Buffer.allocUnsafe(want);
       let got = 0;
       while (got < want) {
         throwIfAborted(ctx.signal);
-        const { bytesRead } = await handle.read(raw, got, Math.min(CHUNK_BYTES, want - got), offset + got);
+        const bytesRead = await handle.read(raw, got, Math.min(CHUNK_BYTES, want - got), offset + got);
         if (bytesRead === 0) break; // the file shrank meanwhile
         got += bytesRead;
         if (want > CHUNK_BYTES) await ctx.progress(got, want, `${got} of ${want} bytes read`);

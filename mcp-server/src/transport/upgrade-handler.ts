@@ -193,7 +193,9 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
     socket.once('close', () => {
       if (!upgraded) release();
     });
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    // The callback takes the request from ws rather than closing over `req`: listeners created in
+    // this function live as long as the connection, and would keep the whole request alive.
+    wss.handleUpgrade(req, socket, head, (ws, request) => {
       upgraded = true;
       clients.add(ws);
       ws.once('close', () => {
@@ -201,7 +203,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
         release();
       });
       options.logger.info({ event: 'auth.accepted', transport: 'websocket', ...who });
-      options.onConnection(ws, authInfo, req);
+      options.onConnection(ws, authInfo, request);
     });
   }
 

@@ -20,7 +20,20 @@ export interface WsServerTransportOptions {
   maxBufferedBytes?: number;
   /** Requests of this connection being served at once before reading stops. Default 64. */
   maxInFlight?: number;
+  /**
+   * The TCP/TLS socket under the WebSocket (the upgrade's `req.socket`). When given, small
+   * responses produced in one event-loop turn are written together: the socket is corked at the first send
+   * and uncorked in the turn's check phase, so a burst of N responses costs one writev, not N.
+   */
+  rawSocket?: { cork(): void; uncork(): void };
 }
+
+/**
+ * Largest frame (UTF-16 length of its text) whose write is coalesced. Small frames are where a
+ * syscall per frame dominates; large ones gain nothing and, corked, would be copied into one
+ * batch buffer while a slow peer holds them.
+ */
+const COALESCE_MAX_CHARS = 16 * 1024;
 
 /** A key for a JSON-RPC id (a number and a string of the same digits differ). */
 const idKey = (id: unknown): string => `${typeof id}:${String(id)}`;
@@ -56,6 +69,13 @@ export class WsServerTransport implements Transport {
   /** Frames read while paused, dispatched once the pressure is gone (bounded: the socket is paused). */
   #backlog: [Buffer | ArrayBuffer | Buffer[], boolean][] = [];
   #paused = false;
+  readonly #rawSocket: { cork(): void; uncork(): void } | undefined;
+  /** The raw socket is corked until the check phase of this turn. */
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#rawSocket?.uncork();
+  };
 
   constructor(socket: WebSocket, options: WsServerTransportOptions) {
     this.#socket = socket;
@@ -63,6 +83,7 @@ export class WsServerTransport implements Transport {
     this.#now = options.now ?? Date.now;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? Number.POSITIVE_INFINITY;
     this.#maxInFlight = options.maxInFlight ?? 64;
+    this.#rawSocket = options.rawSocket;
   }
 
   /** True while reading is stopped because the peer does not read or too many requests are open. */
@@ -96,6 +117,7 @@ export class WsServerTransport implements Transport {
     if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) throw new Error('WebSocket is not open');
     const frame = encodeFrame(message);
     if ('id' in message && ('result' in message || 'error' in message)) this.#inFlight.delete(idKey(message.id));
+    if (frame.length <= COALESCE_MAX_CHARS) this.#coalesce();
     const sent = new Promise<void>((resolve, reject) => {
       this.#socket.send(frame, (err) => {
         if (this.#paused) this.#relieve();
@@ -158,6 +180,17 @@ export class WsServerTransport implements Transport {
     // Written directly: the SDK's message type does not allow the null id JSON-RPC requires here.
     this.#socket.send(JSON.stringify({ jsonrpc: '2.0', id: null, error }));
     this.#applyPressure();
+  }
+
+  /**
+   * Holds writes until the check phase of this event-loop turn: libuv hands all finished file
+   * reads to one poll phase, so the small responses they complete leave in one writev.
+   */
+  #coalesce(): void {
+    if (this.#corked || this.#rawSocket === undefined) return;
+    this.#corked = true;
+    this.#rawSocket.cork();
+    setImmediate(this.#uncork);
   }
 
   #underPressure(): boolean {
