@@ -52,6 +52,12 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
   // Assigned below, before the transport makes any request.
   let transport!: HttpClientTransport;
   let closeTransport!: () => Promise<void>;
+  /** The session is gone: record why (the first reason wins) and close, as a dropped socket would. */
+  const lose = (info: { code: number; reason: string }): void => {
+    if (transport.closeInfo !== undefined) return;
+    transport.closeInfo = info;
+    void closeTransport().catch(() => undefined);
+  };
   const authorizedFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const sent = new Headers(init?.headers);
     const attempt = (t: string) => {
@@ -59,22 +65,36 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
       headers.set('authorization', `Bearer ${t}`);
       return fetch(input, { ...init, headers });
     };
-    let res = await attempt(token);
+    const session = sent.get('mcp-session-id');
+    const isSessionPost = session !== null && (init?.method ?? 'GET').toUpperCase() === 'POST';
+    let res: Response;
+    try {
+      res = await attempt(token);
+    } catch (err) {
+      // Server down or restarting (refused, reset). Within a session this is a dropped connection
+      // (1006), so ResilientClient reconnects with backoff and re-sends; before one (initialize) it is a
+      // failed connect, retried the same way. Aborts and the GET stream keep the SDK's own handling.
+      const method = (init?.method ?? 'GET').toUpperCase();
+      if (method !== 'POST' || (err as Error).name === 'AbortError') throw err;
+      const cause = networkCause(err);
+      if (isSessionPost) lose({ code: 1006, reason: `the server is unreachable (${cause})` });
+      const what =
+        cause === 'ECONNREFUSED'
+          ? `connection refused at ${url}: is the server running?`
+          : `the server at ${url} is unreachable (${cause})`;
+      throw new ClientError('connect_failed', what, { closeCode: 1006, cause: err });
+    }
     if (res.status === 401 && tokenSource.refreshable) {
       await res.body?.cancel();
       token = await tokenSource.getToken({ forceRefresh: true });
       res = await attempt(token);
     }
-    const session = sent.get('mcp-session-id');
-    if (res.status === 404 && session !== null && (init?.method ?? 'GET').toUpperCase() === 'POST') {
+    if (res.status === 404 && isSessionPost) {
       await res.body?.cancel();
-      if (transport.closeInfo === undefined) {
-        transport.closeInfo = {
-          code: CloseCode.GOING_AWAY,
-          reason: 'the server no longer knows the HTTP session (404 Session not found)',
-        };
-        void closeTransport().catch(() => undefined);
-      }
+      lose({
+        code: CloseCode.GOING_AWAY,
+        reason: 'the server no longer knows the HTTP session (404 Session not found)',
+      });
       throw new ClientError(
         'connect_failed',
         `the server at ${url} no longer knows the session (404 Session not found: idle timeout or restart); ` +
@@ -111,4 +131,11 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
     await closeTransport();
   };
   return transport;
+}
+
+/** The errno of a failed fetch (`ECONNREFUSED`, `ECONNRESET`, ...), else its message. */
+function networkCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  return typeof cause?.message === 'string' ? cause.message : String((err as Error).message);
 }

@@ -99,6 +99,27 @@ describe('ResilientClient over Streamable HTTP', () => {
     }
   });
 
+  it('keeps a call made while the server is down and completes it once the server is back', async () => {
+    const first = await start();
+    const client = await ResilientClient.connect({
+      url: first.httpUrl,
+      tokenSource: new StaticTokenSource(token),
+      reconnect: { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 400 },
+    });
+    try {
+      assert.ok((await client.callTool('list-files', { directory: '.' })).structuredContent);
+      await first.close();
+      const pending = client.callTool('read-file', { filePath: 'a.txt' });
+      await new Promise((r) => setTimeout(r, 300)); // the call meets a refused connection first
+      await start({ PORT: String(first.port) });
+      const read = await pending;
+      assert.equal(read.isError, undefined);
+      assert.match(JSON.stringify(read.content), /hello/);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('fails the call with connect_failed when reconnecting is disabled', async () => {
     const server = await start();
     const client = await connect(server.httpUrl, [], 0);
