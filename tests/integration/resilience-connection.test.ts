@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ClientCredentialsTokenSource, ResilientClient, type SessionEvent } from '../../mcp-client/src/index.ts';
 import type { ServerHandle } from '../../mcp-server/src/index.ts';
 import { isolatedRealm, keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
-import { startCallLoop, startTestServer, summary } from '../support/resilience.ts';
+import { fullClientTokens, startCallLoop, startTestServer, summary } from '../support/resilience.ts';
 
 const full = TEST_CLIENTS.full;
 const LIFESPAN_S = 4;
@@ -38,13 +38,7 @@ describe('resilience: connections', () => {
       await server.close();
       await realm.remove();
     });
-    const source = () =>
-      new ClientCredentialsTokenSource({
-        issuer: realm.issuer,
-        clientId: full.clientId,
-        clientSecret: full.clientSecret,
-        scope: 'file.read file.list',
-      });
+    const source = () => fullClientTokens(realm.issuer, 'file.read file.list');
     const ws = gapTracker();
     const wsSource = source();
     const httpSource = source();

@@ -16,7 +16,7 @@ import {
 } from '../../mcp-client/src/index.ts';
 import { rotateClientSecret, setClientScope } from '../../scripts/admin/operations.ts';
 import { isolatedRealm, TEST_CLIENTS } from '../support/keycloak.ts';
-import { startCallLoop, startTestServer, summary, waitUntil } from '../support/resilience.ts';
+import { fullClientTokens, startCallLoop, startTestServer, summary, waitUntil } from '../support/resilience.ts';
 
 const full = TEST_CLIENTS.full;
 const REFUSED = /Keycloak refused the client credentials \((invalid|unauthorized)_client\) for client mcp-client/;
@@ -107,13 +107,7 @@ describe('resilience: client credentials and scopes changed by an admin', () => 
       await server.close();
       await realm.remove();
     });
-    const source = () =>
-      new ClientCredentialsTokenSource({
-        issuer: realm.issuer,
-        clientId: full.clientId,
-        clientSecret: full.clientSecret,
-        scope: 'file.list',
-      });
+    const source = () => fullClientTokens(realm.issuer, 'file.list');
     const withFreshToken = async () => {
       const token = await source().getToken();
       const client = await ResilientClient.connect({ url: server.wsUrl, tokenSource: new StaticTokenSource(token) });

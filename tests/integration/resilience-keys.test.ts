@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { decodeProtectedHeader } from 'jose';
-import { ClientCredentialsTokenSource, ResilientClient } from '../../mcp-client/src/index.ts';
+import { ResilientClient } from '../../mcp-client/src/index.ts';
 import { rotateSigningKey } from '../../scripts/admin/operations.ts';
 import { isolatedRealm, TEST_CLIENTS } from '../support/keycloak.ts';
 import {
+  fullClientTokens,
   startCallLoop,
   startJwksProxy,
   startTestServer,
@@ -21,7 +22,7 @@ import {
 
 const COOLDOWN_MS = 1000;
 const MAX_AGE_MS = 3000;
-const full = TEST_CLIENTS.full;
+const _full = TEST_CLIENTS.full;
 
 describe('resilience: signing key rotation', () => {
   it('scenario 2: new kid accepted at once without a fetch storm; removed keys refused within JWKS_CACHE_MAX_AGE_MS', async (t) => {
@@ -37,13 +38,7 @@ describe('resilience: signing key rotation', () => {
       await proxy.close();
       await realm.remove();
     });
-    const source = () =>
-      new ClientCredentialsTokenSource({
-        issuer: realm.issuer,
-        clientId: full.clientId,
-        clientSecret: full.clientSecret,
-        scope: 'file.read file.list',
-      });
+    const source = () => fullClientTokens(realm.issuer, 'file.read file.list');
     // One client per transport: WebSocket verifies at the upgrade, Streamable HTTP every request.
     const wsClient = await ResilientClient.connect({ url: server.wsUrl, tokenSource: source() });
     const httpClient = await ResilientClient.connect({ url: server.httpUrl, tokenSource: source() });

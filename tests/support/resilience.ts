@@ -1,5 +1,6 @@
 // Helpers of tests/integration/resilience-*.test.ts: a real server in-process, a client that keeps
 // calling tools while something happens, a JWKS proxy that counts fetches, a bare upgrade probe.
+
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +9,9 @@ import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { ResilientClient } from '../../mcp-client/src/index.ts';
+import { ClientCredentialsTokenSource } from '../../mcp-client/src/index.ts';
 import { createLogger, loadConfig, type ServerHandle, startServer } from '../../mcp-server/src/index.ts';
+import { TEST_CLIENTS } from './keycloak.ts';
 
 export const DATA = path.resolve(import.meta.dirname, '../../data');
 
@@ -209,4 +212,10 @@ export function summary(scenario: number, figures: Record<string, string | numbe
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   console.log(`# scenario ${scenario}: ${rest}`);
+}
+
+/** A client-credentials token source for the realm's `mcp-client`, through the product's own client library. */
+export function fullClientTokens(issuer: string, scope: string): ClientCredentialsTokenSource {
+  const { clientId, clientSecret } = TEST_CLIENTS.full;
+  return new ClientCredentialsTokenSource({ issuer, clientId, clientSecret, scope });
 }
