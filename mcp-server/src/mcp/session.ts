@@ -158,7 +158,9 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
       });
       return outcome.result;
     } finally {
-      options.inFlight?.end();
+      // The SDK sends the result after this callback returns (in microtasks of this turn): count the
+      // call as finished only after that, so shutdown never closes a socket under an unsent result.
+      setImmediate(() => options.inFlight?.end());
     }
   };
   mcp.registerTool(spec.name, config, callback as never);
