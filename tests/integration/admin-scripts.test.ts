@@ -13,7 +13,7 @@ import {
   setAccessTokenLifespan,
   setClientScope,
 } from '../../scripts/admin/operations.ts';
-import { isolatedRealm, TEST_CLIENTS } from '../support/keycloak.ts';
+import { isolatedRealm, requestToken, TEST_CLIENTS, type TokenAnswer } from '../support/keycloak.ts';
 
 type Realm = Awaited<ReturnType<typeof isolatedRealm>>;
 
@@ -27,23 +27,13 @@ async function inRealm(prefix: string, body: (realm: Realm) => Promise<void>): P
 }
 
 /** A raw client-credentials request, so tests see the status and OAuth error. */
-async function tokenRequest(
+function tokenRequest(
   realm: Realm,
   clientSecret: string,
   scope = 'file.read file.list',
   clientId: string = TEST_CLIENTS.full.clientId,
-): Promise<{ status: number; error?: string; access_token?: string }> {
-  const res = await fetch(realm.tokenEndpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: clientSecret,
-      scope,
-    }),
-  });
-  return { status: res.status, ...((await res.json()) as { error?: string; access_token?: string }) };
+): Promise<TokenAnswer> {
+  return requestToken(realm.tokenEndpoint, clientId, clientSecret, scope);
 }
 
 async function jwksKids(realm: Realm): Promise<string[]> {

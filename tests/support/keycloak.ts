@@ -18,6 +18,33 @@ export interface KeycloakFixture {
   token(client?: keyof typeof TEST_CLIENTS, scope?: string): Promise<string>;
 }
 
+/** What the token endpoint answered to a client-credentials request (status and OAuth error included). */
+export interface TokenAnswer {
+  status: number;
+  access_token?: string;
+  error?: string;
+}
+
+/** A plain client-credentials request, for tests that need to see refusals (the product client uses openid-client). */
+export async function requestToken(
+  tokenEndpoint: string,
+  clientId: string,
+  clientSecret: string,
+  scope: string,
+): Promise<TokenAnswer> {
+  const res = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope,
+    }),
+  });
+  return { status: res.status, ...((await res.json()) as { access_token?: string; error?: string }) };
+}
+
 /** The Keycloak started by `global-setup.ts`; throws when the run has none (not an integration run). */
 export function keycloak(): KeycloakFixture {
   const baseUrl = process.env.TEST_KEYCLOAK_URL;
@@ -42,19 +69,9 @@ export function fixtureFor(baseUrl: string, containerId: string, realm: string =
     },
     async token(client = 'full', scope = 'file.read file.list') {
       const { clientId, clientSecret } = TEST_CLIENTS[client];
-      const res = await fetch(tokenEndpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: clientId,
-          client_secret: clientSecret,
-          scope,
-        }),
-      });
-      const body = (await res.json()) as { access_token?: string; error?: string };
-      if (!res.ok || !body.access_token) throw new Error(`token request failed: ${res.status} ${body.error ?? ''}`);
-      return body.access_token;
+      const answer = await requestToken(tokenEndpoint, clientId, clientSecret, scope);
+      if (!answer.access_token) throw new Error(`token request failed: ${answer.status} ${answer.error ?? ''}`);
+      return answer.access_token;
     },
   };
 }
