@@ -111,8 +111,8 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
   const callback = async (args: z.infer<In>, extra: RequestExtra) => {
     const t0 = performance.now();
     // The request's own token (Streamable HTTP verifies each request); a WebSocket passes the connection's.
-    const scopes = (extra.authInfo ?? options.authInfo).scopes;
-    if (!scopes.includes(spec.scope)) {
+    const auth = extra.authInfo ?? options.authInfo;
+    if (!auth.scopes.includes(spec.scope)) {
       options.logger.warn({
         event: 'access.denied',
         reason: 'insufficient_scope',
@@ -122,7 +122,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
       });
       return missingScopeResult(spec.name, spec.scope);
     }
-    const decision = options.rateLimiter?.take((extra.authInfo ?? options.authInfo).clientId);
+    const decision = options.rateLimiter?.take(auth.clientId);
     if (decision !== undefined && !decision.allowed) {
       options.logger.warn({
         event: 'access.denied',
