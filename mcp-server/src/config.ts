@@ -6,7 +6,10 @@ import { LOOPBACK_HOSTS, parseAllowedOrigins } from './http/origin-policy.ts';
 export interface ServerConfig {
   /** TCP port; 0 picks a free port. Default 3000. */
   readonly port: number;
-  /** Interface to bind. Default 0.0.0.0. */
+  /**
+   * Interface to bind. Default 127.0.0.1 (loopback: a bare start is not reachable from the network);
+   * containers set 0.0.0.0 explicitly.
+   */
   readonly host: string;
   /** Directory the file tools serve. Default /data. */
   readonly targetDir: string;
@@ -119,7 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     env,
     {
       PORT: portOrZero({ default: 3000 }),
-      HOST: str({ default: '0.0.0.0' }),
+      HOST: str({ default: '127.0.0.1' }),
       TARGET_DIR: str({ default: '/data' }),
       OAUTH_ISSUER: url(),
       OAUTH_DISCOVERY_URL: url({ default: undefined }),

@@ -196,16 +196,27 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       resolve();
     });
   });
-  const { port } = http.address() as AddressInfo;
+  const bound = http.address() as AddressInfo;
+  const { port } = bound;
   const publicUrl =
     config.publicUrl ?? `${config.tlsCertFile !== undefined ? 'https' : 'http'}://localhost:${port}/mcp`;
   metadata = buildMetadata(publicUrl, config.oauthIssuer);
   challenge.resourceMetadataUrl = metadataUrl(publicUrl);
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const hostPart = host.includes(':') ? `[${host}]` : host;
   const secure = config.tlsCertFile !== undefined;
+  const allInterfaces = bound.address === '0.0.0.0' || bound.address === '::';
+  // The handle's URLs are for connecting: over loopback when bound to every interface.
+  const host = allInterfaces ? '127.0.0.1' : bound.address;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
   const url = `${secure ? 'https' : 'http'}://${hostPart}:${port}`;
-  logger.info({ event: 'listening', url, targetDir: config.targetDir, issuer: config.oauthIssuer });
+  // The log says where the server really listens (the bound address), not where to connect.
+  logger.info({
+    event: 'listening',
+    address: `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${port}`,
+    interfaces: allInterfaces ? 'all' : 'this address only',
+    tls: secure,
+    targetDir: config.targetDir,
+    issuer: config.oauthIssuer,
+  });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {

@@ -7,7 +7,8 @@ describe('loadConfig', () => {
   it('applies the defaults', () => {
     const c = loadConfig({ OAUTH_ISSUER: 'http://kc:8080/realms/mcp' });
     assert.equal(c.port, 3000);
-    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.host, '127.0.0.1');
+    assert.deepEqual(c.allowedHosts, ['localhost', '127.0.0.1', '[::1]'], 'loopback bind: Host check on');
     assert.equal(c.targetDir, '/data');
     assert.equal(c.oauthAudience, 'mcp-server');
     assert.deepEqual(c.oauthRequiredScopes, []);
