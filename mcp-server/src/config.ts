@@ -76,8 +76,21 @@ export interface ServerConfig {
   readonly handshakeTimeoutMs: number;
   /** Interval between WebSocket pings, in ms; a peer that missed the previous pong is terminated. 0 disables. Default 30000. */
   readonly heartbeatIntervalMs: number;
-  /** Outbound bytes queued on a socket before the server stops reading from it until it drains. Default 4 MiB. */
+  /**
+   * Response bytes one WebSocket connection may hold, counted from when a tool produces a response
+   * until its socket write completes; above it no further request of that connection starts until
+   * writes complete. Default 4 MiB.
+   */
   readonly maxBufferedBytes: number;
+  /** The same across all connections and sessions of one client (`azp`), both transports. Default 16 MiB. */
+  readonly maxClientBufferedBytes: number;
+  /** Requests of one WebSocket connection in flight at once; more wait unread. Default 16. */
+  readonly maxInFlightPerConnection: number;
+  /**
+   * Requests of one client (`azp`) in flight at once, across its connections and both transports;
+   * more wait (WebSocket) or get 429 (HTTP). Default 64.
+   */
+  readonly maxInFlightPerClient: number;
   /** Longest bearer token accepted, in bytes; longer ones get 401 before any parsing. Default 8192. */
   readonly maxTokenBytes: number;
   /** PEM certificate chain for native wss:// (with TLS_KEY_FILE). Default unset: plain ws://. */
@@ -148,6 +161,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       HANDSHAKE_TIMEOUT_MS: positiveInt({ default: 10000 }),
       HEARTBEAT_INTERVAL_MS: nonNegativeInt({ default: 30000 }),
       MAX_BUFFERED_BYTES: positiveInt({ default: 4 * 1024 * 1024 }),
+      MAX_CLIENT_BUFFERED_BYTES: positiveInt({ default: 16 * 1024 * 1024 }),
+      MAX_IN_FLIGHT_PER_CONNECTION: positiveInt({ default: 16 }),
+      MAX_IN_FLIGHT_PER_CLIENT: positiveInt({ default: 64 }),
       MAX_TOKEN_BYTES: positiveInt({ default: 8192 }),
       TLS_CERT_FILE: str({ default: undefined }),
       TLS_KEY_FILE: str({ default: undefined }),
@@ -206,6 +222,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     handshakeTimeoutMs: clean.HANDSHAKE_TIMEOUT_MS,
     heartbeatIntervalMs: clean.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: clean.MAX_BUFFERED_BYTES,
+    maxClientBufferedBytes: clean.MAX_CLIENT_BUFFERED_BYTES,
+    maxInFlightPerConnection: clean.MAX_IN_FLIGHT_PER_CONNECTION,
+    maxInFlightPerClient: clean.MAX_IN_FLIGHT_PER_CLIENT,
     maxTokenBytes: clean.MAX_TOKEN_BYTES,
     tlsCertFile: clean.TLS_CERT_FILE,
     tlsKeyFile: clean.TLS_KEY_FILE,

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CloseCode } from 'mcp-ws-common';
 import type { WebSocket } from 'ws';
+import { createAdmission } from './admission/admission.ts';
 import { createAuthorizer } from './auth/authorizer.ts';
-import { authenticateRequest } from './auth/request-auth.ts';
 import type { ServerConfig } from './config.ts';
 import { guardHandshakes } from './http/handshake-guard.ts';
 import { createHttpServer } from './http/http-server.ts';
@@ -100,28 +100,41 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     scope: (config.oauthRequiredScopes.length > 0 ? config.oauthRequiredScopes : SUPPORTED_SCOPES).join(' '),
   };
 
-  const upgrades = createUpgradeHandler({
+  // One admission for both transports: Host/Origin, tokens, authentication, caps, shutdown.
+  const admission = createAdmission({
     verify: (token) => authorizer.verify(token),
     requiredScopes: config.oauthRequiredScopes,
-    maxMessageBytes: config.maxMessageBytes,
-    maxConnections: config.maxConnections,
-    maxConnectionsPerClient: config.maxConnectionsPerClient,
+    maxTokenBytes: config.maxTokenBytes,
+    authTimeoutMs: config.handshakeTimeoutMs,
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,
-    maxTokenBytes: config.maxTokenBytes,
-    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerClient: config.maxConnectionsPerClient,
+    clientBudget: { maxInFlight: config.maxInFlightPerClient, maxBytes: config.maxClientBufferedBytes },
     challenge,
     logger,
-    onConnection(ws, authInfo, req) {
+  });
+  const connectionBudget = { maxInFlight: config.maxInFlightPerConnection, maxBytes: config.maxBufferedBytes };
+  // The heartbeat asks the transport whether a socket that missed its pong is slow or dead.
+  const transports = new WeakMap<WebSocket, WsServerTransport>();
+
+  const upgrades = createUpgradeHandler({
+    admission,
+    maxMessageBytes: config.maxMessageBytes,
+    logger,
+    onConnection(ws, authInfo, req, lease) {
       // Only the address outlives this call: the listeners below must not retain the request.
       const remote = req.socket.remoteAddress;
       const connLogger = logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub });
       const transport = new WsServerTransport(ws, {
         authInfo,
-        maxBufferedBytes: config.maxBufferedBytes,
+        maxBufferedBytes: connectionBudget.maxBytes,
+        maxInFlight: connectionBudget.maxInFlight,
+        clientBudget: lease.budget,
         // The upgrade's socket is the one ws writes to: lets the transport coalesce responses.
         rawSocket: req.socket,
       });
+      transports.set(ws, transport);
       const mcp = createSession({
         authInfo,
         root: config.targetDir,
@@ -148,17 +161,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     },
   });
 
-  // Streamable HTTP on the same endpoint: same authentication, same session factory.
+  // Streamable HTTP on the same endpoint: same admission, same session factory.
   const streamable = createStreamableHttpHandler({
-    authenticate: (req) =>
-      authenticateRequest(req, {
-        verify: (token) => authorizer.verify(token),
-        requiredScopes: config.oauthRequiredScopes,
-        maxTokenBytes: config.maxTokenBytes,
-      }),
-    challenge,
-    allowedOrigins: config.allowedOrigins,
-    allowedHosts: config.allowedHosts,
+    admission,
     createSession: (authInfo, sessionLogger) =>
       createSession({
         authInfo,
@@ -168,8 +173,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         inFlight,
         rateLimiter,
       }),
-    maxSessions: config.maxConnections,
-    maxSessionsPerClient: config.maxConnectionsPerClient,
     maxMessageBytes: config.maxMessageBytes,
     idleTimeoutMs: config.sessionIdleTimeoutMs,
     logger,
@@ -185,8 +188,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     tls: readTls(config),
   });
   guardHandshakes(http, config.handshakeTimeoutMs);
-  const stopHeartbeat = startHeartbeat(upgrades.clients, config.heartbeatIntervalMs, () =>
-    logger.info({ event: 'connection.closed', transport: 'websocket', reason: 'heartbeat_timeout' }),
+  const stopHeartbeat = startHeartbeat(
+    upgrades.clients,
+    config.heartbeatIntervalMs,
+    () => logger.info({ event: 'connection.closed', transport: 'websocket', reason: 'heartbeat_timeout' }),
+    (ws, pingSentAt) => transports.get(ws)?.excusesMissedPong(pingSentAt) ?? false,
   );
 
   await new Promise<void>((resolve, reject) => {
@@ -220,9 +226,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
-    upgrades.stopAccepting();
+    admission.stopAccepting();
     stopHeartbeat();
-    streamable.stopAccepting();
     authorizer.close();
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeIdleConnections();

@@ -1,8 +1,11 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { CloseCode, decodeFrame, encodeFrame } from 'mcp-ws-common';
+import { CloseCode, type DecodedFrame, decodeFrame, encodeFrame } from 'mcp-ws-common';
 import { WebSocket } from 'ws';
+import { Budget } from '../admission/budget.ts';
+import { idKey, type ResponseId, readableIdOfText } from '../mcp/request-id.ts';
+import { InboundBacklog, type RawFrame } from './inbound-backlog.ts';
 
 /** setTimeout's ceiling (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -14,12 +17,16 @@ export interface WsServerTransportOptions {
   /** Clock in ms since the epoch. Default Date.now (tests may replace it). */
   now?: () => number;
   /**
-   * Outbound bytes queued on the socket (`bufferedAmount`) above which the transport stops reading
-   * from it until it drains below half. Default unlimited.
+   * Response bytes of this connection held at once (encoded when the tool produced them, until
+   * their socket write completes) above which no further request starts. Default unlimited.
    */
   maxBufferedBytes?: number;
-  /** Requests of this connection being served at once before reading stops. Default 64. */
+  /** Requests of this connection in flight at once; more wait. Default 16. */
   maxInFlight?: number;
+  /** The client's budget, shared by its connections on both transports. Default none. */
+  clientBudget?: Budget;
+  /** Frames waiting to start, in bytes, above which the socket is no longer read. Default 64 KiB. */
+  maxBacklogBytes?: number;
   /**
    * The TCP/TLS socket under the WebSocket (the upgrade's `req.socket`). When given, small
    * responses produced in one event-loop turn are written together: the socket is corked at the first send
@@ -35,18 +42,20 @@ export interface WsServerTransportOptions {
  */
 const COALESCE_MAX_CHARS = 16 * 1024;
 
-/** A key for a JSON-RPC id (a number and a string of the same digits differ). */
-const idKey = (id: unknown): string => `${typeof id}:${String(id)}`;
+type RequestLike = { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
 
 /**
  * The SDK `Transport` over one server-side `ws` socket: one JSON-RPC message per text frame.
- * A binary frame closes with 1003; invalid JSON gets a -32700 error (id null) and the socket
- * stays open; a frame that is JSON but not JSON-RPC gets -32600. At the token's `exp` the socket
- * closes with 4401 "token expired", and no frame is served or sent after `exp` even if the timer
- * has not fired yet. Backpressure: while the socket's `bufferedAmount` exceeds `maxBufferedBytes`
- * or `maxInFlight` requests are unanswered, the transport pauses the socket (frames already read
- * wait in a small backlog) and resumes when a send completes and the pressure is gone (no polling:
- * every byte queued leaves through a send whose completion re-checks).
+ * A binary frame closes with 1003; invalid JSON gets -32700 (id null); JSON that is not JSON-RPC
+ * gets -32600 echoing its id when readable; a request whose id is already in flight gets -32600
+ * with that id and does not run. At the token's `exp` the socket closes with 4401 "token expired",
+ * and no frame is served or sent after `exp` even if the timer has not fired yet.
+ *
+ * Flow control, by construction: a request starts only while this connection and its client
+ * (across connections and transports) are below their in-flight caps and their byte budgets,
+ * counting each response's encoded bytes from the moment it is produced until its socket write
+ * completes. Frames that must wait stay in a small backlog; frames are still read (so pongs
+ * arrive) until the backlog is over `maxBacklogBytes`, and only then is the socket paused.
  */
 export class WsServerTransport implements Transport {
   onclose?: (() => void) | undefined;
@@ -59,16 +68,23 @@ export class WsServerTransport implements Transport {
   #started = false;
   /** close() was asked for or the socket closed: serve and send nothing more. */
   #closing = false;
-  /** onclose was delivered. */
+  /** onclose was delivered; budgets were settled. */
   #closed = false;
   #expiryTimer: NodeJS.Timeout | undefined;
-  readonly #maxBufferedBytes: number;
-  readonly #maxInFlight: number;
-  /** Ids of requests received and not yet answered. */
+  readonly #budget: Budget;
+  readonly #client: Budget | undefined;
+  /** Ids of requests started and not yet answered. */
   readonly #inFlight = new Set<string>();
-  /** Frames read while paused, dispatched once the pressure is gone (bounded: the socket is paused). */
-  #backlog: [Buffer | ArrayBuffer | Buffer[], boolean][] = [];
-  #paused = false;
+  /** Response bytes this connection holds in its and its client's budgets. */
+  #held = 0;
+  readonly #backlog: InboundBacklog;
+  #pumping = false;
+  /** Cancels the wait for the client's budget, while waiting. */
+  #stopWaiting: (() => void) | undefined;
+  /** When a socket write of this connection last completed (ms, `now`). */
+  #lastWriteAt = 0;
+  /** When a frame of this connection last arrived (ms, `now`). */
+  #lastFrameAt = 0;
   readonly #rawSocket: { cork(): void; uncork(): void } | undefined;
   /** The raw socket is corked until the check phase of this turn. */
   #corked = false;
@@ -81,14 +97,25 @@ export class WsServerTransport implements Transport {
     this.#socket = socket;
     this.#authInfo = options.authInfo;
     this.#now = options.now ?? Date.now;
-    this.#maxBufferedBytes = options.maxBufferedBytes ?? Number.POSITIVE_INFINITY;
-    this.#maxInFlight = options.maxInFlight ?? 64;
+    this.#budget = new Budget({
+      maxInFlight: options.maxInFlight ?? 16,
+      maxBytes: options.maxBufferedBytes ?? Number.POSITIVE_INFINITY,
+    });
+    this.#client = options.clientBudget;
+    this.#backlog = new InboundBacklog(options.maxBacklogBytes ?? 64 * 1024, (paused) =>
+      paused ? this.#socket.pause() : this.#socket.resume(),
+    );
     this.#rawSocket = options.rawSocket;
   }
 
-  /** True while reading is stopped because the peer does not read or too many requests are open. */
+  /** True while frames wait because this connection or its client is at its budget. */
   get paused(): boolean {
-    return this.#paused;
+    return this.#backlog.size > 0;
+  }
+
+  /** True while the socket is not read (the backlog is full). */
+  get readPaused(): boolean {
+    return this.#backlog.readPaused;
   }
 
   /** True once the token's `exp` has passed. */
@@ -97,36 +124,48 @@ export class WsServerTransport implements Transport {
     return exp !== undefined && this.#now() >= exp * 1000;
   }
 
+  /**
+   * Whether a pong missing since `pingSentAt` (ms, `now`) is excused: slow, not dead. Yes when a
+   * frame arrived since then (the peer is sending: its pong may wait behind our frames in the
+   * network), when a write completed since then (the peer consumes what is sent), or when the
+   * socket is not read and nothing waits to be written (the connection waits on its own calls or
+   * its client's budget, and pongs are not read meanwhile). A peer that does none of these for a
+   * whole interval is dead.
+   */
+  excusesMissedPong(pingSentAt: number): boolean {
+    if (this.#lastFrameAt >= pingSentAt || this.#lastWriteAt >= pingSentAt) return true;
+    return this.readPaused && this.#held === 0;
+  }
+
   /** Starts listening; the SDK calls this from `connect()`. @throws Error on a second call. */
   async start(): Promise<void> {
     if (this.#started) throw new Error('WsServerTransport already started');
     this.#started = true;
-    this.#socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    this.#socket.on('message', (data, isBinary) => {
+      if (this.#closing) return;
+      this.#lastFrameAt = this.#now();
+      this.#backlog.push(data, isBinary);
+      this.#pump();
+    });
     this.#socket.on('close', () => this.#finish());
     this.#socket.on('error', (err) => this.onerror?.(err));
     this.#armExpiry();
     if (this.#socket.readyState !== WebSocket.OPEN) this.#finish();
   }
 
-  /** Sends one message as a text frame. @throws Error when the socket is closed or the token expired. */
+  /**
+   * Queues one message as a text frame; resolves once queued (its bytes stay counted until the
+   * write completes). @throws Error when the socket is closed or the token expired.
+   */
   async send(message: JSONRPCMessage): Promise<void> {
+    if ('id' in message && ('result' in message || 'error' in message)) this.#endRequest(idKey(message.id));
     if (this.expired) {
       this.#expire();
       throw new Error('token expired: not sending');
     }
     if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) throw new Error('WebSocket is not open');
-    const frame = encodeFrame(message);
-    if ('id' in message && ('result' in message || 'error' in message)) this.#inFlight.delete(idKey(message.id));
-    if (frame.length <= COALESCE_MAX_CHARS) this.#coalesce();
-    const sent = new Promise<void>((resolve, reject) => {
-      this.#socket.send(frame, (err) => {
-        if (this.#paused) this.#relieve();
-        if (err) reject(err);
-        else resolve();
-      });
-    });
-    this.#applyPressure();
-    await sent;
+    this.#write(encodeFrame(message));
+    this.#pump();
   }
 
   /** Closes with 1000 (normal closure). */
@@ -146,40 +185,106 @@ export class WsServerTransport implements Transport {
     }
   }
 
-  #onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    if (this.#closing) return;
-    if (this.#paused) {
-      this.#backlog.push([data, isBinary]);
-      return;
+  /** Starts waiting frames while the budgets allow; requests wait, everything else goes through. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (let next = this.#backlog.peek(); next !== undefined && !this.#closing; next = this.#backlog.peek()) {
+        if (this.expired) {
+          this.#expire();
+          return;
+        }
+        next.decoded ??= decodeFrame(next.data, next.isBinary);
+        const decoded = next.decoded;
+        if (decoded.ok && isRequest(decoded.message) && !this.#mayStart()) return;
+        this.#backlog.shift();
+        this.#dispatch(next, decoded);
+      }
+    } finally {
+      this.#pumping = false;
     }
-    if (this.expired) {
-      this.#expire();
-      return;
-    }
-    const decoded = decodeFrame(data, isBinary);
+  }
+
+  #mayStart(): boolean {
+    if (!this.#budget.open) return false; // a send or a completed write of this connection pumps again
+    if (this.#client === undefined || this.#client.open) return true;
+    this.#stopWaiting ??= this.#client.whenOpen(() => {
+      this.#stopWaiting = undefined;
+      this.#pump();
+    });
+    return false;
+  }
+
+  #dispatch(frame: RawFrame, decoded: DecodedFrame): void {
     if (decoded.ok) {
-      const msg = decoded.message as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
+      const msg = decoded.message as RequestLike;
       if (typeof msg.method === 'string') {
-        if (msg.id !== undefined) this.#inFlight.add(idKey(msg.id));
-        // A cancelled request gets no response: stop counting it.
-        else if (msg.method === 'notifications/cancelled') this.#inFlight.delete(idKey(msg.params?.requestId));
+        if (msg.id !== undefined) {
+          const key = idKey(msg.id);
+          if (this.#inFlight.has(key)) {
+            this.#writeError(msg.id as string | number, -32600, 'Invalid Request: a request with this id is in flight');
+            return;
+          }
+          this.#inFlight.add(key);
+          this.#budget.begin();
+          this.#client?.begin();
+          // A cancelled request gets no response: stop counting it.
+        } else if (msg.method === 'notifications/cancelled') this.#endRequest(idKey(msg.params?.requestId));
       }
       this.onmessage?.(decoded.message, { authInfo: this.#authInfo });
-      this.#applyPressure();
       return;
     }
     if (decoded.reason === 'binary') {
       this.closeWith(CloseCode.UNSUPPORTED_DATA, 'binary frames are not accepted');
       return;
     }
-    const error =
-      decoded.reason === 'parse'
-        ? { code: -32700, message: 'Parse error: the frame is not valid JSON' }
-        : { code: -32600, message: 'Invalid Request: the frame is not a JSON-RPC 2.0 message' };
-    this.onerror?.(new Error(`${error.message} (${decoded.detail})`));
-    // Written directly: the SDK's message type does not allow the null id JSON-RPC requires here.
-    this.#socket.send(JSON.stringify({ jsonrpc: '2.0', id: null, error }));
-    this.#applyPressure();
+    this.onerror?.(new Error(`${decoded.reason === 'parse' ? 'Parse error' : 'Invalid Request'} (${decoded.detail})`));
+    if (decoded.reason === 'parse') this.#writeError(null, -32700, 'Parse error: the frame is not valid JSON');
+    else {
+      const id = readableIdOfText(frameText(frame.data));
+      this.#writeError(id, -32600, 'Invalid Request: the frame is not a JSON-RPC 2.0 message');
+    }
+  }
+
+  #endRequest(key: string): void {
+    if (!this.#inFlight.delete(key)) return;
+    this.#budget.end();
+    this.#client?.end();
+  }
+
+  /** Written directly: the SDK's message type does not allow the null id JSON-RPC requires for unreadable ids. */
+  #writeError(id: ResponseId, code: number, message: string): void {
+    if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#write(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } }));
+  }
+
+  /** Sends a text frame, holding its bytes in the budgets until the write completes. */
+  #write(frame: string): void {
+    const small = frame.length <= COALESCE_MAX_CHARS;
+    // Large frames leave as a Buffer made here, so the string can be collected while the write waits.
+    const payload = small ? frame : Buffer.from(frame);
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    this.#hold(bytes);
+    if (small) this.#coalesce();
+    this.#socket.send(payload, { binary: false }, () => {
+      this.#lastWriteAt = this.#now();
+      this.#release(bytes);
+      this.#pump();
+    });
+  }
+
+  #hold(bytes: number): void {
+    this.#held += bytes;
+    this.#budget.hold(bytes);
+    this.#client?.hold(bytes);
+  }
+
+  #release(bytes: number): void {
+    const n = Math.min(bytes, this.#held);
+    this.#held -= n;
+    this.#budget.release(n);
+    this.#client?.release(n);
   }
 
   /**
@@ -191,31 +296,6 @@ export class WsServerTransport implements Transport {
     this.#corked = true;
     this.#rawSocket.cork();
     setImmediate(this.#uncork);
-  }
-
-  #underPressure(): boolean {
-    return this.#socket.bufferedAmount > this.#maxBufferedBytes || this.#inFlight.size >= this.#maxInFlight;
-  }
-
-  /** Stops reading when the peer does not drain its socket or too many requests are open. */
-  #applyPressure(): void {
-    if (this.#paused || this.#closing || !this.#underPressure()) return;
-    this.#paused = true;
-    this.#socket.pause();
-  }
-
-  /** Called when a send completes: resumes reading once the socket drained below half and a request slot is free. */
-  #relieve(): void {
-    if (this.#closing) return;
-    const drained =
-      this.#socket.bufferedAmount <= this.#maxBufferedBytes / 2 && this.#inFlight.size < this.#maxInFlight;
-    if (!drained) return;
-    this.#paused = false;
-    while (this.#backlog.length > 0 && !this.#paused && !this.#closing) {
-      const [data, isBinary] = this.#backlog.shift()!;
-      this.#onFrame(data, isBinary);
-    }
-    if (!this.#paused) this.#socket.resume();
   }
 
   #armExpiry(): void {
@@ -239,12 +319,26 @@ export class WsServerTransport implements Transport {
     this.#expiryTimer = undefined;
   }
 
+  /** The socket closed: give back everything this connection held in its client's budget. */
   #finish(): void {
     if (this.#closed) return;
     this.#closing = true;
     this.#closed = true;
     this.#clearExpiry();
-    this.#backlog = [];
+    this.#stopWaiting?.();
+    this.#backlog.clear();
+    this.#release(this.#held);
+    for (const key of [...this.#inFlight]) this.#endRequest(key);
     this.onclose?.();
   }
+}
+
+function isRequest(message: JSONRPCMessage): boolean {
+  const m = message as RequestLike;
+  return typeof m.method === 'string' && m.id !== undefined;
+}
+
+function frameText(data: RawFrame['data']): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
 }

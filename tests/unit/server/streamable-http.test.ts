@@ -219,10 +219,10 @@ describe('Streamable HTTP transport', () => {
     assert.equal((await call(server.httpUrl, full, session, 1, 'ping')).status, 200);
   });
 
-  it('refuses a token in the query string with 401 invalid_request, even with a valid header', async () => {
+  it('refuses a token in the query string with 400 invalid_request, even with a valid header', async () => {
     for (const query of ['access_token', 'token']) {
       const res = await mcpRequest(`${server.httpUrl}?${query}=${full}`, { token: full, body: INITIALIZE });
-      assert.equal(res.status, 401);
+      assert.equal(res.status, 400);
       assert.equal(parseBearerChallenge(res.headers['www-authenticate'])?.error, 'invalid_request');
       assert.equal(JSON.parse(res.text).error, 'invalid_request');
     }

@@ -58,9 +58,9 @@ describe('WebSocket transport and upgrade', () => {
     assert.equal(parseBearerChallenge(r.headers['www-authenticate'])?.error, 'invalid_token');
     assert.ok(!JSON.stringify(server.logs).includes(token));
   });
-  it('refuses a token in the query string with 401 invalid_request', async () => {
+  it('refuses a token in the query string with 400 invalid_request (RFC 6750 §3.1)', async () => {
     const r = await refusal(`${server.wsUrl}?access_token=${await kc.sign()}`);
-    assert.equal(r.status, 401);
+    assert.equal(r.status, 400);
     assert.equal(parseBearerChallenge(r.headers['www-authenticate'])?.error, 'invalid_request');
   });
   it('refuses a token lacking OAUTH_REQUIRED_SCOPES with 403 insufficient_scope', async () => {

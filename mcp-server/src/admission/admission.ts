@@ -1,0 +1,210 @@
+import type { IncomingMessage } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { type ChallengeContext, challengeFor, type HttpRefusal } from '../auth/bearer-challenge.ts';
+import { authenticateRequest, hasTokenInQuery } from '../auth/request-auth.ts';
+import { isServerError, ServerError } from '../errors.ts';
+import { forbiddenError, isHostAllowed, isOriginAllowed } from '../http/origin-policy.ts';
+import type { Logger } from '../log.ts';
+import type { BudgetLimits } from './budget.ts';
+import { ClientLedger, isLedgerRefusal, type Lease } from './client-ledger.ts';
+
+/** The transport a request arrived on, as the audit log names it. */
+export type TransportName = 'websocket' | 'http';
+
+/** A refusal: the HTTP answer plus the machine-readable reason the audit log records. */
+export interface Refusal extends HttpRefusal {
+  readonly reason: string;
+  /** Why, for the log only (never sent). */
+  readonly detail?: string;
+  /** More audit fields (e.g. the refused `origin`). */
+  readonly fields?: Record<string, unknown>;
+}
+
+/** Options of {@link createAdmission}. */
+export interface AdmissionOptions {
+  /** Verifies a bearer token; may wait for readiness. @throws ServerError */
+  verify(token: string): Promise<AuthInfo>;
+  /** Scopes every connection and request needs (OAUTH_REQUIRED_SCOPES). */
+  requiredScopes: readonly string[];
+  /** Longest bearer token in bytes. */
+  maxTokenBytes: number;
+  /** Time authentication may take before the request is refused with 503, in ms (HANDSHAKE_TIMEOUT_MS). */
+  authTimeoutMs: number;
+  /** Browser origins allowed (ALLOWED_ORIGINS). */
+  allowedOrigins: readonly string[];
+  /** Accepted `Host` values (ALLOWED_HOSTS); empty: not checked. */
+  allowedHosts: readonly string[];
+  /** WebSocket connections plus HTTP sessions allowed at once (MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Connections plus sessions per client `azp` (MAX_CONNECTIONS_PER_CLIENT). */
+  maxConnectionsPerClient: number;
+  /** Each client's budget across its connections (MAX_IN_FLIGHT_PER_CLIENT, MAX_CLIENT_BUFFERED_BYTES). */
+  clientBudget: BudgetLimits;
+  /** Where challenges point clients (filled in once the port is known). */
+  challenge: ChallengeContext;
+  logger: Logger;
+}
+
+/** The outcome of authentication: who, or the refusal to answer with. */
+export type Authenticated =
+  | { readonly ok: true; readonly authInfo: AuthInfo }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+/**
+ * Admission of WebSocket upgrades and Streamable HTTP requests, one set of rules for both:
+ * `Host` and `Origin` policy, tokens in the query string, bearer authentication bounded in time,
+ * shutdown, and connection caps counted across transports (a WebSocket connection and an HTTP
+ * session each hold one slot of MAX_CONNECTIONS and one of the client's MAX_CONNECTIONS_PER_CLIENT).
+ * Every refusal carries its HTTP status, headers and body, and {@link Admission.audit} writes its
+ * audit event; the transports only put it on the wire.
+ */
+export interface Admission {
+  /** Checks that need only the request line and headers: Host (403), Origin (403), token in the query (401). */
+  screen(req: IncomingMessage): Refusal | undefined;
+  /** Refuses early when no slot can be given (shutdown or MAX_CONNECTIONS), before paying for verification. */
+  checkOpen(): Refusal | undefined;
+  /** Verifies the bearer token within `authTimeoutMs` (503 `keys_unavailable` when it takes longer). */
+  authenticate(req: IncomingMessage): Promise<Authenticated>;
+  /** Takes a connection slot for the token's client: shutdown (503), MAX_CONNECTIONS (503), per client (429). */
+  admit(authInfo: AuthInfo): Lease | Refusal;
+  /** Writes the audit event of a refusal: `auth.refused` for 401, `access.denied` otherwise. */
+  audit(refusal: Refusal, transport: TransportName, fields: Record<string, unknown>): void;
+  /** Refuses every further slot with 503 (shutdown). */
+  stopAccepting(): void;
+  /** Slots held now, both transports. */
+  readonly connections: number;
+}
+
+/** Seconds a client refused for capacity is told to wait (`Retry-After`). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** A refusal with a `{ error, error_description }` JSON body. */
+export function plainRefusal(
+  status: number,
+  reason: string,
+  error: string,
+  description: string,
+  headers: Record<string, string> = {},
+): Refusal {
+  return {
+    status,
+    reason,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: { error, error_description: description },
+  };
+}
+
+function shuttingDown(): Refusal {
+  return plainRefusal(503, 'shutting_down', 'shutting_down', 'the server is shutting down');
+}
+
+function overCapacity(): Refusal {
+  return plainRefusal(503, 'over_capacity', 'over_capacity', 'too many connections; retry later', {
+    'retry-after': String(RETRY_AFTER_SECONDS),
+  });
+}
+
+function fromServerError(err: ServerError, challenge: ChallengeContext): Refusal {
+  return { ...challengeFor(err, challenge), reason: err.code, detail: err.message };
+}
+
+/** Creates the admission shared by the WebSocket upgrade handler and the Streamable HTTP handler. */
+export function createAdmission(options: AdmissionOptions): Admission {
+  const ledger = new ClientLedger({
+    maxConnections: options.maxConnections,
+    maxConnectionsPerClient: options.maxConnectionsPerClient,
+    clientBudget: options.clientBudget,
+  });
+  let accepting = true;
+
+  async function verifyWithin(req: IncomingMessage): Promise<AuthInfo> {
+    let timer: NodeJS.Timeout | undefined;
+    // A verification that hangs (JWKS endpoint stalled) must not hold the request forever.
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new ServerError('keys_unavailable', 'authentication timed out')),
+        options.authTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([authenticateRequest(req, options), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    get connections() {
+      return ledger.total;
+    },
+    screen(req) {
+      if (!isHostAllowed(req.headers.host, options.allowedHosts)) {
+        return {
+          status: 403,
+          reason: 'host_forbidden',
+          headers: { 'content-type': 'application/json' },
+          body: forbiddenError('host'),
+        };
+      }
+      if (!isOriginAllowed(req.headers.origin, options.allowedOrigins)) {
+        return {
+          status: 403,
+          reason: 'origin_forbidden',
+          fields: { origin: String(req.headers.origin).slice(0, 200) },
+          headers: { 'content-type': 'application/json' },
+          body: forbiddenError('origin'),
+        };
+      }
+      if (hasTokenInQuery(new URL(req.url ?? '/', 'http://localhost'))) {
+        const err = new ServerError('token_in_query', 'tokens are accepted only in the Authorization header');
+        return fromServerError(err, options.challenge);
+      }
+      return undefined;
+    },
+    checkOpen() {
+      if (!accepting) return shuttingDown();
+      return ledger.full ? overCapacity() : undefined;
+    },
+    async authenticate(req) {
+      try {
+        return { ok: true, authInfo: await verifyWithin(req) };
+      } catch (err) {
+        const coded = isServerError(err) ? err : new ServerError('token_invalid', 'the token could not be verified');
+        return { ok: false, refusal: fromServerError(coded, options.challenge) };
+      }
+    },
+    admit(authInfo) {
+      if (!accepting) return shuttingDown();
+      const lease = ledger.admit(authInfo.clientId);
+      if (!isLedgerRefusal(lease)) return lease;
+      if (lease.reason === 'over_capacity') return overCapacity();
+      return plainRefusal(
+        429,
+        'client_over_capacity',
+        'too_many_connections',
+        `client ${authInfo.clientId} holds ${lease.held} connections or sessions; close some first`,
+        { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      );
+    },
+    audit(refusal, transport, fields) {
+      const event = refusal.status === 401 ? 'auth.refused' : 'access.denied';
+      options.logger.warn({
+        event,
+        reason: refusal.reason,
+        status: refusal.status,
+        transport,
+        ...(refusal.detail === undefined ? {} : { detail: refusal.detail }),
+        ...refusal.fields,
+        ...fields,
+      });
+    },
+    stopAccepting() {
+      accepting = false;
+    },
+  };
+}
+
+/** True when `x` is a {@link Refusal} rather than a lease. */
+export function isRefusal(x: Lease | Refusal): x is Refusal {
+  return 'status' in x;
+}

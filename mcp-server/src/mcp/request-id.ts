@@ -1,0 +1,27 @@
+/** A JSON-RPC id as the spec allows it in a response: a string, a number, or null when unknown. */
+export type ResponseId = string | number | null;
+
+/**
+ * The `id` of a parsed JSON-RPC message when it can be read (an object whose `id` is a string or
+ * a finite number), else null: error responses echo it so the peer can match them (JSON-RPC 2.0
+ * §5: null only when the id could not be determined).
+ */
+export function readableId(message: unknown): ResponseId {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) return null;
+  const id = (message as { id?: unknown }).id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+}
+
+/** {@link readableId} of a frame's text; null when the text is not JSON. */
+export function readableIdOfText(text: string): ResponseId {
+  try {
+    return readableId(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+/** A map key for an id (a number and a string of the same digits are different ids). */
+export function idKey(id: unknown): string {
+  return `${typeof id}:${String(id)}`;
+}
