@@ -17,6 +17,7 @@ const EXIT_FOR: Record<ClientErrorCode, number> = {
   auth_refused: ExitCode.AUTH,
   token_endpoint: ExitCode.AUTH,
   issuer_mismatch: ExitCode.AUTH,
+  untrusted: ExitCode.AUTH,
   upgrade_refused: ExitCode.AUTH,
   insufficient_scope: ExitCode.AUTH,
   connect_failed: ExitCode.CONNECTION,

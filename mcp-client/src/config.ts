@@ -1,15 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { cleanEnv, num, str, url } from 'envalid';
+import { parseInsecureHosts } from './auth/trust.ts';
 import { ClientError } from './errors.ts';
 
 /** Client settings, read from the environment (and overridden by CLI flags). */
 export interface ClientConfig {
   /** URL of the MCP server: `ws(s)://` WebSocket or `http(s)://` Streamable HTTP. Default `ws://localhost:3000/mcp`. */
   readonly serverUrl: string;
-  /** OAuth issuer to discover (RFC 8414 / OIDC discovery). */
+  /** OAuth issuer to discover (RFC 8414 / OIDC discovery); the only issuer the secret goes to. */
   readonly issuer: string | undefined;
-  /** Token endpoint to use without discovery. */
+  /** Token endpoint to use without discovery; the only endpoint the secret goes to. */
   readonly tokenUrl: string | undefined;
+  /**
+   * The MCP server's canonical URI (RFC 8707 `resource`, the `aud` of its tokens), when it differs
+   * from SERVER_URL (a proxy, another host name). Default: SERVER_URL with ws(s) read as http(s).
+   */
+  readonly resource: string | undefined;
+  /** Non-loopback hosts (`host` or `host:port`) allowed over plain http/ws. Default none. */
+  readonly insecureHosts: readonly string[];
   readonly clientId: string | undefined;
   /** The client secret itself (from `OAUTH_CLIENT_SECRET`). Never printed. */
   readonly clientSecret: string | undefined;
@@ -63,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       SERVER_URL: url({ default: 'ws://localhost:3000/mcp' }),
       OAUTH_ISSUER: url({ default: undefined }),
       OAUTH_TOKEN_URL: url({ default: undefined }),
+      OAUTH_RESOURCE: url({ default: undefined }),
+      INSECURE_HTTP_HOSTS: str({ default: '' }),
       OAUTH_CLIENT_ID: str({ default: undefined }),
       OAUTH_CLIENT_SECRET: str({ default: undefined }),
       OAUTH_CLIENT_SECRET_FILE: str({ default: undefined }),
@@ -89,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     serverUrl: e.SERVER_URL,
     issuer: e.OAUTH_ISSUER,
     tokenUrl: e.OAUTH_TOKEN_URL,
+    resource: e.OAUTH_RESOURCE,
+    insecureHosts: parseInsecureHosts(e.INSECURE_HTTP_HOSTS),
     clientId: e.OAUTH_CLIENT_ID,
     clientSecret: e.OAUTH_CLIENT_SECRET,
     clientSecretFile: e.OAUTH_CLIENT_SECRET_FILE,

@@ -6,6 +6,8 @@ import type { BearerChallenge } from 'mcp-ws-common';
  * - `auth_refused`: the token endpoint refused the request (invalid_client, invalid_scope, ...).
  * - `token_endpoint`: the token endpoint or its metadata could not be reached or made no sense.
  * - `issuer_mismatch`: discovery metadata names another issuer than the one asked for.
+ * - `untrusted`: the client refused to send a credential where the user did not configure it to go
+ *   (an issuer the server chose, metadata for another resource or origin, plain http off loopback).
  * - `upgrade_refused`: the server answered the WebSocket upgrade with 401/403 (token refused).
  * - `insufficient_scope`: the token lacks a scope the server needs (403 or a tool result).
  * - `connect_failed`: the server could not be reached, or closed the connection for good.
@@ -18,6 +20,7 @@ export type ClientErrorCode =
   | 'auth_refused'
   | 'token_endpoint'
   | 'issuer_mismatch'
+  | 'untrusted'
   | 'upgrade_refused'
   | 'insufficient_scope'
   | 'connect_failed'

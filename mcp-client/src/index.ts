@@ -17,7 +17,9 @@ export {
   ResourceDiscoveryTokenSource,
 } from './auth/resource-discovery.ts';
 export { StaticTokenSource } from './auth/static-token.ts';
+export { type CachedToken, TokenCache, type TokenKey } from './auth/token-cache.ts';
 export type { GetTokenOptions, TokenSource } from './auth/token-source.ts';
+export { canonicalResource, isLoopbackHost } from './auth/trust.ts';
 export { type ClientConfig, type ConfigOverrides, loadConfig } from './config.ts';
 export { ClientError, type ClientErrorCode, type ClientErrorDetails, isClientError } from './errors.ts';
 export { backoffDelayMs, type ReconnectOptions, reconnectPolicy } from './reconnect.ts';

@@ -2,14 +2,29 @@ import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { readSecretFile } from '../config.ts';
 import { ClientError, scopeAdvice } from '../errors.ts';
+import { describeFailure, findIssuerMismatch, mapDiscoveryError } from './discovery-errors.ts';
+import { type CachedToken, TokenCache, type TokenKey } from './token-cache.ts';
 import type { GetTokenOptions, TokenSource } from './token-source.ts';
+import { requireSecureTransport } from './trust.ts';
 
-/** Options of {@link ClientCredentialsTokenSource}. Give exactly one of `issuer` and `tokenUrl`. */
+/**
+ * Options of {@link ClientCredentialsTokenSource}. Give exactly one of `issuer` and `tokenUrl`: the
+ * secret goes to that issuer's token endpoint (or that endpoint) and nowhere else.
+ */
 export interface ClientCredentialsOptions {
   /** Issuer to discover (`/.well-known/openid-configuration`); its `issuer` must match exactly. */
   readonly issuer?: string | URL | undefined;
   /** Token endpoint to use as is, without discovery. */
   readonly tokenUrl?: string | URL | undefined;
+  /**
+   * RFC 8707 resource indicator sent on every token request: the MCP server's canonical URI. The
+   * authorization server binds the token's `aud` to it. Omitted from requests when undefined.
+   */
+  readonly resource?: string | undefined;
+  /** Hosts (`host` or `host:port`) allowed over plain http although not loopback. Default none. */
+  readonly insecureHosts?: readonly string[] | undefined;
+  /** Where tokens are kept, keyed by issuer + resource + scope; share it across sources. Default a private cache. */
+  readonly cache?: TokenCache | undefined;
   readonly clientId: string;
   /** The secret itself. Give this or `clientSecretFile`. */
   readonly clientSecret?: string | undefined;
@@ -33,15 +48,10 @@ export interface ClientCredentialsOptions {
 /** How often a refused client re-reads its secret file while waiting for the rotated secret, in ms. */
 const SECRET_FILE_POLL_MS = 200;
 
-interface CachedToken {
-  readonly token: string;
-  /** ms since the epoch after which the token is renewed rather than reused. */
-  readonly renewAt: number;
-}
-
 /**
- * OAuth 2.0 client-credentials tokens via openid-client, cached until `exp` minus a skew.
- * Concurrent callers share one in-flight token request, so one lifetime costs one request.
+ * OAuth 2.0 client-credentials tokens via openid-client, cached until `exp` minus a skew, per
+ * issuer + resource + scope. Concurrent callers share one in-flight token request, so one lifetime
+ * costs one request. Plain http to a non-loopback token endpoint is refused unless allowed by name.
  */
 export class ClientCredentialsTokenSource implements TokenSource {
   readonly refreshable = true;
@@ -50,8 +60,8 @@ export class ClientCredentialsTokenSource implements TokenSource {
   readonly #now: () => number;
   #server: oidc.ServerMetadata | undefined;
   #secret: string | undefined;
-  #cached: CachedToken | undefined;
-  #inflight: Promise<CachedToken> | undefined;
+  readonly #cache: TokenCache;
+  #inflight: Promise<string> | undefined;
   #requests = 0;
 
   /** @throws TypeError when neither or both of `issuer`/`tokenUrl`, or neither secret option, are given. */
@@ -66,6 +76,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
     this.clientId = options.clientId;
     this.#now = options.now ?? Date.now;
     this.#secret = options.clientSecret;
+    this.#cache = options.cache ?? new TokenCache();
   }
 
   /** Number of token requests sent so far (observability and tests). */
@@ -78,28 +89,47 @@ export class ClientCredentialsTokenSource implements TokenSource {
     return String(this.#server?.token_endpoint ?? this.#opts.tokenUrl ?? this.#opts.issuer);
   }
 
+  /** The RFC 8707 resource sent with every token request, if any. */
+  get resource(): string | undefined {
+    return this.#opts.resource;
+  }
+
   async getToken(options: GetTokenOptions = {}): Promise<string> {
-    if (this.#inflight) return (await this.#inflight).token;
-    const cached = this.#cached;
-    if (!options.forceRefresh && cached && this.#now() < cached.renewAt) return cached.token;
-    const request = this.#fetch().finally(() => {
+    if (this.#inflight) return this.#inflight;
+    if (!options.forceRefresh && this.#server) {
+      const cached = this.#cache.get(this.#key(this.#server), this.#now());
+      if (cached !== undefined) return cached;
+    }
+    const request = this.#fetch(options.forceRefresh === true).finally(() => {
       this.#inflight = undefined;
     });
     this.#inflight = request;
-    const fresh = await request;
-    this.#cached = fresh;
+    return request;
+  }
+
+  #key(server: oidc.ServerMetadata): TokenKey {
+    return { issuer: server.issuer, resource: this.#opts.resource ?? '', scope: this.#opts.scope ?? '' };
+  }
+
+  async #fetch(forceRefresh: boolean): Promise<string> {
+    const server = await this.#serverMetadata();
+    // Another source sharing the cache may already hold a token for this issuer + resource + scope.
+    const cached = forceRefresh ? undefined : this.#cache.get(this.#key(server), this.#now());
+    if (cached !== undefined) return cached;
+    requireSecureTransport(server.token_endpoint as string, 'the client secret', this.#opts.insecureHosts ?? []);
+    this.#secret ??= readSecretFile(this.#opts.clientSecretFile as string);
+    const fresh = await this.#grantWithRetry(server, this.#secret);
+    this.#cache.set(this.#key(server), fresh);
     return fresh.token;
   }
 
-  async #fetch(): Promise<CachedToken> {
-    const server = await this.#serverMetadata();
-    this.#secret ??= readSecretFile(this.#opts.clientSecretFile as string);
+  async #grantWithRetry(server: oidc.ServerMetadata, secret: string): Promise<CachedToken> {
     try {
-      return await this.#grant(server, this.#secret);
+      return await this.#grant(server, secret);
     } catch (err) {
       if (!isInvalidClient(err) || this.#opts.clientSecretFile === undefined) throw this.#mapError(err);
       // The secret may have been rotated under us (Docker/Kubernetes secret update): re-read once.
-      const reread = await this.#awaitNewSecret(this.#opts.clientSecretFile, this.#secret);
+      const reread = await this.#awaitNewSecret(this.#opts.clientSecretFile, secret);
       if (reread === undefined) throw this.#mapError(err);
       this.#secret = reread;
       try {
@@ -137,6 +167,9 @@ export class ClientCredentialsTokenSource implements TokenSource {
     const started = this.#now();
     const params: Record<string, string> = {};
     if (this.#opts.scope !== undefined && this.#opts.scope !== '') params.scope = this.#opts.scope;
+    // RFC 8707 on every request (MCP requires it even where the server ignores it). Keycloak binds
+    // aud to it with feature resource-indicators; see keycloak/realm-export.json for keycloak#50251.
+    if (this.#opts.resource !== undefined) params.resource = this.#opts.resource;
     const tokens = await oidc.clientCredentialsGrant(config, params);
     const lifetimeMs = lifetimeOf(tokens, started) * 1000;
     const skewMs = Math.min((this.#opts.renewSkewSeconds ?? 30) * 1000, lifetimeMs / 2);
@@ -152,6 +185,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
       return this.#server;
     }
     const issuer = new URL(this.#opts.issuer as string | URL);
+    requireSecureTransport(issuer, 'a discovery request', this.#opts.insecureHosts ?? []);
     const discover = (algorithm: 'oidc' | 'oauth2') =>
       oidc.discovery(issuer, this.clientId, undefined, undefined, {
         execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
@@ -194,6 +228,15 @@ export class ClientCredentialsTokenSource implements TokenSource {
         return new ClientError(
           'auth_refused',
           `Keycloak refused the client credentials (${err.error}) for client ${this.clientId} at ${at}: ${fix}`,
+          details,
+        );
+      }
+      if (err.error === 'invalid_target') {
+        return new ClientError(
+          'auth_refused',
+          `the authorization server at ${at} does not issue tokens for the resource ${this.#opts.resource} ` +
+            `(invalid_target): set OAUTH_RESOURCE to the server's canonical URI (its PUBLIC_URL), or register ` +
+            `that URI as the resource_url of the server's client in Keycloak`,
           details,
         );
       }
@@ -248,49 +291,4 @@ function lifetimeOf(tokens: oidc.TokenEndpointResponse, startedMs: number): numb
   return 0;
 }
 
-function mapDiscoveryError(err: unknown, issuer: URL): ClientError {
-  const got = findIssuerMismatch(err);
-  if (got !== undefined) {
-    return new ClientError(
-      'issuer_mismatch',
-      `issuer mismatch: expected ${issuer.href}, got ${got}: set OAUTH_ISSUER to exactly the issuer the ` +
-        `server publishes (Keycloak's issuer follows the host name used to reach it)`,
-      { cause: err },
-    );
-  }
-  const status = (err as { cause?: { status?: unknown } }).cause?.status;
-  const what = typeof status === 'number' ? `HTTP ${status}` : describeFailure(err);
-  return new ClientError(
-    'token_endpoint',
-    `discovery of the issuer ${issuer.href} failed (${what}): check OAUTH_ISSUER and that the authorization server is running`,
-    { cause: err, ...(typeof status === 'number' ? { status } : {}) },
-  );
-}
-
-/** Walks the cause chain of an openid-client error for an `issuer` attribute comparison failure. */
-function findIssuerMismatch(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
-    const c = e as { attribute?: unknown; body?: { issuer?: unknown }; cause?: unknown };
-    if (c.attribute === 'issuer') return String(c.body?.issuer);
-    e = c.cause;
-  }
-  return undefined;
-}
-
-/** A short reason for a network-level failure: the errno code when there is one. */
-export function describeFailure(err: unknown): string {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      return code === 'ECONNREFUSED' ? 'connection refused (ECONNREFUSED)' : code;
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  const messages: string[] = [];
-  for (let c: unknown = err, i = 0; c instanceof Error && i < 5; c = c.cause, i++) {
-    if (c.message !== 'fetch failed') messages.push(c.message);
-  }
-  return messages.join(': ') || String(err);
-}
+export { describeFailure } from './discovery-errors.ts';

@@ -1,7 +1,9 @@
 import type { BearerChallenge } from 'mcp-ws-common';
 import { ClientError } from '../errors.ts';
-import { type ClientCredentialsOptions, ClientCredentialsTokenSource, describeFailure } from './client-credentials.ts';
+import { type ClientCredentialsOptions, ClientCredentialsTokenSource } from './client-credentials.ts';
+import { describeFailure } from './discovery-errors.ts';
 import type { GetTokenOptions, TokenSource } from './token-source.ts';
+import { canonicalResource, httpOrigin, requireSecureTransport } from './trust.ts';
 
 /** OAuth 2.0 Protected Resource Metadata (RFC 9728), the fields this client reads. */
 export interface ProtectedResourceMetadata {
@@ -34,7 +36,12 @@ export async function fetchProtectedResourceMetadata(
 ): Promise<ProtectedResourceMetadata> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    // No redirects: a document served from another origin is not the server's own (RFC 9728 §3).
+    res = await fetch(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (err) {
     throw new ClientError('token_endpoint', `cannot fetch resource metadata at ${url}: ${describeFailure(err)}`, {
       cause: err,
@@ -62,22 +69,32 @@ export async function fetchProtectedResourceMetadata(
   return meta as ProtectedResourceMetadata;
 }
 
-/** Options of {@link ResourceDiscoveryTokenSource}: client credentials without an issuer. */
+/** Options of {@link ResourceDiscoveryTokenSource}: client credentials whose issuer the server's metadata confirms. */
 export interface ResourceDiscoveryOptions extends Omit<ClientCredentialsOptions, 'issuer' | 'tokenUrl'> {
-  /** The MCP server's WebSocket URL; its well-known metadata URLs are derived from it. */
+  /** The MCP server's URL (`ws(s):` or `http(s):`); its well-known metadata URLs are derived from it. */
   readonly serverUrl: string | URL;
-  /** A metadata URL already known (e.g. from a 401's `resource_metadata`); tried first. */
+  /** A metadata URL already known (e.g. from a 401's `resource_metadata`); tried first, if on the server's origin. */
   readonly resourceMetadataUrl?: string | URL | undefined;
+  /**
+   * Issuers the secret may go to. The metadata may pick one of these (the first it lists), never
+   * another: with none, discovery only reports which issuer to configure. Default none.
+   */
+  readonly trustedIssuers?: readonly string[] | undefined;
 }
 
 /**
- * MCP-style discovery: read the server's protected resource metadata, take its first
- * authorization server as the issuer, discover that, then use client credentials.
+ * MCP-style discovery that never lets the server choose where the secret goes: reads the server's
+ * protected resource metadata (from the server's own origin, over an allowed transport), checks
+ * that its `resource` is the server the client was pointed at (RFC 9728 §3.3), and uses the first
+ * authorization server it lists that is among `trustedIssuers`. Otherwise it refuses, naming the
+ * setting to change, and nothing is sent to any authorization server.
  */
 export class ResourceDiscoveryTokenSource implements TokenSource {
   readonly refreshable = true;
   readonly clientId: string;
   readonly #opts: ResourceDiscoveryOptions;
+  /** The resource expected in the metadata (and sent as RFC 8707 `resource`). */
+  readonly #resource: string;
   #challengeUrl: string | undefined;
   #inner: Promise<ClientCredentialsTokenSource> | undefined;
   #metadata: ProtectedResourceMetadata | undefined;
@@ -85,6 +102,7 @@ export class ResourceDiscoveryTokenSource implements TokenSource {
   constructor(options: ResourceDiscoveryOptions) {
     this.#opts = options;
     this.clientId = options.clientId;
+    this.#resource = canonicalResource(options.resource ?? options.serverUrl);
     this.#challengeUrl = options.resourceMetadataUrl === undefined ? undefined : String(options.resourceMetadataUrl);
   }
 
@@ -107,36 +125,69 @@ export class ResourceDiscoveryTokenSource implements TokenSource {
   }
 
   async #discover(): Promise<ClientCredentialsTokenSource> {
-    const candidates = [
-      ...(this.#challengeUrl ? [this.#challengeUrl] : []),
-      ...protectedResourceMetadataUrls(this.#opts.serverUrl).map(String),
-    ];
+    const metadata = await this.#fetchMetadata();
+    const servers = metadata.authorization_servers ?? [];
+    const trusted = this.#opts.trustedIssuers ?? [];
+    const issuer = servers.find((s) => trusted.includes(s));
+    if (issuer === undefined) {
+      throw new ClientError(
+        'untrusted',
+        `refusing to send the client secret to ${servers[0]}, the authorization server named by the metadata of ` +
+          `${this.#opts.serverUrl}: credentials go only to an issuer you configure; if you trust it, set ` +
+          `OAUTH_ISSUER=${servers[0]}`,
+      );
+    }
+    this.#metadata = metadata;
+    const { serverUrl: _s, resourceMetadataUrl: _r, trustedIssuers: _t, ...rest } = this.#opts;
+    return new ClientCredentialsTokenSource({ ...rest, issuer, resource: this.#resource });
+  }
+
+  /** The first acceptable metadata document: same origin as the server, naming this resource. */
+  async #fetchMetadata(): Promise<ProtectedResourceMetadata> {
+    const origin = httpOrigin(this.#opts.serverUrl);
+    const candidates = protectedResourceMetadataUrls(this.#opts.serverUrl).map(String);
+    const challenged = this.#challengeUrl;
     let last: unknown;
+    if (challenged !== undefined) {
+      if (httpOrigin(challenged) === origin) candidates.unshift(challenged);
+      else {
+        last = new ClientError(
+          'untrusted',
+          `ignored the resource metadata URL ${challenged} from the server's challenge: it is not on the ` +
+            `server's origin ${origin}`,
+        );
+      }
+    }
+    requireSecureTransport(origin, 'a metadata request', this.#opts.insecureHosts ?? []);
     for (const url of candidates) {
       try {
-        this.#metadata = await fetchProtectedResourceMetadata(url);
-        break;
+        const meta = await fetchProtectedResourceMetadata(url, (this.#opts.timeoutSeconds ?? 10) * 1000);
+        if (canonicalResource(meta.resource) !== this.#resource) {
+          throw new ClientError(
+            'untrusted',
+            `refusing the resource metadata at ${url}: it describes ${meta.resource}, not ${this.#resource} ` +
+              '(RFC 9728 §3.3); if the server sits behind another name, set OAUTH_RESOURCE to its canonical URI',
+          );
+        }
+        return meta;
       } catch (err) {
+        // A document for another resource is an answer, not a miss: stop and say so.
+        if (err instanceof ClientError && err.code === 'untrusted') throw err;
         last = err;
       }
     }
-    if (!this.#metadata) {
-      if (describeFailure(last).includes('ECONNREFUSED')) {
-        throw new ClientError(
-          'connect_failed',
-          `connection refused at ${this.#opts.serverUrl}: is the server running? (its resource metadata names the ` +
-            'authorization server; or set OAUTH_ISSUER / OAUTH_TOKEN_URL)',
-          { cause: last },
-        );
-      }
-      const why = last instanceof Error ? last.message : String(last);
+    if (describeFailure(last).includes('ECONNREFUSED')) {
       throw new ClientError(
-        'token_endpoint',
-        `cannot discover the authorization server of ${this.#opts.serverUrl} (${why}): set OAUTH_ISSUER or OAUTH_TOKEN_URL`,
+        'connect_failed',
+        `connection refused at ${this.#opts.serverUrl}: is the server running? (or set OAUTH_ISSUER / OAUTH_TOKEN_URL)`,
         { cause: last },
       );
     }
-    const { serverUrl: _s, resourceMetadataUrl: _r, ...rest } = this.#opts;
-    return new ClientCredentialsTokenSource({ ...rest, issuer: this.#metadata.authorization_servers?.[0] as string });
+    const why = last instanceof Error ? last.message : String(last);
+    throw new ClientError(
+      last instanceof ClientError && last.code === 'untrusted' ? 'untrusted' : 'token_endpoint',
+      `cannot discover the authorization server of ${this.#opts.serverUrl} (${why}): set OAUTH_ISSUER or OAUTH_TOKEN_URL`,
+      { cause: last },
+    );
   }
 }

@@ -12,6 +12,8 @@ export interface FakeTokenEndpointOptions {
   delayMs?: number;
   /** Issuer published in the discovery document; default the server's own issuer URL. */
   publishedIssuer?: string;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
 }
 
 export class FakeTokenEndpoint {
@@ -21,6 +23,12 @@ export class FakeTokenEndpoint {
   requests = 0;
   /** Secrets presented, in order. */
   readonly presented: string[] = [];
+  /** Form bodies of token requests, in order (to check `resource`, `scope`). */
+  readonly forms: URLSearchParams[] = [];
+  /** Every request received, as `METHOD path` (a hostile-server test asserts this stays empty). */
+  readonly seen: string[] = [];
+  /** TCP connections accepted (a refused client must not even connect). */
+  connections = 0;
   /** Extra JSON documents served by path (e.g. protected resource metadata). */
   readonly documents = new Map<string, unknown>();
 
@@ -39,6 +47,7 @@ export class FakeTokenEndpoint {
     const t = new FakeTokenEndpoint(opts);
     t.server = createServer((req, res) => {
       const path = req.url ?? '/';
+      t.seen.push(`${req.method} ${path}`);
       if (req.method === 'GET' && t.documents.has(path)) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(t.documents.get(path)));
         return;
@@ -59,6 +68,7 @@ export class FakeTokenEndpoint {
       req.on('end', () => {
         t.requests += 1;
         const form = new URLSearchParams(body);
+        t.forms.push(form);
         const secret = form.get('client_secret') ?? '';
         t.presented.push(secret);
         const answer = () => {
@@ -85,9 +95,13 @@ export class FakeTokenEndpoint {
         setTimeout(answer, t.opts.delayMs ?? 0);
       });
     });
-    t.server.listen(0, '127.0.0.1');
+    t.server.on('connection', () => {
+      t.connections += 1;
+    });
+    t.server.listen(0, t.opts.host ?? '127.0.0.1');
     await once(t.server, 'listening');
-    t.base = `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
+    const { port } = t.server.address() as AddressInfo;
+    t.base = `http://${t.opts.host === undefined || t.opts.host === '0.0.0.0' ? '127.0.0.1' : t.opts.host}:${port}`;
     return t;
   }
 

@@ -187,7 +187,7 @@ describe('ResourceDiscoveryTokenSource', () => {
     ]);
   });
 
-  it('finds the issuer in the protected resource metadata, then gets a token', async () => {
+  it('uses the issuer the metadata lists when it is a trusted one, sending resource', async () => {
     const ep = await FakeTokenEndpoint.start();
     try {
       ep.documents.set('/.well-known/oauth-protected-resource/mcp', {
@@ -199,9 +199,11 @@ describe('ResourceDiscoveryTokenSource', () => {
         serverUrl: `${ep.base.replace('http:', 'ws:')}/mcp`,
         clientId: 'mcp-client',
         clientSecret: 's3cret',
+        trustedIssuers: ['http://other.example/realms/x', ep.issuer],
       });
       assert.equal(decodeJwt(await ts.getToken()).azp, 'mcp-client');
       assert.deepEqual(ts.metadata?.authorization_servers, [ep.issuer]);
+      assert.equal(ep.forms[0]?.get('resource'), `${ep.base}/mcp`);
     } finally {
       await ep.stop();
     }
