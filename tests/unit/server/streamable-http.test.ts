@@ -255,6 +255,18 @@ describe('Streamable HTTP transport', () => {
       assert.equal(res.messages[0]?.error.code, -32600);
       assert.equal((await call(server.httpUrl, full, session, 3, 'ping')).status, 200);
     });
+    it('echoes the request id in error answers when the body has one', async () => {
+      const noSession = await mcpRequest(server.httpUrl, { token: full, body: rpc(11, 'ping') });
+      assert.equal(noSession.status, 400);
+      assert.equal(noSession.messages[0]?.id, 11);
+      const unknown = await call(server.httpUrl, full, '00000000-0000-4000-8000-000000000000', 12, 'ping');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.messages[0]?.id, 12);
+      const session = await openSession(server.httpUrl, full);
+      const again = await mcpRequest(server.httpUrl, { token: full, session, body: { ...INITIALIZE, id: 'init-2' } });
+      assert.equal(again.status, 400);
+      assert.deepEqual(again.messages[0]?.id, 'init-2');
+    });
     it('refuses a batch (or anything but initialize) without a session id with 400', async () => {
       for (const body of [[INITIALIZE, rpc(1, 'ping')], rpc(1, 'ping'), [INITIALIZE]]) {
         const res = await mcpRequest(server.httpUrl, { token: full, body });

@@ -100,6 +100,64 @@ describe('WebSocket transport and upgrade', () => {
     assert.deepEqual(pong.result, {});
     ws.close();
   });
+  it('answers JSON that is not JSON-RPC with -32600 echoing its id when readable, null otherwise', async () => {
+    const ws = await open();
+    await initialize(ws);
+    const replies: Record<string, unknown>[] = [];
+    const three = new Promise<void>((resolve) =>
+      ws.on('message', (d) => {
+        replies.push(JSON.parse(d.toString()));
+        if (replies.length === 3) resolve();
+      }),
+    );
+    ws.send('{"jsonrpc":"2.0","id":42,"method":5}');
+    ws.send('{"id":"abc","method":"ping"}');
+    ws.send('[1,2]');
+    await three;
+    assert.deepEqual(
+      replies.map((r) => [r.id, (r.error as { code: number }).code]),
+      [
+        [42, -32600],
+        ['abc', -32600],
+        [null, -32600],
+      ],
+    );
+    ws.close();
+  });
+  it('refuses a request whose id is already in flight with -32600 and that id, without running it', async () => {
+    const ws = await open();
+    await initialize(ws);
+    const replies: Record<string, unknown>[] = [];
+    const two = new Promise<void>((resolve) =>
+      ws.on('message', (d) => {
+        replies.push(JSON.parse(d.toString()));
+        if (replies.length === 2) resolve();
+      }),
+    );
+    const calls = server.logs.filter((l) => l.event === 'tool.call').length;
+    const frame = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 5,
+      method: 'tools/call',
+      params: { name: 'read-file', arguments: { filePath: 'a.txt' } },
+    });
+    // Both frames arrive before the first call's file read can finish.
+    ws.send(frame);
+    ws.send(frame);
+    await two;
+    const [refused, answered] = replies as [
+      { id: unknown; error?: { code: number } },
+      { id: unknown; result?: unknown },
+    ];
+    assert.equal(refused.id, 5);
+    assert.equal(refused.error?.code, -32600);
+    assert.equal(answered.id, 5);
+    assert.ok(answered.result, 'the first request was answered');
+    assert.equal(server.logs.filter((l) => l.event === 'tool.call').length - calls, 1, 'the duplicate ran');
+    // Once answered, the id may be used again.
+    assert.deepEqual((await request(ws, 5, 'ping')).result, {});
+    ws.close();
+  });
   it('closes with 1003 on a binary frame', async () => {
     const ws = await open();
     const done = closed(ws);
