@@ -42,6 +42,11 @@ export class Budget {
     return this.#inFlight < this.limits.maxInFlight && this.#bytes < this.limits.maxBytes;
   }
 
+  /** True while the bytes held are below the byte budget (more output may be produced). */
+  get hasRoom(): boolean {
+    return this.#bytes < this.limits.maxBytes;
+  }
+
   /** True when nothing is in flight or held (a client entry with no connection can be dropped). */
   get idle(): boolean {
     return this.#inFlight === 0 && this.#bytes === 0;

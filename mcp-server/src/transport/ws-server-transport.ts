@@ -3,7 +3,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { CloseCode, type DecodedFrame, decodeFrame, encodeFrame } from 'mcp-ws-common';
 import { WebSocket } from 'ws';
-import { Budget } from '../admission/budget.ts';
+import type { Budget } from '../admission/budget.ts';
+import { ConnectionAccount } from '../admission/connection-account.ts';
 import { idKey, type ResponseId, readableIdOfText } from '../mcp/request-id.ts';
 import { InboundBacklog, type RawFrame } from './inbound-backlog.ts';
 
@@ -42,6 +43,13 @@ export interface WsServerTransportOptions {
  */
 const COALESCE_MAX_CHARS = 16 * 1024;
 
+/**
+ * What one queued write costs beside its payload (ws frame header and callback, the stream's
+ * buffered-write entry, libuv write request), counted with the payload so that a flood of tiny
+ * answers is bounded by the same byte budget as a few large ones.
+ */
+const WRITE_OVERHEAD = 1024;
+
 type RequestLike = { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
 
 /**
@@ -71,16 +79,10 @@ export class WsServerTransport implements Transport {
   /** onclose was delivered; budgets were settled. */
   #closed = false;
   #expiryTimer: NodeJS.Timeout | undefined;
-  readonly #budget: Budget;
-  readonly #client: Budget | undefined;
-  /** Ids of requests started and not yet answered. */
-  readonly #inFlight = new Set<string>();
-  /** Response bytes this connection holds in its and its client's budgets. */
-  #held = 0;
+  /** Requests in flight and response bytes held, in this connection's and its client's budgets. */
+  readonly #account: ConnectionAccount;
   readonly #backlog: InboundBacklog;
   #pumping = false;
-  /** Cancels the wait for the client's budget, while waiting. */
-  #stopWaiting: (() => void) | undefined;
   /** When a socket write of this connection last completed (ms, `now`). */
   #lastWriteAt = 0;
   /** When a frame of this connection last arrived (ms, `now`). */
@@ -97,11 +99,11 @@ export class WsServerTransport implements Transport {
     this.#socket = socket;
     this.#authInfo = options.authInfo;
     this.#now = options.now ?? Date.now;
-    this.#budget = new Budget({
-      maxInFlight: options.maxInFlight ?? 16,
-      maxBytes: options.maxBufferedBytes ?? Number.POSITIVE_INFINITY,
-    });
-    this.#client = options.clientBudget;
+    this.#account = new ConnectionAccount(
+      { maxInFlight: options.maxInFlight ?? 16, maxBytes: options.maxBufferedBytes ?? Number.POSITIVE_INFINITY },
+      options.clientBudget,
+      () => this.#pump(),
+    );
     this.#backlog = new InboundBacklog(options.maxBacklogBytes ?? 64 * 1024, (paused) =>
       paused ? this.#socket.pause() : this.#socket.resume(),
     );
@@ -134,7 +136,7 @@ export class WsServerTransport implements Transport {
    */
   excusesMissedPong(pingSentAt: number): boolean {
     if (this.#lastFrameAt >= pingSentAt || this.#lastWriteAt >= pingSentAt) return true;
-    return this.readPaused && this.#held === 0;
+    return this.readPaused && this.#account.held === 0;
   }
 
   /** Starts listening; the SDK calls this from `connect()`. @throws Error on a second call. */
@@ -158,7 +160,7 @@ export class WsServerTransport implements Transport {
    * write completes). @throws Error when the socket is closed or the token expired.
    */
   async send(message: JSONRPCMessage): Promise<void> {
-    if ('id' in message && ('result' in message || 'error' in message)) this.#endRequest(idKey(message.id));
+    if ('id' in message && ('result' in message || 'error' in message)) this.#account.end(idKey(message.id));
     if (this.expired) {
       this.#expire();
       throw new Error('token expired: not sending');
@@ -185,7 +187,10 @@ export class WsServerTransport implements Transport {
     }
   }
 
-  /** Starts waiting frames while the budgets allow; requests wait, everything else goes through. */
+  /**
+   * Serves waiting frames in order while the budgets allow: a request that must wait stops the
+   * loop (a send, a completed write or the client's budget opening pumps again).
+   */
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
@@ -197,41 +202,25 @@ export class WsServerTransport implements Transport {
         }
         next.decoded ??= decodeFrame(next.data, next.isBinary);
         const decoded = next.decoded;
-        if (decoded.ok && isRequest(decoded.message) && !this.#mayStart()) return;
+        const msg = (decoded.ok ? decoded.message : {}) as RequestLike;
+        const isRequest = typeof msg.method === 'string' && msg.id !== undefined;
+        const decision = this.#account.start(isRequest ? idKey(msg.id) : undefined);
+        if (decision === 'wait') return;
         this.#backlog.shift();
-        this.#dispatch(next, decoded);
+        if (decision === 'duplicate') {
+          this.#writeError(msg.id as string | number, -32600, 'Invalid Request: a request with this id is in flight');
+        } else this.#dispatch(next, decoded);
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  #mayStart(): boolean {
-    if (!this.#budget.open) return false; // a send or a completed write of this connection pumps again
-    if (this.#client === undefined || this.#client.open) return true;
-    this.#stopWaiting ??= this.#client.whenOpen(() => {
-      this.#stopWaiting = undefined;
-      this.#pump();
-    });
-    return false;
-  }
-
   #dispatch(frame: RawFrame, decoded: DecodedFrame): void {
     if (decoded.ok) {
       const msg = decoded.message as RequestLike;
-      if (typeof msg.method === 'string') {
-        if (msg.id !== undefined) {
-          const key = idKey(msg.id);
-          if (this.#inFlight.has(key)) {
-            this.#writeError(msg.id as string | number, -32600, 'Invalid Request: a request with this id is in flight');
-            return;
-          }
-          this.#inFlight.add(key);
-          this.#budget.begin();
-          this.#client?.begin();
-          // A cancelled request gets no response: stop counting it.
-        } else if (msg.method === 'notifications/cancelled') this.#endRequest(idKey(msg.params?.requestId));
-      }
+      // A cancelled request gets no response: stop counting it.
+      if (msg.method === 'notifications/cancelled') this.#account.end(idKey(msg.params?.requestId));
       this.onmessage?.(decoded.message, { authInfo: this.#authInfo });
       return;
     }
@@ -247,12 +236,6 @@ export class WsServerTransport implements Transport {
     }
   }
 
-  #endRequest(key: string): void {
-    if (!this.#inFlight.delete(key)) return;
-    this.#budget.end();
-    this.#client?.end();
-  }
-
   /** Written directly: the SDK's message type does not allow the null id JSON-RPC requires for unreadable ids. */
   #writeError(id: ResponseId, code: number, message: string): void {
     if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) return;
@@ -264,27 +247,14 @@ export class WsServerTransport implements Transport {
     const small = frame.length <= COALESCE_MAX_CHARS;
     // Large frames leave as a Buffer made here, so the string can be collected while the write waits.
     const payload = small ? frame : Buffer.from(frame);
-    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    this.#hold(bytes);
+    const bytes = WRITE_OVERHEAD + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
+    this.#account.hold(bytes);
     if (small) this.#coalesce();
     this.#socket.send(payload, { binary: false }, () => {
       this.#lastWriteAt = this.#now();
-      this.#release(bytes);
+      this.#account.release(bytes);
       this.#pump();
     });
-  }
-
-  #hold(bytes: number): void {
-    this.#held += bytes;
-    this.#budget.hold(bytes);
-    this.#client?.hold(bytes);
-  }
-
-  #release(bytes: number): void {
-    const n = Math.min(bytes, this.#held);
-    this.#held -= n;
-    this.#budget.release(n);
-    this.#client?.release(n);
   }
 
   /**
@@ -325,17 +295,10 @@ export class WsServerTransport implements Transport {
     this.#closing = true;
     this.#closed = true;
     this.#clearExpiry();
-    this.#stopWaiting?.();
     this.#backlog.clear();
-    this.#release(this.#held);
-    for (const key of [...this.#inFlight]) this.#endRequest(key);
+    this.#account.settle();
     this.onclose?.();
   }
-}
-
-function isRequest(message: JSONRPCMessage): boolean {
-  const m = message as RequestLike;
-  return typeof m.method === 'string' && m.id !== undefined;
 }
 
 function frameText(data: RawFrame['data']): string {

@@ -11,7 +11,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { connect, initialize, isRefused, request } from '../server/helpers/ws-client.ts';
 import { type ChildStats, type ServerChild, startServerChild } from './server-child-client.ts';
-import { neverReadingPeer, readFileFrame } from './ws-frames.ts';
+import { clientFrame, neverReadingPeer, readFileFrame } from './ws-frames.ts';
 
 const MiB = 1024 * 1024;
 const FLOOD = 1000;
@@ -108,6 +108,36 @@ describe('memory floods (one authenticated client that never reads)', () => {
     const { grown, ran } = await flood(t, 'distinct-id flood', {}, [{ azp: 'flood', ids: (i) => i + 1 }]);
     assert.ok(ran < 128, `${ran} calls ran`);
     assert.ok(grown < 64 * MiB, `RSS grew ${(grown / MiB).toFixed(1)} MiB`);
+  });
+
+  it('100000 frames that each earn an error: the errors count against the byte budget too', {
+    timeout: 60_000,
+  }, async (t) => {
+    const child = await startChild();
+    try {
+      const before = await child.stats();
+      const junk = clientFrame('{not json');
+      const socket = await neverReadingPeer(child.port, await issuer.sign({ azp: 'junk' }), Array(100_000).fill(junk));
+      // Quiet means the server stopped reading: the polls see the same RSS once it is done.
+      let after = await child.stats();
+      for (let quiet = 0, i = 0; quiet < 5 && i < 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const now = await child.stats();
+        quiet = Math.abs(now.rss - after.rss) < MiB ? quiet + 1 : 0;
+        after = now;
+      }
+      const grown = after.rss - before.rss;
+      t.diagnostic(
+        `invalid-frame flood: server RSS ${(before.rss / MiB).toFixed(1)} -> ${(after.rss / MiB).toFixed(1)} MiB ` +
+          `(+${(grown / MiB).toFixed(1)} MiB; heap +${((after.heapUsed - before.heapUsed) / MiB).toFixed(1)} MiB, ` +
+          `external +${((after.external - before.external) / MiB).toFixed(1)} MiB) for ~` +
+          `${((100_000 * 90) / MiB).toFixed(1)} MiB of error answers`,
+      );
+      assert.ok(grown < 48 * MiB, `RSS grew ${(grown / MiB).toFixed(1)} MiB`);
+      socket.destroy();
+    } finally {
+      await child.stop();
+    }
   });
 
   it('six paused connections of one client share one client budget', { timeout: 60_000 }, async (t) => {
