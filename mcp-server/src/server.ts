@@ -8,7 +8,7 @@ import { createAuthorizer } from './auth/authorizer.ts';
 import type { ServerConfig } from './config.ts';
 import { guardHandshakes } from './http/handshake-guard.ts';
 import { createHttpServer } from './http/http-server.ts';
-import { buildMetadata, metadataUrl, SUPPORTED_SCOPES } from './http/protected-resource-metadata.ts';
+import { buildMetadata, challengeScope, metadataUrl } from './http/protected-resource-metadata.ts';
 import { createStreamableHttpHandler } from './http/streamable-http.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRateLimiter } from './mcp/rate-limit.ts';
@@ -97,7 +97,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // Filled in once the port is known (PUBLIC_URL unset and PORT=0).
   const challenge = {
     resourceMetadataUrl: '',
-    scope: (config.oauthRequiredScopes.length > 0 ? config.oauthRequiredScopes : SUPPORTED_SCOPES).join(' '),
+    scope: challengeScope(config.oauthRequiredScopes),
   };
 
   // One admission for both transports: Host/Origin, tokens, authentication, caps, shutdown.

@@ -1,5 +1,7 @@
 // mcp-client against the real test Keycloak: client credentials by discovery, by explicit token
-// URL and by the server's protected resource metadata; a wrong secret through the CLI.
+// URL and by the server's protected resource metadata naming a trusted issuer; a wrong secret
+// and an untrusted issuer through the CLI. Servers here listen on a random port and are named by
+// the realm's registered resource TEST_RESOURCE (PUBLIC_URL / OAUTH_RESOURCE).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { ClientCredentialsTokenSource, ResilientClient, ResourceDiscoveryTokenSource } from 'mcp-client';
-import { keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
+import { keycloak, TEST_CLIENTS, TEST_RESOURCE } from '../support/keycloak.ts';
 
 const kc = keycloak();
 const full = TEST_CLIENTS.full;
@@ -58,14 +60,13 @@ describe('mcp-client token sources against Keycloak', () => {
     assert.ok(!scopesOf(token).includes('file.read'));
   });
 
-  it('discovers the issuer from protected resource metadata alone', async () => {
+  it('takes the issuer from protected resource metadata only when it is a trusted one', async () => {
     // Stands in for the MCP server's metadata endpoint (RFC 9728), pointing at the real Keycloak.
     const meta = createServer((req, res) => {
       if (req.url === '/.well-known/oauth-protected-resource/mcp') {
-        const port = (meta.address() as AddressInfo).port;
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({
-            resource: `http://127.0.0.1:${port}/mcp`,
+            resource: TEST_RESOURCE,
             authorization_servers: [kc.issuer],
             scopes_supported: ['file.read', 'file.list'],
           }),
@@ -81,15 +82,24 @@ describe('mcp-client token sources against Keycloak', () => {
         clientId: full.clientId,
         clientSecret: full.clientSecret,
         scope: 'file.read file.list',
+        resource: TEST_RESOURCE,
+        trustedIssuers: [kc.issuer],
       });
       const token = await ts.getToken();
       assert.equal(decodeJwt(token).azp, 'mcp-client');
+      assert.equal(decodeJwt(token).aud, TEST_RESOURCE);
       assert.deepEqual(ts.metadata?.authorization_servers, [kc.issuer]);
 
-      const r = await cli(['whoami', '--json', '--server', serverUrl], {
+      const env = {
         OAUTH_CLIENT_ID: full.clientId,
         OAUTH_CLIENT_SECRET: full.clientSecret,
-      });
+        OAUTH_RESOURCE: TEST_RESOURCE,
+      };
+      const refused = await cli(['whoami', '--json', '--server', serverUrl], env);
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.match(refused.stdout, new RegExp(`set OAUTH_ISSUER=${kc.issuer}`));
+      assert.ok(!refused.stdout.includes(full.clientSecret));
+      const r = await cli(['whoami', '--json', '--server', serverUrl, '--issuer', kc.issuer], env);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(JSON.parse(r.stdout).client, 'mcp-client');
     } finally {
@@ -136,6 +146,8 @@ describe('mcp-client against the real mcp-server', {
       OAUTH_ISSUER: kc.issuer,
       TARGET_DIR: 'data',
       LOG_LEVEL: 'silent',
+      PUBLIC_URL: TEST_RESOURCE,
+      OAUTH_AUDIENCE: TEST_RESOURCE,
     });
     handle = await server.startServer(config);
     await handle.ready;
@@ -146,6 +158,7 @@ describe('mcp-client against the real mcp-server', {
     const r = await cli(['--server', handle.wsUrl, '--issuer', kc.issuer], {
       OAUTH_CLIENT_ID: full.clientId,
       OAUTH_CLIENT_SECRET: full.clientSecret,
+      OAUTH_RESOURCE: TEST_RESOURCE,
     });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^1\. Connected to .* \(MCP 2025-11-25\) as mcp-client/);
@@ -154,12 +167,14 @@ describe('mcp-client against the real mcp-server', {
     assert.match(r.stdout, /4\. sample2\.txt\n/);
   });
 
-  it("finds Keycloak from the server's own resource metadata (no OAUTH_ISSUER)", async () => {
+  it("confirms the trusted issuer from the server's own resource metadata", async () => {
     const ts = new ResourceDiscoveryTokenSource({
       serverUrl: handle.wsUrl,
       clientId: full.clientId,
       clientSecret: full.clientSecret,
       scope: 'file.read file.list',
+      resource: TEST_RESOURCE,
+      trustedIssuers: [kc.issuer],
     });
     const client = await ResilientClient.connect({ url: handle.wsUrl, tokenSource: ts });
     try {
@@ -175,6 +190,7 @@ describe('mcp-client against the real mcp-server', {
     const env = {
       OAUTH_CLIENT_ID: TEST_CLIENTS.lister.clientId,
       OAUTH_CLIENT_SECRET: TEST_CLIENTS.lister.clientSecret,
+      OAUTH_RESOURCE: TEST_RESOURCE,
     };
     const common = ['--server', handle.wsUrl, '--issuer', kc.issuer, '--scope', 'file.list'];
     const tools = await cli(['tools', ...common], env);

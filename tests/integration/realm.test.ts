@@ -1,7 +1,7 @@
 // Proves keycloak/realm-export.json against a real Keycloak with openid-client's client-credentials grant.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import { isolatedRealm, keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
 
@@ -29,7 +29,8 @@ describe('realm export', () => {
     assert.ok((claims.sub as string).length > 0);
     assert.equal((claims.exp as number) - (claims.iat as number), 300);
     assert.equal(tokens.expires_in, 300);
-    assert.equal(tokens.refresh_token, undefined, 'client credentials must not get a refresh token');
+    assert.equal(claims.client_id, 'mcp-client', 'RFC 9068 client_id');
+    assert.equal(decodeProtectedHeader(tokens.access_token).typ, 'at+jwt', 'RFC 9068 typ');
   });
 
   it('keeps aud but no file scopes when no scope is requested', async () => {
@@ -74,12 +75,41 @@ describe('realm export', () => {
   it('lets the admin API see both clients and both file scopes', async () => {
     const admin = await kc.admin();
     const scopes = (await admin.clientScopes.find()).map((s) => s.name);
-    for (const name of ['file.read', 'file.list', 'basic', 'mcp-server-audience'])
+    for (const name of ['file.read', 'file.list', 'basic', 'service_account', 'mcp-server-audience'])
       assert.ok(scopes.includes(name), name);
     const [client] = await admin.clients.find({ clientId: 'mcp-client' });
     assert.ok(client?.serviceAccountsEnabled);
     assert.equal(client?.standardFlowEnabled, false);
     assert.equal(client?.directAccessGrantsEnabled, false);
+  });
+});
+
+describe('least privilege by default', () => {
+  it('grants the server audience through no realm default scope, only to the two demo clients', async () => {
+    const admin = await kc.admin();
+    const defaults = (await admin.clientScopes.listDefaultClientScopes()).map((s) => s.name);
+    const optional = (await admin.clientScopes.listDefaultOptionalClientScopes()).map((s) => s.name);
+    assert.ok(!defaults.includes('mcp-server-audience'), `realm default scopes: ${defaults.join(', ')}`);
+    assert.ok(!optional.includes('mcp-server-audience'), `realm optional scopes: ${optional.join(', ')}`);
+    const holders: string[] = [];
+    for (const client of await admin.clients.find()) {
+      const linked = [
+        ...(await admin.clients.listDefaultClientScopes({ id: client.id as string })),
+        ...(await admin.clients.listOptionalClientScopes({ id: client.id as string })),
+      ].map((s) => s.name);
+      if (linked.includes('mcp-server-audience')) holders.push(client.clientId as string);
+    }
+    assert.deepEqual(holders.sort(), ['mcp-client', 'mcp-lister']);
+  });
+
+  it('registers the MCP server as a resource that can issue nothing itself', async () => {
+    const admin = await kc.admin();
+    const [server] = await admin.clients.find({ clientId: 'mcp-server' });
+    assert.equal(server?.attributes?.resource_url, 'http://localhost:3000/mcp');
+    assert.equal(server?.bearerOnly, true);
+    assert.equal(server?.serviceAccountsEnabled, false);
+    assert.equal(server?.standardFlowEnabled, false);
+    assert.equal(server?.directAccessGrantsEnabled, false);
   });
 });
 

@@ -10,6 +10,12 @@ export const TEST_CLIENTS = {
   lister: { clientId: 'mcp-lister', clientSecret: 'mcp-lister-secret' },
 } as const;
 
+/**
+ * The MCP server's canonical URI the realm registers by default (client mcp-server's resource_url):
+ * a token requested with `resource` = this gets `aud` = this.
+ */
+export const TEST_RESOURCE = 'http://localhost:3000/mcp';
+
 const realmFile = fileURLToPath(new URL('../../keycloak/realm-export.json', import.meta.url));
 
 /** The image to run: `KEYCLOAK_IMAGE` from the environment (e.g. a local stand-in), else the pinned official image in `.env`. */
@@ -29,8 +35,10 @@ export interface KeycloakContainerOptions {
  * account, and waits until `/health/ready` answers. ~20-60 s on two cores.
  */
 export async function startKeycloakContainer(options: KeycloakContainerOptions = {}): Promise<StartedTestContainer> {
+  // resource-indicators (RFC 8707, experimental in 26.7): resource=<resource_url of client mcp-server>
+  // narrows aud to that URI; any other resource is refused with invalid_target.
   return new GenericContainer(keycloakImage())
-    .withCommand(['start-dev', '--import-realm'])
+    .withCommand(['start-dev', '--import-realm', '--features=resource-indicators'])
     .withEnvironment({
       KC_BOOTSTRAP_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
       KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,

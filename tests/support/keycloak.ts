@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { TEST_ADMIN, TEST_CLIENTS, TEST_REALM } from './keycloak-container.ts';
 
-export { TEST_CLIENTS, TEST_REALM } from './keycloak-container.ts';
+export { TEST_CLIENTS, TEST_REALM, TEST_RESOURCE } from './keycloak-container.ts';
 
 /** What an integration test needs to know about the shared Keycloak. */
 export interface KeycloakFixture {
@@ -14,8 +14,11 @@ export interface KeycloakFixture {
   readonly containerId: string;
   /** An admin API client logged in with the bootstrap service account, working on this fixture's realm. */
   admin(): Promise<KcAdminClient>;
-  /** A client-credentials token, fetched plainly (tests of the server; the product client uses openid-client). */
-  token(client?: keyof typeof TEST_CLIENTS, scope?: string): Promise<string>;
+  /**
+   * A client-credentials token, fetched plainly (tests of the server; the product client uses
+   * openid-client). `resource` (RFC 8707) binds its `aud`; omitted, `aud` is the client id mcp-server.
+   */
+  token(client?: keyof typeof TEST_CLIENTS, scope?: string, resource?: string): Promise<string>;
 }
 
 /** What the token endpoint answered to a client-credentials request (status and OAuth error included). */
@@ -31,6 +34,7 @@ export async function requestToken(
   clientId: string,
   clientSecret: string,
   scope: string,
+  resource?: string,
 ): Promise<TokenAnswer> {
   const res = await fetch(tokenEndpoint, {
     method: 'POST',
@@ -39,7 +43,8 @@ export async function requestToken(
       grant_type: 'client_credentials',
       client_id: clientId,
       client_secret: clientSecret,
-      scope,
+      ...(scope === '' ? {} : { scope }),
+      ...(resource === undefined ? {} : { resource }),
     }),
   });
   return { status: res.status, ...((await res.json()) as { access_token?: string; error?: string }) };
@@ -67,9 +72,9 @@ export function fixtureFor(baseUrl: string, containerId: string, realm: string =
       kc.setConfig({ realmName: realm });
       return kc;
     },
-    async token(client = 'full', scope = 'file.read file.list') {
+    async token(client = 'full', scope = 'file.read file.list', resource?: string) {
       const { clientId, clientSecret } = TEST_CLIENTS[client];
-      const answer = await requestToken(tokenEndpoint, clientId, clientSecret, scope);
+      const answer = await requestToken(tokenEndpoint, clientId, clientSecret, scope, resource);
       if (!answer.access_token) throw new Error(`token request failed: ${answer.status} ${answer.error ?? ''}`);
       return answer.access_token;
     },

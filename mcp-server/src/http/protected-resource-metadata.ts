@@ -3,6 +3,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** The scopes the tools use: file.list for list-files, file.read for read-file. */
 export const SUPPORTED_SCOPES: readonly string[] = ['file.list', 'file.read'];
 
+/**
+ * The scope a 401 challenge names: what every request needs (OAUTH_REQUIRED_SCOPES), else the
+ * least scope that makes the server useful. Never every supported scope: MCP clients request what
+ * the challenge names, and a least-privilege client (mcp-lister) must be led to a token its
+ * authorization server grants; a tool that needs more answers naming that scope (step-up).
+ */
+export function challengeScope(requiredScopes: readonly string[]): string {
+  return requiredScopes.length > 0 ? requiredScopes.join(' ') : 'file.list';
+}
+
 /** The two paths the RFC 9728 document is served at (plain and path-inserted for /mcp). */
 export const METADATA_PATHS: readonly string[] = [
   '/.well-known/oauth-protected-resource',
