@@ -22,6 +22,9 @@ const EXIT_FOR: Record<ClientErrorCode, number> = {
   insufficient_scope: ExitCode.AUTH,
   connect_failed: ExitCode.CONNECTION,
   reconnect_exhausted: ExitCode.CONNECTION,
+  outcome_unknown: ExitCode.CONNECTION,
+  resend_exhausted: ExitCode.CONNECTION,
+  timeout: ExitCode.CONNECTION,
   tool_error: ExitCode.TOOL,
   protocol: ExitCode.TOOL,
 };

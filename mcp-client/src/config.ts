@@ -35,6 +35,14 @@ export interface ClientConfig {
   readonly reconnectBaseDelayMs: number;
   /** Largest backoff ceiling in ms. Default 5000. */
   readonly reconnectMaxDelayMs: number;
+  /** Sends of a read-only/idempotent call whose connection keeps dropping, the first included. Default 3. */
+  readonly callMaxAttempts: number;
+  /** Timeout of each MCP request in ms; over Streamable HTTP also how a dead server is noticed. Default 60000. */
+  readonly requestTimeoutMs: number;
+  /** WebSocket ping interval in ms; 0 turns pings off. Default 15000. */
+  readonly pingIntervalMs: number;
+  /** Time to wait for the pong in ms: a dead server is noticed within interval + this. Default 10000. */
+  readonly pingTimeoutMs: number;
 }
 
 /** Settings a CLI flag may override; `undefined` leaves the environment's value. */
@@ -82,6 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       RECONNECT_MAX_ATTEMPTS: num({ default: 6 }),
       RECONNECT_BASE_DELAY_MS: num({ default: 200 }),
       RECONNECT_MAX_DELAY_MS: num({ default: 5000 }),
+      CALL_MAX_ATTEMPTS: num({ default: 3 }),
+      REQUEST_TIMEOUT_MS: num({ default: 60000 }),
+      PING_INTERVAL_MS: num({ default: 15000 }),
+      PING_TIMEOUT_MS: num({ default: 10000 }),
     },
     {
       reporter: ({ errors }) => {
@@ -110,6 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     reconnectMaxAttempts: e.RECONNECT_MAX_ATTEMPTS,
     reconnectBaseDelayMs: e.RECONNECT_BASE_DELAY_MS,
     reconnectMaxDelayMs: e.RECONNECT_MAX_DELAY_MS,
+    callMaxAttempts: e.CALL_MAX_ATTEMPTS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    pingIntervalMs: e.PING_INTERVAL_MS,
+    pingTimeoutMs: e.PING_TIMEOUT_MS,
   };
   checkConsistency(config);
   return config;
@@ -140,6 +156,10 @@ function checkConsistency(c: ClientConfig): void {
     ['RECONNECT_MAX_ATTEMPTS', c.reconnectMaxAttempts, 0],
     ['RECONNECT_BASE_DELAY_MS', c.reconnectBaseDelayMs, 0],
     ['RECONNECT_MAX_DELAY_MS', c.reconnectMaxDelayMs, 0],
+    ['CALL_MAX_ATTEMPTS', c.callMaxAttempts, 1],
+    ['REQUEST_TIMEOUT_MS', c.requestTimeoutMs, 1],
+    ['PING_INTERVAL_MS', c.pingIntervalMs, 0],
+    ['PING_TIMEOUT_MS', c.pingTimeoutMs, 1],
   ] as const) {
     if (!Number.isInteger(n) || n < min) throw new ClientError('config', `${name} must be a whole number >= ${min}`);
   }

@@ -12,6 +12,11 @@ import type { BearerChallenge } from 'mcp-ws-common';
  * - `insufficient_scope`: the token lacks a scope the server needs (403 or a tool result).
  * - `connect_failed`: the server could not be reached, or closed the connection for good.
  * - `reconnect_exhausted`: the connection dropped and every reconnect attempt failed.
+ * - `outcome_unknown`: the connection dropped while a call to a tool that is not marked read-only
+ *   or idempotent was in flight; the call may or may not have run, and it was not re-sent.
+ * - `resend_exhausted`: a read-only/idempotent call was sent the allowed number of times and each
+ *   time the connection dropped before its answer (it may have run, harmlessly).
+ * - `timeout`: no answer within the request timeout; the request may or may not have run.
  * - `tool_error`: a tool returned an error result.
  * - `protocol`: the server broke MCP / JSON-RPC rules.
  */
@@ -25,6 +30,9 @@ export type ClientErrorCode =
   | 'insufficient_scope'
   | 'connect_failed'
   | 'reconnect_exhausted'
+  | 'outcome_unknown'
+  | 'resend_exhausted'
+  | 'timeout'
   | 'tool_error'
   | 'protocol';
 
@@ -40,6 +48,10 @@ export interface ClientErrorDetails {
   readonly scope?: string;
   /** WebSocket close code that ended the connection, when one did. */
   readonly closeCode?: number;
+  /** True when the request certainly never reached the server (so sending it again is safe). */
+  readonly unsent?: boolean;
+  /** How many times a call was sent, on `outcome_unknown` / `resend_exhausted`. */
+  readonly attempts?: number;
   /** The underlying error. */
   readonly cause?: unknown;
 }
@@ -56,6 +68,8 @@ export class ClientError extends Error {
   readonly oauthError: string | undefined;
   readonly scope: string | undefined;
   readonly closeCode: number | undefined;
+  readonly unsent: boolean;
+  readonly attempts: number | undefined;
 
   constructor(code: ClientErrorCode, message: string, details: ClientErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -65,6 +79,8 @@ export class ClientError extends Error {
     this.oauthError = details.oauthError;
     this.scope = details.scope;
     this.closeCode = details.closeCode;
+    this.unsent = details.unsent === true;
+    this.attempts = details.attempts;
   }
 }
 

@@ -54,6 +54,10 @@ export async function connect(options: ConnectOptions = {}): Promise<ResilientCl
       baseDelayMs: config.reconnectBaseDelayMs,
       maxDelayMs: config.reconnectMaxDelayMs,
     },
+    callMaxAttempts: config.callMaxAttempts,
+    requestTimeoutMs: config.requestTimeoutMs,
+    pingIntervalMs: config.pingIntervalMs,
+    pingTimeoutMs: config.pingTimeoutMs,
     onEvent: options.onEvent,
   });
 }

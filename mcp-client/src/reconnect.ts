@@ -58,3 +58,17 @@ export function isRetryableConnectError(err: unknown): boolean {
   // A 401 during a reconnect usually means the token just expired: retry with a fresh one.
   return isClientError(err, 'upgrade_refused') && err.status === 401;
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,13 +1,18 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type CallToolResult,
-  ErrorCode,
-  type Implementation,
-  McpError,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, Implementation, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { TokenSource } from './auth/token-source.ts';
+import {
+  DEFAULT_CALL_MAX_ATTEMPTS,
+  describeClose,
+  interruptionOf,
+  isRepeatable,
+  isRequestTimeout,
+  outcomeUnknown,
+  requestTimedOut,
+  resendExhausted,
+} from './call-failure.ts';
+import { type Connection, openConnection } from './connection.ts';
 import { ClientError, isClientError } from './errors.ts';
 import {
   backoffDelayMs,
@@ -17,9 +22,9 @@ import {
   type ReconnectOptions,
   type ReconnectPolicy,
   reconnectPolicy,
+  sleep,
 } from './reconnect.ts';
-import { createHttpClientTransport, isHttpUrl } from './transport/http-client-transport.ts';
-import { type CloseInfo, WsClientTransport } from './transport/ws-client-transport.ts';
+import type { CloseInfo } from './transport/ws-client-transport.ts';
 
 /** Options of {@link ResilientClient.connect}. */
 export interface ResilientClientOptions {
@@ -32,8 +37,21 @@ export interface ResilientClientOptions {
   readonly clientInfo?: Implementation | undefined;
   /** Time allowed for TCP connect + upgrade, in ms. Default 10000. */
   readonly handshakeTimeoutMs?: number | undefined;
-  /** Timeout of each request (initialize, tools/list, tools/call), in ms. Default 60000. */
+  /**
+   * Timeout of each request (initialize, tools/list, tools/call), in ms. Default 60000. A request
+   * without an answer in time fails with `timeout` and is not re-sent; over Streamable HTTP (no
+   * pings) it also gives the session up, so the next request starts a new one.
+   */
   readonly requestTimeoutMs?: number | undefined;
+  /**
+   * Sends of one read-only or idempotent call (tools/list included) whose connection keeps
+   * dropping, the first included; then `resend_exhausted`. Default 3.
+   */
+  readonly callMaxAttempts?: number | undefined;
+  /** WebSocket ping interval in ms (0: off). Default 15000. See `WsClientTransportOptions`. */
+  readonly pingIntervalMs?: number | undefined;
+  /** WebSocket pong deadline in ms. Default 10000. A dead server is detected within interval + timeout. */
+  readonly pingTimeoutMs?: number | undefined;
   /** Observer of connection events (for logs); must not throw. */
   readonly onEvent?: ((event: SessionEvent) => void) | undefined;
 }
@@ -45,20 +63,14 @@ export type SessionEvent =
   | { readonly type: 'reconnect_failed'; readonly attempt: number; readonly error: Error }
   | { readonly type: 'reconnected'; readonly attempt: number };
 
-interface Connection {
-  readonly client: Client;
-  /** A WebSocket transport reports its close code; Streamable HTTP has none. */
-  readonly transport: Transport & { readonly closeInfo?: CloseInfo | undefined };
-  /** Settles when this connection has closed. */
-  readonly closed: Promise<void>;
-}
-
 /**
  * An MCP client that survives dropped connections. On a close with a reconnectable code
  * (1001, 1006, 1011, 1013, 4401) it reconnects with exponential backoff and full jitter, fetching
- * a fresh token after 4401, re-initializes, and re-sends the calls that were in flight (the file
- * tools are read-only, so a repeat is harmless). After the attempt bound, calls fail with
- * `reconnect_exhausted`.
+ * a fresh token after 4401, and re-initializes. A call that was in flight is re-sent only when
+ * that is safe: it never reached the server, or the tool's annotations (tools/list) say
+ * `readOnlyHint` or `idempotentHint`; at most `callMaxAttempts` sends, with backoff between them,
+ * then `resend_exhausted`. Any other interrupted call fails with `outcome_unknown` (it may or may
+ * not have run). After the reconnect bound, calls fail with `reconnect_exhausted`.
  */
 export class ResilientClient {
   readonly #opts: ResilientClientOptions;
@@ -68,10 +80,17 @@ export class ResilientClient {
   #reconnecting: Promise<void> | undefined;
   #failure: ClientError | undefined;
   #protocolVersion: string | undefined;
+  readonly #callMaxAttempts: number;
+  /** Tool annotations from the latest tools/list, by tool name: what may be re-sent. */
+  readonly #annotations = new Map<string, Tool['annotations']>();
 
   private constructor(options: ResilientClientOptions) {
     this.#opts = options;
     this.#policy = reconnectPolicy(options.reconnect);
+    this.#callMaxAttempts = options.callMaxAttempts ?? DEFAULT_CALL_MAX_ATTEMPTS;
+    if (!Number.isInteger(this.#callMaxAttempts) || this.#callMaxAttempts < 1) {
+      throw new TypeError('callMaxAttempts must be a whole number >= 1');
+    }
   }
 
   /**
@@ -104,26 +123,37 @@ export class ResilientClient {
     return this.#conn?.client.getInstructions();
   }
 
-  /** Lists every tool the token may call, following `nextCursor`. */
+  /** Lists every tool the token may call, following `nextCursor`; remembers their annotations. */
   async listTools(): Promise<Tool[]> {
-    return this.#run(async (client) => {
-      const tools: Tool[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.listTools(cursor === undefined ? {} : { cursor }, this.#requestOptions());
-        tools.push(...page.tools);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return tools;
-    });
+    const tools = await this.#run(
+      'tools/list',
+      async () => true,
+      async (client) => {
+        const tools: Tool[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listTools(cursor === undefined ? {} : { cursor }, this.#requestOptions());
+          tools.push(...page.tools);
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+        return tools;
+      },
+    );
+    this.#annotations.clear();
+    for (const t of tools) this.#annotations.set(t.name, t.annotations);
+    return tools;
   }
 
   /**
    * Calls a tool and resolves to its result, `isError` results included (see `toolFailure`).
-   * Re-sent after a reconnect if the connection dropped while it was in flight.
+   * If the connection drops while it is in flight, it is re-sent after the reconnect only when
+   * safe (see the class comment).
+   * @throws ClientError `outcome_unknown`, `resend_exhausted`, `timeout`, `reconnect_exhausted`, `connect_failed`.
    */
   async callTool(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
     return this.#run(
+      name,
+      () => this.#isRepeatable(name),
       async (client) =>
         (await client.callTool({ name, arguments: args }, undefined, this.#requestOptions())) as CallToolResult,
     );
@@ -138,21 +168,54 @@ export class ResilientClient {
     await conn?.client.close();
   }
 
-  #requestOptions(): { timeout?: number } {
-    return this.#opts.requestTimeoutMs === undefined ? {} : { timeout: this.#opts.requestTimeoutMs };
+  #requestOptions(): { timeout: number } {
+    return { timeout: this.#timeoutMs() };
   }
 
-  async #run<T>(op: (client: Client) => Promise<T>): Promise<T> {
-    for (;;) {
+  /**
+   * Runs `op` on the current connection; after a lost connection, runs it again on the next one
+   * when it never reached the server or `repeatable()` says so, at most `callMaxAttempts` times.
+   */
+  async #run<T>(what: string, repeatable: () => Promise<boolean>, op: (client: Client) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
       const conn = await this.#ready();
       try {
         return await op(conn.client);
       } catch (err) {
-        if (this.#stop.signal.aborted || !isConnectionLoss(err)) throw err;
+        if (this.#stop.signal.aborted) throw err;
+        if (isRequestTimeout(err)) {
+          conn.transport.abandon?.(`no answer within ${this.#timeoutMs()} ms`);
+          throw requestTimedOut(what, this.#timeoutMs(), err);
+        }
+        const how = interruptionOf(err);
+        if (how === undefined) throw err;
         // The socket may still be closing (send failed first): wait for its close to be handled.
         await conn.closed;
+        if (how === 'in_doubt' && !(await repeatable())) throw outcomeUnknown(what, attempt, err);
+        if (attempt >= this.#callMaxAttempts) throw resendExhausted(what, attempt, err);
+        await sleep(backoffDelayMs(attempt, this.#policy), this.#stop.signal);
       }
     }
+  }
+
+  /**
+   * Whether `tool` may be re-sent; learns the annotations from tools/list (on the new connection)
+   * if it has none yet. A connection that cannot be restored fails the call with that reason.
+   */
+  async #isRepeatable(tool: string): Promise<boolean> {
+    if (!this.#annotations.has(tool)) {
+      try {
+        await this.listTools();
+      } catch (err) {
+        if (isClientError(err, 'connect_failed', 'reconnect_exhausted')) throw err;
+        return false; // cannot tell: treat as unsafe
+      }
+    }
+    return isRepeatable(this.#annotations.get(tool));
+  }
+
+  #timeoutMs(): number {
+    return this.#opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MSEC;
   }
 
   async #ready(): Promise<Connection> {
@@ -168,43 +231,23 @@ export class ResilientClient {
   }
 
   async #connectOnce(forceRefresh: boolean): Promise<void> {
-    const { tokenSource } = this.#opts;
-    const token = await tokenSource.getToken({ forceRefresh });
-    const transport: Connection['transport'] = isHttpUrl(this.#opts.url)
-      ? createHttpClientTransport({ url: this.#opts.url, token, tokenSource })
-      : new WsClientTransport({
-          url: this.#opts.url,
-          token,
-          clientId: tokenSource.clientId,
-          handshakeTimeoutMs: this.#opts.handshakeTimeoutMs,
-        });
-    // Keep the transport's own hook (Streamable HTTP sends MCP-Protocol-Version with it).
-    const ownHook = transport.setProtocolVersion?.bind(transport);
-    transport.setProtocolVersion = (v) => {
-      ownHook?.(v);
-      this.#protocolVersion = v;
-    };
-    const client = new Client(this.#opts.clientInfo ?? { name: 'mcp-client', version: '0.1.0' }, { capabilities: {} });
-    let markClosed!: () => void;
-    const closed = new Promise<void>((resolve) => {
-      markClosed = resolve;
+    const o = this.#opts;
+    const conn = await openConnection({
+      url: o.url,
+      token: await o.tokenSource.getToken({ forceRefresh }),
+      tokenSource: o.tokenSource,
+      clientInfo: o.clientInfo ?? { name: 'mcp-client', version: '0.1.0' },
+      requestTimeoutMs: this.#timeoutMs(),
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      pingIntervalMs: o.pingIntervalMs,
+      pingTimeoutMs: o.pingTimeoutMs,
+      onProtocolVersion: (v) => {
+        this.#protocolVersion = v;
+      },
+      onClose: (c) => this.#onClose(c),
     });
-    const conn: Connection = { client, transport, closed };
-    client.onclose = () => {
-      markClosed();
-      this.#onClose(conn);
-    };
-    client.onerror = () => undefined; // bad frames are reported per request; nothing to do here
-    try {
-      await client.connect(transport, this.#requestOptions());
-    } catch (err) {
-      markClosed();
-      await transport.close().catch(() => undefined);
-      if (isClientError(err) && err.challenge) tokenSource.onChallenge?.(err.challenge);
-      throw mapInitializeError(err, String(this.#opts.url), transport.closeInfo);
-    }
     if (this.#stop.signal.aborted) {
-      await client.close();
+      await conn.client.close();
       throw new ClientError('connect_failed', 'the client was closed');
     }
     this.#conn = conn;
@@ -259,40 +302,4 @@ export class ResilientClient {
     );
     throw this.#failure;
   }
-}
-
-function isConnectionLoss(err: unknown): boolean {
-  if (err instanceof McpError) return err.code === ErrorCode.ConnectionClosed;
-  if (isClientError(err, 'connect_failed')) return true;
-  return err instanceof Error && err.message === 'Not connected';
-}
-
-function describeClose(info: CloseInfo): string {
-  return info.reason ? `close code ${info.code}: ${info.reason}` : `close code ${info.code}`;
-}
-
-function mapInitializeError(err: unknown, url: string, close: CloseInfo | undefined): ClientError {
-  if (isClientError(err)) return err;
-  if (isConnectionLoss(err)) {
-    return new ClientError(
-      'connect_failed',
-      `the server at ${url} closed the connection during initialize${close ? ` (${describeClose(close)})` : ''}`,
-      { cause: err, ...(close ? { closeCode: close.code } : {}) },
-    );
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new ClientError('protocol', `initialize with ${url} failed: ${message}`, { cause: err });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

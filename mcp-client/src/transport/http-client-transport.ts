@@ -21,7 +21,14 @@ export interface HttpClientTransportOptions {
  * The SDK transport, plus the reason it closed when the server lost the session (what
  * ResilientClient reads as the close code of a WebSocket).
  */
-export type HttpClientTransport = StreamableHTTPClientTransport & { closeInfo?: CloseInfo | undefined };
+export type HttpClientTransport = StreamableHTTPClientTransport & {
+  closeInfo?: CloseInfo | undefined;
+  /**
+   * Gives the session up as dead (closeInfo 1006 with `reason`) without the DELETE: what a request
+   * timeout does, since Streamable HTTP has no ping. Pending fetches are aborted.
+   */
+  abandon(reason: string): void;
+};
 
 /** True for an `http:` or `https:` server URL (Streamable HTTP); `ws:`/`wss:` use the WebSocket. */
 export function isHttpUrl(url: string | URL): boolean {
@@ -82,7 +89,8 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
         cause === 'ECONNREFUSED'
           ? `connection refused at ${url}: is the server running?`
           : `the server at ${url} is unreachable (${cause})`;
-      throw new ClientError('connect_failed', what, { closeCode: 1006, cause: err });
+      // A refused connection carried nothing: the request certainly did not reach the server.
+      throw new ClientError('connect_failed', what, { closeCode: 1006, cause: err, unsent: cause === 'ECONNREFUSED' });
     }
     if (res.status === 401 && tokenSource.refreshable) {
       await res.body?.cancel();
@@ -99,7 +107,7 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
         'connect_failed',
         `the server at ${url} no longer knows the session (404 Session not found: idle timeout or restart); ` +
           'a new session is needed',
-        { status: 404, closeCode: CloseCode.GOING_AWAY },
+        { status: 404, closeCode: CloseCode.GOING_AWAY, unsent: true },
       );
     }
     if (res.status === 401 || res.status === 403) {
@@ -114,7 +122,9 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
     }
     return res;
   };
-  transport = new StreamableHTTPClientTransport(new URL(url), { fetch: authorizedFetch });
+  transport = Object.assign(new StreamableHTTPClientTransport(new URL(url), { fetch: authorizedFetch }), {
+    abandon: (reason: string) => lose({ code: 1006, reason }),
+  });
   closeTransport = transport.close.bind(transport);
   const terminateTimeoutMs = options.terminateTimeoutMs ?? 2000;
   transport.close = async () => {

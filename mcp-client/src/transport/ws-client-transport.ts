@@ -19,7 +19,18 @@ export interface WsClientTransportOptions {
   readonly handshakeTimeoutMs?: number | undefined;
   /** Largest incoming message, in bytes. Default 16 MiB. */
   readonly maxPayloadBytes?: number | undefined;
+  /**
+   * Send a WebSocket ping this often, in ms; 0 turns pings off. Default 15000. With
+   * `pingTimeoutMs`, a server that stopped answering (crashed host, silently dropped network
+   * path) is detected within `pingIntervalMs + pingTimeoutMs` and the socket closed with 1006.
+   */
+  readonly pingIntervalMs?: number | undefined;
+  /** How long to wait for the pong (or any message) after a ping, in ms. Default 10000. */
+  readonly pingTimeoutMs?: number | undefined;
 }
+
+/** Defaults of the client-side liveness check (see {@link WsClientTransportOptions}). */
+export const PING_DEFAULTS = { intervalMs: 15_000, timeoutMs: 10_000 } as const;
 
 /** How the WebSocket ended. `code` 1006 means no close frame arrived (crash or network drop). */
 export interface CloseInfo {
@@ -44,6 +55,8 @@ export class WsClientTransport implements Transport {
   readonly #opts: WsClientTransportOptions;
   #socket: WebSocket | undefined;
   #closeInfo: CloseInfo | undefined;
+  /** Set when the liveness check gave the server up, so the close says why. */
+  #deadReason: string | undefined;
 
   constructor(options: WsClientTransportOptions) {
     this.#opts = options;
@@ -88,6 +101,7 @@ export class WsClientTransport implements Transport {
       });
       socket.on('open', () => {
         opened = true;
+        this.#watchLiveness(socket);
         resolve();
       });
       socket.on('error', (err) => {
@@ -107,7 +121,9 @@ export class WsClientTransport implements Transport {
         if (decoded.reason === 'binary') socket.close(CloseCode.UNSUPPORTED_DATA, 'text frames only');
       });
       socket.on('close', (code, reason) => {
-        this.#closeInfo = { code, reason: reason.toString('utf8') };
+        this.#closeInfo = this.#deadReason
+          ? { code: 1006, reason: this.#deadReason } // terminated without a close frame
+          : { code, reason: reason.toString('utf8') };
         if (opened) this.onclose?.();
       });
     });
@@ -117,13 +133,44 @@ export class WsClientTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const socket = this.#socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new ClientError('connect_failed', 'the WebSocket is not open'));
+      return Promise.reject(new ClientError('connect_failed', 'the WebSocket is not open', { unsent: true }));
     }
     return new Promise((resolve, reject) => {
       socket.send(encodeFrame(message), (err) => {
         if (err) reject(new ClientError('connect_failed', `send failed: ${err.message}`, { cause: err }));
         else resolve();
       });
+    });
+  }
+
+  /**
+   * Pings every `pingIntervalMs`; a ping left without pong (or any message) for `pingTimeoutMs`
+   * terminates the socket. A silently dead path never delivers a close frame nor a TCP reset, so
+   * without this the SDK would wait for each request's own timeout.
+   */
+  #watchLiveness(socket: WebSocket): void {
+    const intervalMs = this.#opts.pingIntervalMs ?? PING_DEFAULTS.intervalMs;
+    const timeoutMs = this.#opts.pingTimeoutMs ?? PING_DEFAULTS.timeoutMs;
+    if (intervalMs === 0) return;
+    let deadline: NodeJS.Timeout | undefined;
+    const alive = (): void => {
+      clearTimeout(deadline);
+      deadline = undefined;
+    };
+    const ticker = setInterval(() => {
+      if (deadline !== undefined || socket.readyState !== WebSocket.OPEN) return;
+      socket.ping();
+      deadline = setTimeout(() => {
+        this.#deadReason = `no pong from the server within ${timeoutMs} ms`;
+        socket.terminate();
+      }, timeoutMs);
+    }, intervalMs);
+    ticker.unref();
+    socket.on('pong', alive);
+    socket.on('message', alive);
+    socket.once('close', () => {
+      clearInterval(ticker);
+      alive();
     });
   }
 

@@ -157,7 +157,7 @@ describe('mcp-client CLI', () => {
     assert.equal((await cli(['call', 'read-file', '[1]', '--server', server.url], env)).code, 2);
     assert.match(
       (await cli(['tools', '--server', server.url], env)).stdout,
-      /^list-files\s+List files\nread-file\s+Read a file/,
+      /^list-files\s+List files \[read-only\]\nread-file\s+Read a file \[read-only\]\n$/,
     );
   });
 

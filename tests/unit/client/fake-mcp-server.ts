@@ -1,6 +1,6 @@
 // In-test MCP server over `ws`: checks the bearer token at the upgrade, one McpServer per
 // connection, fake list-files/read-file tools, and knobs to close, stall and restart.
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -24,7 +24,11 @@ export interface FakeServerOptions {
   /** Delay before each tool answers, in ms (keeps calls in flight). Default 0. */
   callDelayMs?: number;
   port?: number;
+  /** Also offer `append-line`, a tool without annotations (so not safe to repeat). Default false. */
+  unsafeTool?: boolean;
 }
+
+const SAFE = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
 
 class ServerWsTransport implements Transport {
   onclose?: () => void;
@@ -60,6 +64,7 @@ export class FakeMcpServer {
   readonly calls: string[] = [];
   upgrades = 0;
   readonly #sockets = new Set<Socket>();
+  readonly #events = new EventEmitter();
 
   constructor(opts: FakeServerOptions = {}) {
     this.opts = opts;
@@ -124,9 +129,10 @@ export class FakeMcpServer {
       {
         description: 'List files',
         inputSchema: { directory: z.string().optional(), recursive: z.boolean().optional() },
+        annotations: SAFE,
       },
       async ({ directory }) => {
-        this.calls.push('list-files');
+        this.#record('list-files');
         await delay();
         const entries = [
           { name: 'sample1.txt', type: 'file', path: 'sample1.txt', size: 5, modified: '2025-01-01T00:00:00.000Z' },
@@ -140,9 +146,9 @@ export class FakeMcpServer {
     );
     server.registerTool(
       'read-file',
-      { description: 'Read a file', inputSchema: { filePath: z.string() } },
+      { description: 'Read a file', inputSchema: { filePath: z.string() }, annotations: SAFE },
       async ({ filePath }) => {
-        this.calls.push('read-file');
+        this.#record('read-file');
         await delay();
         if (filePath === 'secret.txt') {
           return {
@@ -155,7 +161,28 @@ export class FakeMcpServer {
         return { content: [{ type: 'text', text: `contents of ${filePath}` }] };
       },
     );
+    if (this.opts.unsafeTool) {
+      server.registerTool(
+        'append-line',
+        { description: 'Append a line (not idempotent)', inputSchema: { line: z.string() } },
+        async ({ line }) => {
+          this.#record('append-line');
+          await delay();
+          return { content: [{ type: 'text', text: `appended ${line}` }] };
+        },
+      );
+    }
     await server.connect(new ServerWsTransport(ws));
+  }
+
+  #record(tool: string): void {
+    this.calls.push(tool);
+    this.#events.emit('call');
+  }
+
+  /** Resolves once `n` tools/call requests in all have reached the server. */
+  async waitForCalls(n: number): Promise<void> {
+    while (this.calls.length < n) await once(this.#events, 'call');
   }
 
   /** Closes every open WebSocket with `code`. */

@@ -1,0 +1,81 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { TokenSource } from './auth/token-source.ts';
+import { mapInitializeError } from './call-failure.ts';
+import { isClientError } from './errors.ts';
+import { createHttpClientTransport, isHttpUrl } from './transport/http-client-transport.ts';
+import { type CloseInfo, WsClientTransport } from './transport/ws-client-transport.ts';
+
+/** One initialized MCP session over one transport. */
+export interface Connection {
+  readonly client: Client;
+  /** A WebSocket transport reports its close code; Streamable HTTP can `abandon` a session. */
+  readonly transport: Transport & {
+    readonly closeInfo?: CloseInfo | undefined;
+    abandon?: ((reason: string) => void) | undefined;
+  };
+  /** Settles when this connection has closed. */
+  readonly closed: Promise<void>;
+}
+
+/** Options of {@link openConnection}. */
+export interface OpenConnectionOptions {
+  readonly url: string | URL;
+  /** The bearer token for the upgrade / first request (already fetched). */
+  readonly token: string;
+  readonly tokenSource: TokenSource;
+  readonly clientInfo: Implementation;
+  readonly requestTimeoutMs: number;
+  readonly handshakeTimeoutMs?: number | undefined;
+  readonly pingIntervalMs?: number | undefined;
+  readonly pingTimeoutMs?: number | undefined;
+  /** Called with the protocol revision negotiated in `initialize`. */
+  onProtocolVersion(version: string): void;
+  /** Called once when the connection closes after it was opened. */
+  onClose(conn: Connection): void;
+}
+
+/**
+ * Opens a WebSocket (`ws(s)://`) or Streamable HTTP (`http(s)://`) transport and initializes MCP.
+ * @throws ClientError from the transport (`upgrade_refused`, `insufficient_scope`, `connect_failed`) or `protocol`.
+ */
+export async function openConnection(o: OpenConnectionOptions): Promise<Connection> {
+  const { tokenSource, token } = o;
+  const transport: Connection['transport'] = isHttpUrl(o.url)
+    ? createHttpClientTransport({ url: o.url, token, tokenSource })
+    : new WsClientTransport({
+        url: o.url,
+        token,
+        clientId: tokenSource.clientId,
+        handshakeTimeoutMs: o.handshakeTimeoutMs,
+        pingIntervalMs: o.pingIntervalMs,
+        pingTimeoutMs: o.pingTimeoutMs,
+      });
+  // Keep the transport's own hook (Streamable HTTP sends MCP-Protocol-Version with it).
+  const ownHook = transport.setProtocolVersion?.bind(transport);
+  transport.setProtocolVersion = (v) => {
+    ownHook?.(v);
+    o.onProtocolVersion(v);
+  };
+  const client = new Client(o.clientInfo, { capabilities: {} });
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    markClosed = resolve;
+  });
+  const conn: Connection = { client, transport, closed };
+  client.onclose = () => {
+    markClosed();
+    o.onClose(conn);
+  };
+  client.onerror = () => undefined; // bad frames are reported per request; nothing to do here
+  try {
+    await client.connect(transport, { timeout: o.requestTimeoutMs });
+  } catch (err) {
+    markClosed();
+    await transport.close().catch(() => undefined);
+    if (isClientError(err) && err.challenge) tokenSource.onChallenge?.(err.challenge);
+    throw mapInitializeError(err, String(o.url), transport.closeInfo);
+  }
+  return conn;
+}
