@@ -1,10 +1,12 @@
-// WsServerTransport backpressure: reading stops at maxInFlight open requests and resumes as soon as
-// a response is sent (no polling delay).
+// WsServerTransport backpressure: requests wait at maxInFlight open requests and start as soon as
+// a response is sent (no polling delay); every frame waits while the connection's or its client's
+// response bytes are over budget, and the client's budget is shared by its connections.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { WebSocket, WebSocketServer } from 'ws';
+import { Budget } from '../../../mcp-server/src/admission/budget.ts';
 import { WsServerTransport } from '../../../mcp-server/src/transport/ws-server-transport.ts';
 
 const authInfo = { token: 't', clientId: 'c', scopes: [] };
@@ -21,11 +23,13 @@ after(() => {
   wss.close();
 });
 
-async function pair(maxInFlight: number) {
+async function pair(maxInFlight: number, extra: { maxBufferedBytes?: number; clientBudget?: Budget } = {}) {
   const serverSide = new Promise<WebSocket>((r) => wss.once('connection', r));
   const client = new WebSocket(url);
   await new Promise((r) => client.once('open', r));
-  const transport = new WsServerTransport(await serverSide, { authInfo, maxInFlight });
+  const serverWs = await serverSide;
+  const transport = new WsServerTransport(serverWs, { authInfo, maxInFlight, ...extra });
+  const serverSocket = (serverWs as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
   const received: JSONRPCMessage[] = [];
   let notify: (() => void) | undefined;
   transport.onmessage = (m) => {
@@ -37,7 +41,7 @@ async function pair(maxInFlight: number) {
     while (received.length < n) await new Promise<void>((r) => (notify = r));
   };
   const request = (id: number) => client.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }));
-  return { client, transport, received, until, request };
+  return { client, transport, received, until, request, serverSocket };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
@@ -59,5 +63,47 @@ describe('WsServerTransport backpressure', () => {
       received.map((m) => (m as { id: number }).id),
       [1, 2, 3],
     );
+  });
+
+  it('waits while the response bytes held are over budget, until their write completes', {
+    timeout: 10_000,
+  }, async (t) => {
+    const { client, transport, received, until, request, serverSocket } = await pair(100, { maxBufferedBytes: 1024 });
+    t.after(() => client.terminate());
+    request(1);
+    await until(1);
+    // Corked, the write of a 4 KiB response cannot complete: the connection stays over its 1 KiB budget.
+    serverSocket.cork();
+    await transport.send({ jsonrpc: '2.0', id: 1, result: { pad: 'p'.repeat(4096) } });
+    request(2);
+    request(3);
+    await settle();
+    assert.equal(received.length, 1, 'a request started while the bytes held were over budget');
+    assert.equal(transport.paused, true);
+    serverSocket.uncork();
+    await until(3);
+    assert.deepEqual(
+      received.map((m) => (m as { id: number }).id),
+      [1, 2, 3],
+    );
+  });
+
+  it("shares the client's budget between its connections", { timeout: 10_000 }, async (t) => {
+    const clientBudget = new Budget({ maxInFlight: 1, maxBytes: 1024 * 1024 });
+    const a = await pair(10, { clientBudget });
+    const b = await pair(10, { clientBudget });
+    t.after(() => {
+      a.client.terminate();
+      b.client.terminate();
+    });
+    a.request(1);
+    await a.until(1);
+    b.request(1);
+    await settle();
+    assert.equal(b.received.length, 0, "the client's one slot is taken by the other connection");
+    assert.equal(b.transport.paused, true);
+    await a.transport.send({ jsonrpc: '2.0', id: 1, result: {} });
+    await b.until(1);
+    assert.equal(clientBudget.inFlight, 1);
   });
 });
