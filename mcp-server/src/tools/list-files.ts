@@ -1,18 +1,20 @@
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, opendir } from 'node:fs/promises';
-import path from 'node:path';
 import * as z from 'zod';
-import { ServerError } from '../errors.ts';
+import { DirWalker, type WalkEntry } from './dir-walker.ts';
 import { throwIfAborted, toolError } from './fs-errors.ts';
-import { openInsideRoot } from './path-guard.ts';
+import { HeldDir } from './held-dir.ts';
+import { holdListing, takeListing } from './held-listings.ts';
+import { decodeCursor, encodeCursor, type ListingRef, MAX_CURSOR_LENGTH } from './list-cursor.ts';
+import { openInsideRoot, realRoot } from './path-guard.ts';
 import type { ToolContext, ToolOutcome, ToolSpec } from './tool-spec.ts';
 
 /** Deepest recursion accepted. */
 export const MAX_DEPTH = 10;
 /** Most entries one page returns. */
 export const MAX_LIMIT = 5000;
-/** Most entries one listing walks before asking the caller to narrow it. */
-export const MAX_WALK_ENTRIES = 100_000;
+/** Wall-clock budget of one call (ms): past it the page ends early, with a cursor to continue. */
+export const LIST_TIME_BUDGET_MS = 1000;
+/** A progress notification goes out after every this many entries of a page. */
+const PROGRESS_EVERY = 500;
 
 const inputSchema = z.object({
   directory: z.string().default('.').describe("Directory relative to the served root, '/'-separated. Default '.'."),
@@ -25,7 +27,7 @@ const inputSchema = z.object({
     .optional()
     .describe(`Levels to descend when recursive (1 = only the directory). Default ${MAX_DEPTH}.`),
   limit: z.number().int().min(1).max(MAX_LIMIT).default(1000).describe('Entries per page. Default 1000.'),
-  cursor: z.string().optional().describe('nextCursor of the previous page.'),
+  cursor: z.string().max(MAX_CURSOR_LENGTH).optional().describe('nextCursor of the previous page.'),
 });
 
 const entrySchema = z.object({
@@ -45,101 +47,97 @@ const outputSchema = z.object({
 /** One listed entry. */
 export type ListEntry = z.infer<typeof entrySchema>;
 
-function typeOf(stats: Stats | Dirent): ListEntry['type'] {
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isFile()) return 'file';
-  return 'other';
+/** Options of {@link listPage}, for tests; the tool uses the defaults. */
+export interface ListPageOptions {
+  /** Wall-clock budget of the call in ms. Default {@link LIST_TIME_BUDGET_MS}. */
+  budgetMs?: number;
 }
 
-interface CursorState {
-  /** Path of the last entry returned. */
-  after: string;
-  /** The query the cursor belongs to. */
-  q: string;
-}
-
-function encodeCursor(state: CursorState): string {
-  return Buffer.from(JSON.stringify(state)).toString('base64url');
-}
-
-function decodeCursor(cursor: string, q: string): string {
-  try {
-    const state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<CursorState>;
-    if (typeof state.after === 'string' && state.q === q) return state.after;
-  } catch {
-    // fall through
+/** The walk to continue: the paused one the cursor names, or a fresh one skipping to its position. */
+async function walkerFor(
+  top: HeldDir,
+  ref: ListingRef,
+  key: string,
+  rootReal: string,
+  cursor: string | undefined,
+): Promise<{ walker: DirWalker; after: string | undefined }> {
+  const decoded = cursor === undefined ? undefined : decodeCursor(cursor, ref);
+  const paused = decoded?.held === undefined ? undefined : takeListing(decoded.held, key);
+  if (paused?.stillInside()) {
+    await top.close();
+    return { walker: paused, after: decoded?.after };
   }
-  throw new ServerError('cursor_invalid', 'the cursor is invalid or belongs to another listing; start without one');
+  await paused?.close();
+  const walker = new DirWalker(top, ref.dir, ref.depth, rootReal);
+  if (decoded !== undefined && decoded.components.length > 0) walker.seekAfter(decoded.components);
+  return { walker, after: decoded?.after };
 }
 
-/** lstat calls in flight at once per directory: keeps the threadpool busy, bounded for huge directories. */
-const STAT_CONCURRENCY = 16;
+/** Fills one page from `walker` within `limit` entries and the deadline; true when the walk is over. */
+async function fill(
+  walker: DirWalker,
+  limit: number,
+  deadline: number,
+  ctx: ToolContext,
+  entries: WalkEntry[],
+): Promise<boolean> {
+  let reported = 0;
+  while (entries.length < limit && performance.now() < deadline) {
+    throwIfAborted(ctx.signal);
+    const got = await walker.next(limit - entries.length, deadline);
+    if (got === 'end') return true;
+    if (got === 'timeout') return false;
+    entries.push(...got);
+    if (entries.length - reported >= PROGRESS_EVERY) {
+      reported = entries.length;
+      await ctx.progress(entries.length, limit, `${entries.length} entries listed`);
+    }
+  }
+  return !(await walker.hasMore());
+}
 
 /**
- * Walks `dirReal` depth-first without following symlinks; entries carry root-relative paths.
- * A directory's names are read first (streamed, so the entry limit applies while reading), then
- * lstat'ed STAT_CONCURRENCY at a time: a listing waits for one round trip per batch, not per entry.
+ * One list-files page: opens the directory through the path guard, continues the cursor's walk
+ * and returns up to `limit` entries in walk order, fewer when the time budget runs out.
  */
-async function walk(dirReal: string, dirRel: string, depth: number, ctx: ToolContext, out: ListEntry[]): Promise<void> {
-  const dir = await opendir(dirReal);
-  const dirents: Dirent[] = [];
-  for await (const dirent of dir) {
-    throwIfAborted(ctx.signal);
-    if (out.length + dirents.length >= MAX_WALK_ENTRIES) {
-      throw new ServerError(
-        'io_failed',
-        `the listing exceeds ${MAX_WALK_ENTRIES} entries; list a smaller directory or lower maxDepth`,
-      );
-    }
-    dirents.push(dirent);
-  }
-  const subdirs: [string, string][] = [];
-  for (let i = 0; i < dirents.length; i += STAT_CONCURRENCY) {
-    throwIfAborted(ctx.signal);
-    const batch = dirents.slice(i, i + STAT_CONCURRENCY);
-    // A name that vanished meanwhile is listed with what readdir knew.
-    const stats = await Promise.all(batch.map((d) => lstat(path.join(dirReal, d.name)).catch(() => undefined)));
-    for (const [j, dirent] of batch.entries()) {
-      const st = stats[j];
-      const rel = dirRel === '.' ? dirent.name : `${dirRel}/${dirent.name}`;
-      const type = typeOf(st ?? dirent);
-      out.push({
-        name: dirent.name,
-        type,
-        path: rel,
-        size: st?.size ?? 0,
-        modified: st ? st.mtime.toISOString() : new Date(0).toISOString(),
-      });
-      if (type === 'directory') subdirs.push([path.join(dirReal, dirent.name), rel]);
-    }
-  }
-  await ctx.progress(out.length, undefined, `${out.length} entries listed`);
-  if (depth <= 1) return;
-  for (const [abs, rel] of subdirs) await walk(abs, rel, depth - 1, ctx, out);
-}
-
-async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise<ToolOutcome> {
+export async function listPage(
+  args: z.infer<typeof inputSchema>,
+  ctx: ToolContext,
+  options: ListPageOptions = {},
+): Promise<ToolOutcome> {
   const requested = args.directory;
+  const deadline = performance.now() + (options.budgetMs ?? LIST_TIME_BUDGET_MS);
   try {
     const depth = args.recursive ? (args.maxDepth ?? MAX_DEPTH) : 1;
+    const rootReal = await realRoot(ctx.root);
     const opened = await openInsideRoot(ctx.root, requested, 'directory');
-    await opened.handle.close();
-    const q = `${opened.relPath}|${depth}`;
-    const after = args.cursor === undefined ? undefined : decodeCursor(args.cursor, q);
-    const all: ListEntry[] = [];
-    await walk(opened.realPath, opened.relPath, depth, ctx, all);
-    all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const start = after === undefined ? 0 : all.findIndex((e) => e.path > after);
-    const from = start < 0 ? all.length : start;
-    const entries = all.slice(from, from + args.limit);
-    const last = entries.at(-1);
-    const more = from + entries.length < all.length && last !== undefined;
-    const structured = {
-      directory: opened.relPath,
-      entries,
-      ...(more ? { nextCursor: encodeCursor({ after: last.path, q }) } : {}),
-    };
+    const top = new HeldDir(opened.handle, opened.realPath);
+    const ref: ListingRef = { dir: opened.relPath, depth, id: top.id };
+    const key = `${rootReal}\0${ref.dir}\0${depth}\0${ref.id}`;
+    let walk: Awaited<ReturnType<typeof walkerFor>>;
+    try {
+      walk = await walkerFor(top, ref, key, rootReal, args.cursor);
+    } catch (err) {
+      await top.close();
+      throw err;
+    }
+    const entries: WalkEntry[] = [];
+    let done: boolean;
+    try {
+      done = await fill(walk.walker, args.limit, deadline, ctx, entries);
+    } catch (err) {
+      await walk.walker.close();
+      throw err;
+    }
+    let nextCursor: string | undefined;
+    if (done) await walk.walker.close();
+    else
+      nextCursor = encodeCursor(ref, {
+        after: entries.at(-1)?.path ?? walk.after,
+        held: holdListing(walk.walker, key),
+      });
+    await ctx.progress(entries.length, entries.length, `${entries.length} entries listed`);
+    const structured = { directory: opened.relPath, entries, ...(nextCursor === undefined ? {} : { nextCursor }) };
     return {
       result: { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured },
       path: opened.relPath,
@@ -150,16 +148,18 @@ async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise
   }
 }
 
-/** `list-files`: lists a directory under the served root, paged, sorted by path. Scope file.list. */
+/** `list-files`: lists a directory under the served root, paged by a resumable cursor. Scope file.list. */
 export const listFilesTool: ToolSpec<typeof inputSchema, typeof outputSchema> = {
   name: 'list-files',
   scope: 'file.list',
   title: 'List files',
   description:
-    'Lists files and directories under the served directory, sorted by path, with type, size and modification time. ' +
-    'Symbolic links are reported, never followed. Page with limit and cursor.',
+    'Lists files and directories under the served directory with type, size and modification time, in directory ' +
+    'order (not sorted; when recursive, a directory is followed by its contents). Symbolic links are reported, ' +
+    'never followed. Page with limit and cursor; a page may hold fewer than limit entries when the time budget ' +
+    'runs out, and only a missing nextCursor means the end.',
   inputSchema,
   outputSchema,
   annotations: { title: 'List files', readOnlyHint: true, openWorldHint: false, idempotentHint: true },
-  run,
+  run: (args, ctx) => listPage(args, ctx),
 };

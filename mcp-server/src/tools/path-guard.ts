@@ -117,7 +117,7 @@ export function realRoot(root: string): Promise<string> {
  * The path the kernel has open for a descriptor (Linux); undefined where /proc is missing.
  * Synchronous on purpose: /proc is answered from kernel memory, never from a disk.
  */
-function openedPathOf(fd: number): string | undefined {
+export function openedPathOf(fd: number): string | undefined {
   try {
     return readlinkSync(`/proc/self/fd/${fd}`);
   } catch {

@@ -154,11 +154,12 @@ describe('tools over the transport', () => {
     ws.close();
   });
 
-  it('lists sorted, recursive, paginated, with progress', async () => {
+  it('lists in directory order, recursive in pre-order, paginated, with progress', async () => {
     const ws = await session();
     const top = await call(ws, 'list-files', {});
     const names = top.structuredContent?.entries.map((e: { path: string }) => e.path);
-    assert.deepEqual(names, [...names].sort());
+    // Directory order is the file system's, not sorted: compare as sets.
+    assert.deepEqual([...names].sort(), ['big.txt', 'dir', 'escape', 'euro.txt', 'image.png', 'small.txt']);
     const esc = top.structuredContent?.entries.find((e: { name: string }) => e.name === 'escape');
     assert.equal(esc.type, 'symlink');
 
@@ -176,17 +177,22 @@ describe('tools over the transport', () => {
         { directory: 'dir', recursive: true, limit: 3, ...(cursor ? { cursor } : {}) },
         { progressToken: 'p1' },
       );
-      seen.push(...(page.structuredContent?.entries ?? []).map((e: { path: string }) => e.path));
+      const entries = page.structuredContent?.entries ?? [];
+      assert.ok(entries.length <= 3);
+      seen.push(...entries.map((e: { path: string }) => e.path));
       cursor = page.structuredContent?.nextCursor;
     } while (cursor);
-    assert.equal(seen.length, 9);
-    assert.ok(seen.includes('dir/sub/deep.txt'));
-    assert.deepEqual(seen, [...seen].sort());
+    const expected = ['dir/sub', 'dir/sub/deep.txt', ...Array.from({ length: 7 }, (_, i) => `dir/f${i}.txt`)];
+    assert.deepEqual([...seen].sort(), expected.sort(), 'every entry exactly once');
+    // Pre-order: a directory's contents come right after it.
+    assert.equal(seen.indexOf('dir/sub/deep.txt'), seen.indexOf('dir/sub') + 1);
     assert.ok(progress.length > 0);
     const shallow = await call(ws, 'list-files', { directory: 'dir', recursive: true, maxDepth: 1 });
     assert.equal(shallow.structuredContent?.entries.length, 8);
+    assert.equal(shallow.structuredContent?.nextCursor, undefined);
     const bad = await call(ws, 'list-files', { directory: 'dir', cursor: 'garbage' });
     assert.equal(bad.isError, true);
+    assert.match(bad.content[0]?.text ?? '', /cursor/);
     ws.close();
   });
 

@@ -1,0 +1,132 @@
+/**
+ * A directory held open by descriptor, whose entries are read, stat'ed and opened through that
+ * descriptor instead of through a path that the kernel would resolve again. Node has no openat(2);
+ * on Linux `/proc/self/fd/N/name` is its equivalent: the kernel jumps straight to the directory
+ * open as N (a magic link, never re-resolved by name) and looks `name` up inside it, so renaming
+ * or swapping anything on the way cannot redirect the lookup. `O_NOFOLLOW | O_DIRECTORY` on the
+ * last component refuses a symlink swapped in for a subdirectory.
+ */
+import { constants, type Dir, type Dirent, fstatSync, lstatSync, type Stats, statSync } from 'node:fs';
+import { lstat, opendir } from 'node:fs/promises';
+import path from 'node:path';
+import { type Descriptor, openDescriptor } from './descriptor.ts';
+import { isInside, openedPathOf } from './path-guard.ts';
+
+/** Directory entries buffered per read of a held directory (one threadpool trip each). */
+const READ_BUFFER_ENTRIES = 128;
+
+const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** `dev:ino` of an open descriptor (bigint: inode numbers may exceed 2^53). */
+export function identityOf(fd: number): string {
+  const st = fstatSync(fd, { bigint: true });
+  return `${st.dev}:${st.ino}`;
+}
+
+let procWorks: boolean | undefined;
+
+/**
+ * True when `/proc/self/fd/N` names exactly descriptor N (procfs mounted: Linux). Probed once
+ * with a descriptor the caller holds; without it children are reached by path (weaker, see
+ * docs/transport.md).
+ */
+function procFdUsable(fd: number): boolean {
+  if (procWorks === undefined) {
+    try {
+      const st = statSync(`/proc/self/fd/${fd}`, { bigint: true });
+      procWorks = `${st.dev}:${st.ino}` === identityOf(fd);
+    } catch {
+      procWorks = false;
+    }
+  }
+  return procWorks;
+}
+
+/** Why a child could not be opened as a directory through its parent. */
+export type ChildRefusal = 'not_directory' | 'gone' | 'outside';
+
+/** An open directory: a descriptor, its identity, and (once asked) a stream of its entries. */
+export class HeldDir {
+  readonly handle: Descriptor;
+  /** `dev:ino` of the directory, taken from the open descriptor. */
+  readonly id: string;
+  /** Real path at open time: used only where /proc is missing, never shown to a client. */
+  readonly #realPath: string;
+  #stream: Dir | undefined;
+
+  constructor(handle: Descriptor, realPath: string) {
+    this.handle = handle;
+    this.id = identityOf(handle.fd);
+    this.#realPath = realPath;
+  }
+
+  /** The path through which the kernel reaches `name` inside exactly this directory. */
+  entryPath(name?: string): string {
+    const base = procFdUsable(this.handle.fd) ? `/proc/self/fd/${this.handle.fd}` : this.#realPath;
+    return name === undefined ? base : `${base}/${name}`;
+  }
+
+  /** Next entry of the directory in the file system's order; undefined at the end. */
+  async read(): Promise<Dirent | undefined> {
+    // opendir of the magic link opens the very directory held by the descriptor, not a path.
+    this.#stream ??= await opendir(this.entryPath(), { bufferSize: READ_BUFFER_ENTRIES });
+    return (await this.#stream.read()) ?? undefined;
+  }
+
+  /** lstat of `name` inside this directory (symlinks reported, not followed); undefined if gone. */
+  async lstatEntry(name: string): Promise<Stats | undefined> {
+    try {
+      return await lstat(this.entryPath(name));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Opens `name` inside this directory as a directory: refuses a symlink (O_NOFOLLOW), anything
+   * not a directory, and a directory the kernel reports outside `rootReal` (re-checked on the
+   * descriptor actually opened). Resolves the child or the reason it was refused.
+   */
+  async openChild(name: string, rootReal: string): Promise<HeldDir | ChildRefusal> {
+    let handle: Descriptor;
+    try {
+      handle = await openDescriptor(this.entryPath(name), DIRECTORY_FLAGS);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? 'gone' : 'not_directory';
+    }
+    const real = openedPathOf(handle.fd);
+    const procMissing = real === undefined;
+    const childReal = real ?? path.join(this.#realPath, name);
+    if (!isInside(rootReal, childReal) || (procMissing && !this.#samePathIdentity(handle.fd, name))) {
+      await handle.close();
+      return 'outside';
+    }
+    return new HeldDir(handle, childReal);
+  }
+
+  /** True while the kernel still places this directory inside `rootReal` (re-check on resume). */
+  stillInside(rootReal: string): boolean {
+    const real = openedPathOf(this.handle.fd);
+    return real === undefined || isInside(rootReal, real);
+  }
+
+  /** Without /proc: the opened child must be what the parent path names now (narrows the race). */
+  #samePathIdentity(fd: number, name: string): boolean {
+    try {
+      const parent = statSync(this.#realPath, { bigint: true });
+      const child = lstatSync(path.join(this.#realPath, name), { bigint: true });
+      return `${parent.dev}:${parent.ino}` === this.id && `${child.dev}:${child.ino}` === identityOf(fd);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the stream and the descriptor; safe to call twice. */
+  async close(): Promise<void> {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    await stream?.close().catch(() => {});
+    await this.handle.close().catch(() => {});
+  }
+}
