@@ -66,11 +66,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   }
 }
 
-if (import.meta.main) {
+/** Runs the CLI on this process's stdout/stderr and environment; resolves to the exit code. */
+export function runCli(argv: readonly string[]): Promise<number> {
   const io: Io = {
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
     bytes: (b) => process.stdout.write(b),
   };
-  process.exitCode = await main(process.argv.slice(2), process.env, io);
+  return main(argv, process.env, io);
 }
+
+// Run directly (`node mcp-client/src/cli.ts`, `node mcp-client/dist/cli.js`); the installed
+// `mcp-client` command (bin/mcp-client.js) calls runCli itself.
+if (import.meta.main) process.exitCode = await runCli(process.argv.slice(2));

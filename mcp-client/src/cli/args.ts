@@ -112,7 +112,7 @@ Commands:
   demo                 the original sample's steps: connect, list ".", read sample1.txt and sample2.txt (default)
   tools                list the tools this token may call
   ls [dir]             list a directory (--recursive)
-  cat <file>           print a file (--offset N --length N for a byte range)
+  cat <file>           write a file's exact bytes to stdout (--offset N --length N for a byte range)
   call <tool> [json]   call any tool with JSON arguments, e.g. call list-files '{"directory":"."}'
   whoami               show the token's claims (client, subject, scopes, audience, issuer, expiry); never the token
   help [command]       help for a command
@@ -133,7 +133,10 @@ const COMMAND_HELP: Record<Command, string> = {
   demo: 'Connects with OAuth, lists the root directory, reads sample1.txt and sample2.txt.',
   tools: 'Lists the tools the server offers to this token (tools the token may not call are hidden).',
   ls: 'Lists a directory (default "."). --recursive, -r: descend into subdirectories.',
-  cat: 'Prints a file. Text is printed as is, binary bytes are written raw. --offset N, --length N: byte range.',
+  cat:
+    "Writes exactly the file's bytes to stdout (text as stored, binary decoded from base64); nothing is added. " +
+    '--offset N, --length N: byte range (where to continue goes to stderr). --json: the tool result ' +
+    '(content and structuredContent) as JSON instead.',
   call: 'Calls a tool with a JSON object of arguments and prints the result.',
   whoami: 'Fetches a token as configured and prints its decoded claims. The token itself is never printed.',
   help: 'Shows help for a command.',

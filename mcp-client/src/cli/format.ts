@@ -74,10 +74,17 @@ export function formatResult(result: CallToolResult): string {
   return parts.join('\n');
 }
 
-/** The bytes of a read-file result: text blocks as UTF-8, embedded blobs decoded. */
+/**
+ * The bytes of a read-file result: text blocks as UTF-8, embedded blobs decoded, without the text
+ * block that mirrors structuredContent (MCP's backwards-compatibility copy). Only the last such
+ * block is dropped, so a file whose text happens to equal that JSON still comes out whole.
+ */
 export function fileBytes(result: CallToolResult): Buffer {
+  const mirror = result.structuredContent === undefined ? undefined : JSON.stringify(result.structuredContent);
+  const mirrorAt = result.content.findLastIndex((b) => b.type === 'text' && b.text === mirror);
   const chunks: Buffer[] = [];
-  for (const block of result.content) {
+  for (const [i, block] of result.content.entries()) {
+    if (i === mirrorAt) continue;
     if (block.type === 'text') chunks.push(Buffer.from(block.text, 'utf8'));
     else if (block.type === 'resource') {
       const r = block.resource;
