@@ -81,6 +81,7 @@ async function startServerProcess(): Promise<{ child: Child; server: StartedServ
     HOST: '127.0.0.1',
     TARGET_DIR: dataset.root,
     OAUTH_ISSUER: issuer.issuer,
+    OAUTH_AUDIENCE: 'mcp-server', // the local issuer's tokens
     LOG_LEVEL: settings.serverLogLevel,
     // Capacity is what is measured: lift the per-client limits a production config keeps.
     MAX_CONNECTIONS: '20000',

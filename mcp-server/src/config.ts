@@ -1,4 +1,5 @@
 import { cleanEnv, EnvMissingError, makeValidator, str, url } from 'envalid';
+import { canonicalResource } from 'mcp-ws-common';
 import { ServerError } from './errors.ts';
 import { LOOPBACK_HOSTS, parseAllowedOrigins } from './http/origin-policy.ts';
 
@@ -19,13 +20,17 @@ export interface ServerConfig {
   readonly oauthDiscoveryUrl: string | undefined;
   /** JWKS URL override; skips the `jwks_uri` of the discovery document. */
   readonly oauthJwksUrl: string | undefined;
-  /** Audience a token must contain. Default mcp-server. */
-  readonly oauthAudience: string;
+  /**
+   * Audiences a token's `aud` must contain one of: the canonical URI ({@link publicUrl}) first, then
+   * any named in OAUTH_AUDIENCE (compatibility, e.g. `mcp-server`). Never empty.
+   */
+  readonly oauthAudience: readonly string[];
   /** Scopes every connection needs. Default none (per-tool scopes still apply). */
   readonly oauthRequiredScopes: readonly string[];
   /**
-   * Canonical URI of this resource (RFC 9728 `resource`). Unset: http://localhost:PORT/mcp with
-   * the port actually bound (so PORT=0 gets the picked port).
+   * Canonical URI of this resource (RFC 9728 `resource`, RFC 8707 `aud`), normalised as
+   * `canonicalResource` does. Default http(s)://localhost:PORT/mcp; undefined only with PORT=0
+   * (then the metadata names the port actually bound, and OAUTH_AUDIENCE must say what `aud` is).
    */
   readonly publicUrl: string | undefined;
   /** pino level. Default info. */
@@ -140,7 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       OAUTH_ISSUER: url(),
       OAUTH_DISCOVERY_URL: url({ default: undefined }),
       OAUTH_JWKS_URL: url({ default: undefined }),
-      OAUTH_AUDIENCE: str({ default: 'mcp-server' }),
+      OAUTH_AUDIENCE: str({ default: '' }),
       OAUTH_REQUIRED_SCOPES: str({ default: '' }),
       PUBLIC_URL: url({ default: undefined }),
       LOG_LEVEL: str({ default: 'info', choices: LOG_LEVELS }),
@@ -186,6 +191,23 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       'invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together',
     );
   }
+  const publicUrl =
+    clean.PUBLIC_URL !== undefined
+      ? canonicalResource(clean.PUBLIC_URL)
+      : clean.PORT === 0
+        ? undefined
+        : `${clean.TLS_CERT_FILE === undefined ? 'http' : 'https'}://localhost:${clean.PORT}/mcp`;
+  const audience = [
+    ...(publicUrl === undefined ? [] : [publicUrl]),
+    ...clean.OAUTH_AUDIENCE.split(/[\s,]+/).filter((a) => a.length > 0),
+  ];
+  if (audience.length === 0) {
+    throw new ServerError(
+      'config_invalid',
+      'invalid configuration:\n  PUBLIC_URL: PORT=0 picks the port at start, so the canonical URI tokens must name ' +
+        'in aud cannot be derived: set PUBLIC_URL (or OAUTH_AUDIENCE)',
+    );
+  }
   const allowedHosts =
     clean.ALLOWED_HOSTS === undefined
       ? LOOPBACK_BINDS.includes(clean.HOST)
@@ -201,9 +223,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     oauthIssuer: clean.OAUTH_ISSUER,
     oauthDiscoveryUrl: clean.OAUTH_DISCOVERY_URL,
     oauthJwksUrl: clean.OAUTH_JWKS_URL,
-    oauthAudience: clean.OAUTH_AUDIENCE,
+    oauthAudience: [...new Set(audience)],
     oauthRequiredScopes: clean.OAUTH_REQUIRED_SCOPES.split(/\s+/).filter((s) => s.length > 0),
-    publicUrl: clean.PUBLIC_URL,
+    publicUrl,
     logLevel: clean.LOG_LEVEL,
     maxFileBytes: clean.MAX_FILE_BYTES,
     maxMessageBytes: clean.MAX_MESSAGE_BYTES,

@@ -140,6 +140,7 @@ async function serverMode(output: string, baseline: string): Promise<number> {
       HOST: '127.0.0.1',
       TARGET_DIR: root,
       OAUTH_ISSUER: issuer.issuer,
+      OAUTH_AUDIENCE: 'mcp-server', // the local issuer's tokens
       ALLOWED_ORIGINS: `http://127.0.0.1:${proxyPort},http://localhost:${proxyPort}`,
       SHUTDOWN_GRACE_MS: '500',
     }),

@@ -38,7 +38,14 @@ function refusedUpgrade(url: string, token?: string): Promise<{ status: number; 
 describe('both transports on /mcp', () => {
   let server: ServerHandle;
   before(async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TARGET_DIR: DATA, OAUTH_ISSUER: kc.issuer });
+    // Tokens requested without resource: aud is the client id mcp-server (compatibility audience).
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TARGET_DIR: DATA,
+      OAUTH_ISSUER: kc.issuer,
+      OAUTH_AUDIENCE: 'mcp-server',
+    });
     server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
     await server.ready;
   });

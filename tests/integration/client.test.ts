@@ -147,7 +147,6 @@ describe('mcp-client against the real mcp-server', {
       TARGET_DIR: 'data',
       LOG_LEVEL: 'silent',
       PUBLIC_URL: TEST_RESOURCE,
-      OAUTH_AUDIENCE: TEST_RESOURCE,
     });
     handle = await server.startServer(config);
     await handle.ready;

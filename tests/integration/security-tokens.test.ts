@@ -47,7 +47,14 @@ describe('adversarial Keycloak tokens', () => {
     });
     passwordGrant = (await res.json()) as typeof passwordGrant;
     assert.ok(passwordGrant.id_token && passwordGrant.refresh_token, `password grant failed: ${res.status}`);
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TARGET_DIR: DATA, OAUTH_ISSUER: realm.issuer });
+    // Tokens requested without resource: aud is the client id mcp-server (compatibility audience).
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TARGET_DIR: DATA,
+      OAUTH_ISSUER: realm.issuer,
+      OAUTH_AUDIENCE: 'mcp-server',
+    });
     server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
     await server.ready;
     valid = await realm.token();

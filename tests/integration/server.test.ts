@@ -12,7 +12,15 @@ const kc = keycloak();
 const DATA = path.resolve(import.meta.dirname, '../../data');
 
 async function start(env: Record<string, string> = {}): Promise<ServerHandle> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', TARGET_DIR: DATA, OAUTH_ISSUER: kc.issuer, ...env });
+  // Tokens requested without resource: aud is the client id mcp-server (compatibility audience).
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TARGET_DIR: DATA,
+    OAUTH_ISSUER: kc.issuer,
+    OAUTH_AUDIENCE: 'mcp-server',
+    ...env,
+  });
   const server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
   await server.ready;
   return server;

@@ -44,7 +44,6 @@ describe('SDK v2 ClientCredentialsProvider as mcp-lister over Streamable HTTP', 
       TARGET_DIR: DATA,
       OAUTH_ISSUER: realm.issuer,
       PUBLIC_URL: url,
-      OAUTH_AUDIENCE: url,
     });
     server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
     await server.ready;

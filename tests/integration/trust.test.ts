@@ -84,7 +84,6 @@ describe('resource-bound tokens (RFC 8707) with the real Keycloak', () => {
       TARGET_DIR: DATA,
       OAUTH_ISSUER: kc.issuer,
       PUBLIC_URL: TEST_RESOURCE,
-      OAUTH_AUDIENCE: TEST_RESOURCE,
     });
     server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
     await server.ready;

@@ -29,6 +29,8 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     TARGET_DIR: DATA,
     OAUTH_ISSUER: issuer,
+    // Tokens here are requested without resource: aud is the client id mcp-server (compatibility audience).
+    OAUTH_AUDIENCE: 'mcp-server',
     // The loops below call ~15/s from one client id: keep the limiter out of the picture.
     RATE_LIMIT_CALLS_PER_SECOND: '1000',
     RATE_LIMIT_BURST: '1000',

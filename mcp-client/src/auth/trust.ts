@@ -1,12 +1,12 @@
+// What the client trusts, in one place (docs/trust.md):
+// - credentials go only to an issuer or token endpoint the user configured;
+// - protected resource metadata counts only when fetched from the server's own origin and naming
+// the resource the client was pointed at (RFC 9728 §3.3);
+// - plain `http:`/`ws:` only to loopback, or to hosts named in INSECURE_HTTP_HOSTS.
+import { canonicalResource } from 'mcp-ws-common';
 import { ClientError } from '../errors.ts';
 
-/**
- * What the client trusts, in one place (docs/trust.md):
- * - credentials go only to an issuer or token endpoint the user configured;
- * - protected resource metadata counts only when fetched from the server's own origin and naming
- *   the resource the client was pointed at (RFC 9728 §3.3);
- * - plain `http:`/`ws:` only to loopback, or to hosts named in INSECURE_HTTP_HOSTS.
- */
+export { canonicalResource };
 
 const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
 
@@ -14,20 +14,6 @@ const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase();
   return LOOPBACK_NAMES.has(h) || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
-/**
- * The canonical URI of an MCP server (RFC 8707 `resource`, the RFC 9728 `resource` it must publish):
- * `ws:` as `http:`, `wss:` as `https:`, lower-case scheme and host, no default port, no fragment,
- * no trailing slash after a path.
- */
-export function canonicalResource(url: string | URL): string {
-  const u = new URL(url);
-  if (u.protocol === 'ws:') u.protocol = 'http:';
-  else if (u.protocol === 'wss:') u.protocol = 'https:';
-  u.hash = '';
-  if (u.pathname.length > 1) u.pathname = u.pathname.replace(/\/+$/, '');
-  return u.href;
 }
 
 /** `scheme://host:port` of a URL, with `ws:`/`wss:` counted as `http:`/`https:`. */

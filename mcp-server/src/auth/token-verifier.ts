@@ -22,8 +22,8 @@ export const ALLOWED_ALGORITHMS: readonly string[] = [
 export interface TokenVerifierOptions {
   /** Exact expected `iss`. */
   issuer: string;
-  /** A value `aud` must contain. */
-  audience: string;
+  /** What `aud` must contain: this value, or one of these (never empty: an empty list refuses every token). */
+  audience: string | readonly string[];
   /** Where the signing keys are fetched. */
   jwksUrl: URL;
   /** Allowed clock skew in seconds. Default 5. */
@@ -138,7 +138,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       try {
         const { payload, protectedHeader } = await jwtVerify(token, jwks.getKey, {
           issuer: options.issuer,
-          audience: options.audience,
+          audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
           algorithms: [...ALLOWED_ALGORITHMS],
           clockTolerance: options.clockToleranceSeconds ?? 5,
           requiredClaims: ['exp'],

@@ -48,7 +48,15 @@ export async function startServerChild(env: Record<string, string>): Promise<Ser
       proc.send({ id, cmd, ...extra });
     });
   const started = await call<{ port: number; wsUrl: string; httpUrl: string }>('start', {
-    env: { PORT: '0', HOST: '127.0.0.1', CLOCK_TOLERANCE_SECONDS: '0', SHUTDOWN_GRACE_MS: '200', ...env },
+    // OAUTH_AUDIENCE: LocalIssuer signs aud mcp-server, and PORT=0 gives no canonical URI to derive it from.
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      OAUTH_AUDIENCE: 'mcp-server',
+      CLOCK_TOLERANCE_SECONDS: '0',
+      SHUTDOWN_GRACE_MS: '200',
+      ...env,
+    },
   });
   return {
     ...started,

@@ -10,9 +10,9 @@ describe('loadConfig', () => {
     assert.equal(c.host, '127.0.0.1');
     assert.deepEqual(c.allowedHosts, ['localhost', '127.0.0.1', '[::1]'], 'loopback bind: Host check on');
     assert.equal(c.targetDir, '/data');
-    assert.equal(c.oauthAudience, 'mcp-server');
+    assert.deepEqual(c.oauthAudience, ['http://localhost:3000/mcp'], 'the canonical URI, nothing else');
     assert.deepEqual(c.oauthRequiredScopes, []);
-    assert.equal(c.publicUrl, undefined);
+    assert.equal(c.publicUrl, 'http://localhost:3000/mcp');
     assert.equal(c.maxFileBytes, 1024 * 1024);
     assert.equal(c.maxMessageBytes, 1024 * 1024);
     assert.equal(c.maxConnections, 10000);
@@ -23,10 +23,28 @@ describe('loadConfig', () => {
     const c = loadConfig({
       OAUTH_ISSUER: 'http://kc/realms/mcp',
       PORT: '0',
+      OAUTH_AUDIENCE: 'mcp-server',
       OAUTH_REQUIRED_SCOPES: ' file.read  file.list ',
     });
     assert.equal(c.port, 0);
     assert.deepEqual(c.oauthRequiredScopes, ['file.read', 'file.list']);
+  });
+  it('expects the canonical URI in aud, plus what OAUTH_AUDIENCE names', () => {
+    const c = loadConfig({
+      OAUTH_ISSUER: 'http://kc/realms/mcp',
+      PUBLIC_URL: 'https://MCP.example.com:443/mcp/',
+      OAUTH_AUDIENCE: 'mcp-server, legacy',
+    });
+    assert.equal(c.publicUrl, 'https://mcp.example.com/mcp');
+    assert.deepEqual(c.oauthAudience, ['https://mcp.example.com/mcp', 'mcp-server', 'legacy']);
+    const tls = loadConfig({ OAUTH_ISSUER: 'http://kc/r', PORT: '8443', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k' });
+    assert.deepEqual(tls.oauthAudience, ['https://localhost:8443/mcp']);
+  });
+  it('refuses PORT=0 with nothing to derive the audience from, naming PUBLIC_URL', () => {
+    assert.throws(
+      () => loadConfig({ OAUTH_ISSUER: 'http://kc/realms/mcp', PORT: '0' }),
+      (err: unknown) => isServerError(err, 'config_invalid') && /PUBLIC_URL/.test(err.message),
+    );
   });
   it('throws one error listing every problem', () => {
     assert.throws(

@@ -25,6 +25,8 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     TARGET_DIR: root,
     OAUTH_ISSUER: issuer.issuer,
+    // LocalIssuer signs aud mcp-server; PORT=0 has no canonical URI to derive the audience from.
+    OAUTH_AUDIENCE: 'mcp-server',
     CLOCK_TOLERANCE_SECONDS: '0',
     SHUTDOWN_GRACE_MS: '500',
     ...env,
