@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { ClientCredentialsTokenSource, ResilientClient, ResourceDiscoveryTokenSource } from 'mcp-client';
+import { loadConfig, type ServerHandle, startServer } from 'mcp-server';
 import { keycloak, TEST_CLIENTS, TEST_RESOURCE } from '../support/keycloak.ts';
 
 const kc = keycloak();
@@ -131,16 +132,11 @@ describe('mcp-client token sources against Keycloak', () => {
   });
 });
 
-// The real server: activates itself once mcp-server exports startServer/loadConfig.
-const server = await import('mcp-server' as string).catch(() => undefined);
-const ready = typeof server?.startServer === 'function' && typeof server?.loadConfig === 'function';
-
-describe('mcp-client against the real mcp-server', {
-  skip: ready ? false : 'mcp-server does not export startServer/loadConfig yet',
-}, () => {
-  let handle: { wsUrl: string; ready: Promise<void>; close(): Promise<void> };
+// The real server, imported statically: a broken import fails this file instead of skipping it.
+describe('mcp-client against the real mcp-server', () => {
+  let handle: ServerHandle;
   before(async () => {
-    const config = server.loadConfig({
+    const config = loadConfig({
       PORT: '0',
       HOST: '127.0.0.1',
       OAUTH_ISSUER: kc.issuer,
@@ -148,7 +144,7 @@ describe('mcp-client against the real mcp-server', {
       LOG_LEVEL: 'silent',
       PUBLIC_URL: TEST_RESOURCE,
     });
-    handle = await server.startServer(config);
+    handle = await startServer(config);
     await handle.ready;
   });
   after(() => handle?.close());

@@ -101,16 +101,21 @@ describe('ResilientClient over Streamable HTTP', () => {
 
   it('keeps a call made while the server is down and completes it once the server is back', async () => {
     const first = await start();
+    let failedOnce!: () => void;
+    const reconnectFailed = new Promise<void>((resolve) => {
+      failedOnce = resolve;
+    });
     const client = await ResilientClient.connect({
       url: first.httpUrl,
       tokenSource: new StaticTokenSource(token),
       reconnect: { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 400 },
+      onEvent: (e) => (e.type === 'reconnect_failed' ? failedOnce() : undefined),
     });
     try {
       assert.ok((await client.callTool('list-files', { directory: '.' })).structuredContent);
       await first.close();
       const pending = client.callTool('read-file', { filePath: 'a.txt' });
-      await new Promise((r) => setTimeout(r, 300)); // the call meets a refused connection first
+      await reconnectFailed; // the call met a refused connection, then a refused reconnect
       await start({ PORT: String(first.port) });
       const read = await pending;
       assert.equal(read.isError, undefined);

@@ -45,7 +45,7 @@ describe('ResilientClient reconnects', () => {
     });
     try {
       const calls = ['a.txt', 'b.txt', 'c.txt'].map((f) => client.callTool('read-file', { filePath: f }));
-      await new Promise((r) => setTimeout(r, 50));
+      await server.waitForCalls(3); // all three in flight
       revoked.add('tok-1');
       server.closeAll(4401, 'token expired');
       const results = await Promise.all(calls);
@@ -68,17 +68,22 @@ describe('ResilientClient reconnects', () => {
     it(`survives a server restart (${how === 'crash' ? '1006' : '1001'}) mid-run`, async () => {
       let server = await FakeMcpServer.start({ callDelayMs: 100 });
       const port = server.port;
+      let failedOnce!: () => void;
+      const reconnectFailed = new Promise<void>((resolve) => {
+        failedOnce = resolve;
+      });
       const client = await ResilientClient.connect({
         url: server.url,
         tokenSource: new CountingTokenSource(),
         reconnect: fast,
+        onEvent: (e) => (e.type === 'reconnect_failed' ? failedOnce() : undefined),
       });
       try {
         const inflight = client.callTool('list-files', { directory: '.' });
-        await new Promise((r) => setTimeout(r, 30));
+        await server.waitForCalls(1);
         await server[how]();
         const later = client.callTool('read-file', { filePath: 'x.txt' }); // issued while disconnected
-        await new Promise((r) => setTimeout(r, 150));
+        await reconnectFailed; // both calls wait through a refused reconnect
         server = await FakeMcpServer.start({ port });
         const [listing, read] = await Promise.all([inflight, later]);
         assert.equal((listing.structuredContent as { entries: unknown[] }).entries.length, 2);
@@ -99,7 +104,7 @@ describe('ResilientClient reconnects', () => {
       reconnect: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 },
     });
     const inflight = client.callTool('list-files', {});
-    await new Promise((r) => setTimeout(r, 20));
+    await server.waitForCalls(1);
     await server.crash();
     await assert.rejects(inflight, (err: unknown) => {
       assert.ok(err instanceof ClientError);
@@ -126,7 +131,7 @@ describe('ResilientClient reconnects', () => {
       reconnect: fast,
     });
     const inflight = client.callTool('list-files', {});
-    await new Promise((r) => setTimeout(r, 20));
+    await server.waitForCalls(1);
     server.closeAll(1008, 'policy');
     await assert.rejects(
       inflight,
