@@ -14,6 +14,8 @@ import { HeldDir } from './held-dir.ts';
 
 /** lstat calls in flight at once: keeps the threadpool busy without flooding it. */
 export const STAT_BATCH = 16;
+/** Names skipped between deadline checks while seeking a cursor's resume point. */
+const SEEK_CHECK = 256;
 
 /** One listed entry (the shape of list-files' output). */
 export interface WalkEntry {
@@ -173,8 +175,9 @@ export class DirWalker {
       const want = seek[0] as string;
       if (top === undefined) throw gone();
       let found: Dirent | undefined;
-      while (found === undefined) {
-        if (performance.now() > deadline) return false;
+      for (let skipped = 1; found === undefined; skipped++) {
+        // Checked every SEEK_CHECK names, so each call skips at least that many before giving up.
+        if (skipped % SEEK_CHECK === 0 && performance.now() > deadline) return false;
         const dirent = await this.#read(top);
         if (dirent === undefined) throw gone();
         if (dirent.name === want) found = dirent;

@@ -82,7 +82,8 @@ async function fill(
   entries: WalkEntry[],
 ): Promise<boolean> {
   let reported = 0;
-  while (entries.length < limit && performance.now() < deadline) {
+  // One batch always runs, so even a spent budget makes progress.
+  for (let first = true; entries.length < limit && (first || performance.now() < deadline); first = false) {
     throwIfAborted(ctx.signal);
     const got = await walker.next(limit - entries.length, deadline);
     if (got === 'end') return true;
