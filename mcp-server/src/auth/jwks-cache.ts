@@ -16,7 +16,7 @@ export interface JwksFetchEvent {
   readonly reason: JwksFetchReason;
   readonly ok: boolean;
   readonly ms: number;
-  /** Number of keys in the set fetched (ok only). */
+  /** Number of signature keys (`use: "sig"`) in the set fetched (ok only). */
   readonly keys?: number;
   /** Why it failed (not ok only). */
   readonly error?: string;
@@ -162,8 +162,11 @@ export class JwksCache {
     this.#fetches += 1;
     const run = this.#fetch().then(
       (jwks) => {
-        this.#local = createLocalJWKSet(jwks);
-        this.#keyCount = jwks.keys.length;
+        // Signature keys only (Keycloak 26.7 also publishes an RSA-OAEP key with use "enc"); jose
+        // then picks among them by kid. A key that does not declare use "sig" never verifies.
+        const signing = { keys: jwks.keys.filter((key) => key.use === 'sig') };
+        this.#local = createLocalJWKSet(signing);
+        this.#keyCount = signing.keys.length;
         this.#fetchedAt = started;
         this.#onFetch?.({ reason, ok: true, ms: this.#now() - started, keys: this.#keyCount });
         return true;
