@@ -15,16 +15,32 @@ export interface BearerChallenge {
 
 const ORDER: readonly (keyof BearerChallenge)[] = ['realm', 'error', 'error_description', 'scope', 'resource_metadata'];
 
-/** Quotes a value as an RFC 7230 quoted-string, dropping characters a header may not carry. */
-function quote(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const clean = value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[^\u0020-\u007e]/g, '?');
-  return `"${clean.replace(/["\\]/g, '\\$&')}"`;
+/**
+ * Maps text to the characters RFC 6750 §3 allows in `error_description` (and `error`, `scope`):
+ * %x20-21 / %x23-5B / %x5D-7E. `"` becomes `'`, `\` becomes `/`, control characters become a
+ * space and anything else outside printable ASCII becomes `?`, so the quoted-string never needs
+ * an escape and any RFC 6750 client can read it.
+ */
+export function toChallengeChars(value: string): string {
+  return (
+    value
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+      .replace(/[\u0000-\u001f\u007f]/g, ' ')
+      .replace(/[^\u0020-\u007e]/g, '?')
+      .replace(/"/g, "'")
+      .replace(/\\/g, '/')
+  );
 }
 
-/** Formats a `Bearer` challenge, e.g. `Bearer error="invalid_token", scope="file.read"`. */
+/**
+ * Formats a `Bearer` challenge, e.g. `Bearer error="invalid_token", scope="file.read"`. Every value
+ * passes through {@link toChallengeChars}, so the header carries no escapes (URLs are unaffected:
+ * a serialized URL has no `"` or `\`).
+ */
 export function formatBearerChallenge(challenge: BearerChallenge): string {
-  const params = ORDER.filter((k) => challenge[k] !== undefined).map((k) => `${k}=${quote(challenge[k] as string)}`);
+  const params = ORDER.filter((k) => challenge[k] !== undefined).map(
+    (k) => `${k}="${toChallengeChars(challenge[k] as string)}"`,
+  );
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
 }
 

@@ -28,7 +28,9 @@ export type ServerErrorCode =
   | 'range_invalid'
   | 'cursor_invalid'
   | 'aborted'
-  | 'io_failed';
+  | 'io_failed'
+  // a bug or an unexpected failure (500)
+  | 'internal_error';
 
 /** Options of {@link ServerError}. */
 export interface ServerErrorOptions {

@@ -21,8 +21,9 @@ export function authorizationHeaderCount(req: IncomingMessage): number {
 /**
  * The bearer token of a request, checked before any parsing: exactly one Authorization header,
  * at most `maxTokenBytes` long, scheme Bearer with a b64token.
- * @throws ServerError `token_malformed` (several Authorization headers), `token_invalid` (too
- *   long), `token_missing` (no header, another scheme, empty or non-b64token value).
+ * @throws ServerError `token_malformed` (several Authorization headers, or a Bearer credential
+ *   that is not one b64token: RFC 6750 §3.1 invalid_request), `token_invalid` (too long),
+ *   `token_missing` (no header, another scheme, or `Bearer` with nothing after it).
  */
 export function requestBearerToken(req: IncomingMessage, maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES): string {
   if (authorizationHeaderCount(req) > 1) {
@@ -33,6 +34,9 @@ export function requestBearerToken(req: IncomingMessage, maxTokenBytes = DEFAULT
     throw new ServerError('token_invalid', `the token is longer than ${maxTokenBytes} bytes`);
   }
   const token = bearerToken(header);
-  if (token === undefined) throw new ServerError('token_missing', 'a bearer token is required');
-  return token;
+  if (token !== undefined) return token;
+  if (header !== undefined && /^Bearer[ ]+\S/i.test(header)) {
+    throw new ServerError('token_malformed', 'the Bearer credential must be one token of RFC 6750 b64token characters');
+  }
+  throw new ServerError('token_missing', 'a bearer token is required');
 }

@@ -14,18 +14,34 @@ export interface ChallengeContext {
   resourceMetadataUrl: string;
   /** Scopes to advertise in `scope=` (space-separated); omitted when empty. */
   scope: string;
+  /** Seconds a client refused because tokens cannot be checked yet is told to wait. Default 5. */
+  retryAfterSeconds?: number;
 }
 
-function refusal(status: number, error: string, description: string, challenge: string | undefined): HttpRefusal {
+/** Default `Retry-After` of a 503 answered while signing keys are unavailable, in seconds. */
+export const DEFAULT_KEYS_RETRY_AFTER_SECONDS = 5;
+
+// The body keeps the message as written; formatBearerChallenge reduces the header's copy to the
+// characters RFC 6750 allows.
+function refusal(
+  status: number,
+  error: string,
+  description: string,
+  challenge: string | undefined,
+  extraHeaders: Record<string, string> = {},
+): HttpRefusal {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
   if (challenge !== undefined) headers['www-authenticate'] = challenge;
-  return { status, headers, body: { error, error_description: description } };
+  return { status, headers: { ...headers, ...extraHeaders }, body: { error, error_description: description } };
 }
 
 /**
- * Maps an authorization error to its HTTP answer (RFC 6750 §3, MCP authorization):
- * no token -> 401 without `error`; bad/expired token -> 401 invalid_token; token in the query
- * string or an ambiguous Authorization header -> 401 invalid_request; missing scope -> 403 insufficient_scope; keys unavailable -> 503.
+ * Maps an authorization error to its HTTP answer (RFC 6750 §3, MCP authorization); the one place
+ * both transports get their refusals from:
+ * no token -> 401 without `error`; token in the query string, several Authorization headers or a
+ * malformed Bearer credential -> 400 invalid_request; bad/expired token -> 401 invalid_token;
+ * missing scope -> 403 insufficient_scope; signing keys unavailable (not loaded yet, key set
+ * unreachable, verification timed out) -> 503 with `Retry-After`; anything else -> 500.
  */
 export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefusal {
   const scope = ctx.scope.length > 0 ? ctx.scope : undefined;
@@ -36,7 +52,7 @@ export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefus
     case 'token_in_query':
     case 'token_malformed':
       return refusal(
-        401,
+        400,
         'invalid_request',
         err.message,
         formatBearerChallenge({ error: 'invalid_request', error_description: err.message, ...base }),
@@ -65,7 +81,9 @@ export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefus
     }
     case 'keys_unavailable':
     case 'discovery_failed':
-      return refusal(503, 'temporarily_unavailable', 'the server cannot verify tokens right now', undefined);
+      return refusal(503, 'temporarily_unavailable', 'the server cannot verify tokens right now', undefined, {
+        'retry-after': String(ctx.retryAfterSeconds ?? DEFAULT_KEYS_RETRY_AFTER_SECONDS),
+      });
     default:
       return refusal(500, 'server_error', 'unexpected error', undefined);
   }

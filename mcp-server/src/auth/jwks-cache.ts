@@ -126,7 +126,11 @@ export class JwksCache {
         if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
         // A set fetched after this verification began does not have the key: refuse.
         if (this.#fetchedAt >= startedAt) throw err;
-        if (!(await this.#refreshAfterCooldown())) {
+        const refreshed = this.#refreshAfterCooldown();
+        // Within the cooldown nothing can be fetched: a made-up kid is refused as jose's remote set
+        // would (401), unless the latest fetch failed, in which case the key set is what is missing.
+        if (refreshed === undefined && !this.#lastFetchFailed) throw err;
+        if (refreshed === undefined || !(await refreshed)) {
           throw new ServerError(
             'keys_unavailable',
             'no cached key matches the token and the key set cannot be fetched',
@@ -136,15 +140,23 @@ export class JwksCache {
     }
   };
 
-  /** The next fetch allowed by the cooldown, shared by every caller; resolves true when it succeeded. */
-  #refreshAfterCooldown(): Promise<boolean> {
+  /** True when the latest fetch failed (the set in use, if any, is stale-if-error). */
+  get #lastFetchFailed(): boolean {
+    return this.#failedAt > this.#fetchedAt;
+  }
+
+  /**
+   * The next fetch allowed by the cooldown, shared by every caller; resolves true when it
+   * succeeded. Undefined when that fetch is further away than {@link MAX_KID_WAIT_MS}.
+   */
+  #refreshAfterCooldown(): Promise<boolean> | undefined {
     if (this.#inflight) return this.#inflight;
     if (this.#scheduled) return this.#scheduled;
     const since = Math.max(this.#kidFetchAt, this.#failedAt);
     const wait = Math.max(0, since + this.#cooldownMs - this.#now());
     // Waiting holds the caller's connection slot; a token with a made-up kid must not hold it for
-    // a whole cooldown, so beyond a short wait the token is refused as jose's remote set would.
-    if (wait > MAX_KID_WAIT_MS) return Promise.resolve(false);
+    // a whole cooldown, so beyond a short wait the caller refuses the token instead.
+    if (wait > MAX_KID_WAIT_MS) return undefined;
     const scheduled = delay(wait, undefined, { ref: false }).then(() => {
       this.#scheduled = undefined;
       if (this.#inflight) return this.#inflight;

@@ -81,31 +81,69 @@ export function checkTokenType(payload: JWTPayload, headerTyp: string | undefine
   }
 }
 
-/** Maps jose and fetch failures to coded errors; the message never echoes the token. */
-function toServerError(err: unknown): ServerError {
+/** jose error codes that mean the signing keys themselves are unusable, not the token. */
+const KEY_SET_CODES: ReadonlySet<string> = new Set([
+  joseErrors.JWKSInvalid.code,
+  joseErrors.JWKSTimeout.code,
+  joseErrors.JWKInvalid.code,
+]);
+
+/**
+ * Maps a verification failure to a coded error by jose's stable `code`, never by message text:
+ * a bad token is `token_invalid` / `token_expired` (401); only an unusable key set is
+ * `keys_unavailable` (503). The message never echoes the token.
+ */
+export function toServerError(err: unknown): ServerError {
   if (err instanceof ServerError) return err;
-  if (err instanceof joseErrors.JWTExpired)
-    return new ServerError('token_expired', 'the token has expired', { cause: err });
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    return new ServerError('token_invalid', `claim "${err.claim}" check failed: ${err.reason}`, { cause: err });
+  if (!(err instanceof joseErrors.JOSEError)) {
+    return new ServerError('internal_error', 'the token could not be checked', { cause: err });
   }
-  if (err instanceof joseErrors.JWKSNoMatchingKey) {
-    return new ServerError('token_invalid', 'no signing key matches the token', { cause: err });
-  }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new ServerError('token_invalid', 'the token algorithm is not allowed', { cause: err });
-  }
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) {
-    return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
-  }
-  if (err instanceof joseErrors.JOSEError) {
-    if (err.message.includes('JSON Web Key Set')) {
-      return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
+  switch (err.code) {
+    case joseErrors.JWTExpired.code:
+      return new ServerError('token_expired', 'the token has expired', { cause: err });
+    case joseErrors.JWTClaimValidationFailed.code: {
+      const { claim, reason } = err as joseErrors.JWTClaimValidationFailed;
+      return new ServerError('token_invalid', `claim "${claim}" check failed: ${reason}`, { cause: err });
     }
-    return new ServerError('token_invalid', 'the token is malformed or its signature is invalid', { cause: err });
+    case joseErrors.JWKSNoMatchingKey.code:
+      return new ServerError('token_invalid', 'no signing key matches the token', { cause: err });
+    case joseErrors.JWKSMultipleMatchingKeys.code:
+    case joseErrors.JWSSignatureVerificationFailed.code:
+      return new ServerError('token_invalid', 'the token signature is invalid', { cause: err });
+    case joseErrors.JOSEAlgNotAllowed.code:
+      return new ServerError('token_invalid', 'the token algorithm is not allowed', { cause: err });
+    case joseErrors.JOSENotSupported.code:
+      return new ServerError('token_invalid', 'the token uses an unsupported algorithm or header', { cause: err });
+    default:
+      if (KEY_SET_CODES.has(err.code)) {
+        return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
+      }
+      // ERR_JWS_INVALID, ERR_JWT_INVALID and whatever jose adds later: the token is at fault.
+      return new ServerError('token_invalid', 'the token is malformed or its signature is invalid', { cause: err });
   }
-  // fetch() rejects with a TypeError when the JWKS endpoint is unreachable.
-  return new ServerError('keys_unavailable', 'signing keys are unavailable', { cause: err });
+}
+
+type VerifyOptions = Parameters<typeof jwtVerify>[2];
+
+/**
+ * jwtVerify against the cached key set. A token without `kid` matches every key of its `alg`;
+ * during a rotation that is several, and jose hands them over as an iterable error: each is tried
+ * (as jose documents), so the answer depends on the signature, not on how many keys are published.
+ */
+async function verifyWithKeySet(token: string, jwks: JwksCache, options: VerifyOptions) {
+  try {
+    return await jwtVerify(token, jwks.getKey, options);
+  } catch (err) {
+    if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const key of err) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (inner) {
+        if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed)) throw inner;
+      }
+    }
+    throw new joseErrors.JWSSignatureVerificationFailed();
+  }
 }
 
 /** Creates a verifier backed by a {@link JwksCache} (stale-if-error, bounded refetches). */
@@ -136,7 +174,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     async verify(token) {
       if (token.length === 0) throw new ServerError('token_missing', 'no bearer token');
       try {
-        const { payload, protectedHeader } = await jwtVerify(token, jwks.getKey, {
+        const { payload, protectedHeader } = await verifyWithKeySet(token, jwks, {
           issuer: options.issuer,
           audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
           algorithms: [...ALLOWED_ALGORITHMS],

@@ -14,9 +14,13 @@ export function serveHealth(res: ServerResponse): void {
   res.end('{"status":"ok"}');
 }
 
-/** /readyz: 200 once tokens can be verified, else 503 with the reason. */
+/** `Retry-After` of a not-ready /readyz, in seconds (the key loader retries at least this often). */
+const NOT_READY_RETRY_AFTER_SECONDS = 5;
+
+/** /readyz: 200 once tokens can be verified, else 503 with the reason and `Retry-After`. */
 export function serveReadiness(res: ServerResponse, readiness: Readiness): void {
-  const status = readiness.ready ? 200 : 503;
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  if (!readiness.ready) headers['retry-after'] = String(NOT_READY_RETRY_AFTER_SECONDS);
+  res.writeHead(readiness.ready ? 200 : 503, headers);
   res.end(JSON.stringify(readiness.ready ? { status: 'ready' } : { status: 'not_ready', reason: readiness.reason }));
 }

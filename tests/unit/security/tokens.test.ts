@@ -1,12 +1,16 @@
-// Adversarial bearer tokens at the WebSocket upgrade: each is refused (401, or 431 for headers over
-// node's limit) and a valid connection still works right after. Keycloak-specific cases (another
-// realm of the same Keycloak, ID/refresh tokens) are in tests/integration/security-tokens.test.ts.
+// Adversarial bearer tokens at the WebSocket upgrade: each is refused (401 invalid_token, 400
+// invalid_request for a malformed request, or 431 for headers over node's limit) and a valid
+// connection still works right after; while no signing keys can be obtained the answer is 503 with
+// Retry-After. Keycloak-specific cases (another realm of the same Keycloak, ID/refresh tokens) are
+// in tests/integration/security-tokens.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompactEncrypt, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { parseBearerChallenge } from 'mcp-ws-common';
+import { createLogger, loadConfig, type ServerHandle, startServer } from '../../../mcp-server/src/index.ts';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 import { connect, initialize, isRefused } from '../server/helpers/ws-client.ts';
@@ -41,11 +45,19 @@ describe('adversarial tokens', () => {
     ws.close();
   }
 
-  /** Sends an upgrade with the given extra header lines; asserts the status and that serving continues. */
+  /**
+   * Sends an upgrade with the given extra header lines; asserts the status (and for 400 the RFC 6750
+   * `invalid_request` challenge) and that serving continues.
+   */
   async function refused(extra: string[], status = 401, pathAndQuery = '/mcp'): Promise<void> {
     const answer = await rawRequest(server.port, upgradeLines(server.port, extra, pathAndQuery));
     assert.equal(answer.status, status, `expected ${status}, got: ${answer.head.split('\r\n')[0]}`);
     if (status === 401) assert.match(answer.head, /www-authenticate: Bearer/i);
+    if (status === 400) {
+      const header = /^www-authenticate: (.*)$/im.exec(answer.head)?.[1];
+      assert.equal(parseBearerChallenge(header)?.error, 'invalid_request', answer.head);
+      assert.equal(JSON.parse(answer.body).error, 'invalid_request');
+    }
     await stillServing();
   }
 
@@ -156,16 +168,17 @@ describe('adversarial tokens', () => {
     await bearer(jwe);
   });
   it('garbage base64 segments', () => bearer('aaaa.bbbb.cccc'));
-  it('characters outside b64token', () => refused(['Authorization: Bearer !!!***$$$']));
+  it('characters outside b64token -> 400 invalid_request', () => refused(['Authorization: Bearer !!!***$$$'], 400));
   it('empty bearer', () => refused(['Authorization: Bearer ']));
   it('scheme only', () => refused(['Authorization: Bearer']));
-  it('two tokens in one header', () => refused([`Authorization: Bearer ${valid}, Bearer ${valid}`]));
+  it('two tokens in one header -> 400 invalid_request', () =>
+    refused([`Authorization: Bearer ${valid}, Bearer ${valid}`], 400));
   it('wrong scheme (Basic)', () =>
     refused([`Authorization: Basic ${Buffer.from('mcp-client:secret').toString('base64')}`]));
   it('wrong scheme carrying a valid token (Token x)', () => refused([`Authorization: Token ${valid}`]));
-  it('two Authorization headers (both valid)', () =>
-    refused([`Authorization: Bearer ${valid}`, `Authorization: Bearer ${valid}`]));
-  it('token only in the query string', () => refused([], 401, `/mcp?access_token=${valid}`));
+  it('two Authorization headers (both valid) -> 400 invalid_request', () =>
+    refused([`Authorization: Bearer ${valid}`, `Authorization: Bearer ${valid}`], 400));
+  it('token only in the query string -> 400 invalid_request', () => refused([], 400, `/mcp?access_token=${valid}`));
   it('oversized token (12 KiB, over MAX_TOKEN_BYTES) -> 401 before parsing', () =>
     refused([`Authorization: Bearer ${'a'.repeat(12 * 1024)}`]));
   it('oversized token (20 KiB, over the 16 KiB header limit) -> 431', () =>
@@ -180,5 +193,53 @@ describe('adversarial tokens', () => {
     }
     assert.ok(server.logs.some((l) => l.event === 'auth.refused'));
     assert.ok(server.logs.some((l) => l.event === 'auth.accepted'));
+  });
+});
+
+describe('tokens while no signing keys can be obtained', () => {
+  let issuer: LocalIssuer;
+  let server: ServerHandle;
+
+  before(async () => {
+    issuer = await startLocalIssuer();
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TARGET_DIR: mkdtempSync(path.join(tmpdir(), 'sec-nokeys-')),
+      OAUTH_ISSUER: issuer.issuer,
+      OAUTH_JWKS_URL: 'http://127.0.0.1:1/certs', // nothing listens on port 1
+      OAUTH_AUDIENCE: 'mcp-server',
+      HANDSHAKE_TIMEOUT_MS: '300',
+      SHUTDOWN_GRACE_MS: '0',
+    });
+    server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
+  });
+  after(async () => {
+    await server.close();
+    await issuer.close();
+  });
+
+  it('an upgrade with a valid token gets 503 temporarily_unavailable with Retry-After', async () => {
+    const answer = await rawRequest(
+      server.port,
+      upgradeLines(server.port, [`Authorization: Bearer ${await issuer.sign()}`]),
+    );
+    assert.equal(answer.status, 503, answer.head);
+    assert.match(answer.head, /^retry-after: [1-9]\d*$/im);
+    assert.equal(JSON.parse(answer.body).error, 'temporarily_unavailable');
+  });
+  it('/readyz answers 503 not_ready with Retry-After', async () => {
+    const res = await fetch(`${server.url}/readyz`);
+    assert.equal(res.status, 503);
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
+    assert.equal(((await res.json()) as { status: string }).status, 'not_ready');
+  });
+  it('a malformed request is still 400 and a missing token 401: the keys do not matter for those', async () => {
+    const twice = await rawRequest(
+      server.port,
+      upgradeLines(server.port, ['Authorization: Bearer a.b.c', 'Authorization: Bearer a.b.c']),
+    );
+    assert.equal(twice.status, 400);
+    assert.equal((await rawRequest(server.port, upgradeLines(server.port))).status, 401);
   });
 });

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { exportSPKI, SignJWT } from 'jose';
+import {
+  exportJWK,
+  exportSPKI,
+  type GenerateKeyPairResult,
+  generateKeyPair,
+  errors as joseErrors,
+  SignJWT,
+} from 'jose';
 import { discoverProvider, rewriteJwksUri } from '../../../mcp-server/src/auth/oidc-discovery.ts';
-import { createTokenVerifier, type TokenVerifier } from '../../../mcp-server/src/auth/token-verifier.ts';
+import { createTokenVerifier, type TokenVerifier, toServerError } from '../../../mcp-server/src/auth/token-verifier.ts';
 import { isServerError } from '../../../mcp-server/src/errors.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 
@@ -92,6 +102,113 @@ describe('token verifier', () => {
     await assert.rejects(v.verify(await kc.sign()), (err: unknown) => isServerError(err, 'keys_unavailable'));
     await assert.rejects(v.loadKeys(), (err: unknown) => isServerError(err, 'keys_unavailable'));
   });
+});
+
+describe('token verifier during a key rotation (two keys published)', () => {
+  const state = { status: 200, fetches: 0 };
+  let published: object[] = [];
+  const jwks = createServer((_req, res) => {
+    state.fetches++;
+    if (state.status !== 200) return void res.writeHead(state.status).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published }));
+  });
+  const issuer = 'https://issuer.test/realms/r';
+  let oldKey: GenerateKeyPairResult;
+  let newKey: GenerateKeyPairResult;
+  let verifier: TokenVerifier;
+
+  before(async () => {
+    jwks.listen(0, '127.0.0.1');
+    await once(jwks, 'listening');
+    oldKey = await generateKeyPair('RS256', { extractable: true });
+    newKey = await generateKeyPair('RS256', { extractable: true });
+    published = [
+      { ...(await exportJWK(oldKey.publicKey)), kid: 'old', alg: 'RS256', use: 'sig' },
+      { ...(await exportJWK(newKey.publicKey)), kid: 'new', alg: 'RS256', use: 'sig' },
+    ];
+    verifier = createTokenVerifier({
+      issuer,
+      audience: 'mcp-server',
+      jwksUrl: new URL(`http://127.0.0.1:${(jwks.address() as AddressInfo).port}/certs`),
+      cooldownMs: 60_000, // a refused token must not depend on a refetch being allowed
+    });
+    await verifier.loadKeys();
+  });
+  after(() => jwks.close());
+
+  const sign = (key: GenerateKeyPairResult['privateKey'], header: { kid?: string } = {}) =>
+    new SignJWT({ azp: 'c' })
+      .setProtectedHeader({ alg: 'RS256', ...header })
+      .setIssuer(issuer)
+      .setAudience('mcp-server')
+      .setExpirationTime('5m')
+      .sign(key);
+  async function code(token: string): Promise<string> {
+    return verifier.verify(token).then(
+      () => 'ok',
+      (err: unknown) => {
+        assert.ok(isServerError(err), String(err));
+        return err.code;
+      },
+    );
+  }
+
+  it('a token without kid signed by neither key is token_invalid (401), not keys_unavailable', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    assert.equal(await code(await sign(privateKey)), 'token_invalid');
+  });
+  it('a token without kid signed by either published key verifies (each matching key is tried)', async () => {
+    assert.equal(await code(await sign(oldKey.privateKey)), 'ok');
+    assert.equal(await code(await sign(newKey.privateKey)), 'ok');
+  });
+  it('a garbage signature is token_invalid, with a known kid, an unknown kid (twice, within the cooldown) or none', async () => {
+    const fetches = state.fetches;
+    for (const header of [{ kid: 'new' }, { kid: 'made-up' }, { kid: 'made-up' }, {}]) {
+      const [h, p] = (await sign(newKey.privateKey, header)).split('.');
+      for (const sig of ['cccc', 'A'.repeat(342), '']) assert.equal(await code(`${h}.${p}.${sig}`), 'token_invalid');
+    }
+    assert.ok(state.fetches - fetches <= 1, `at most one refetch for the unknown kid, got ${state.fetches - fetches}`);
+  });
+  it('is keys_unavailable (503) only when no keys can be obtained', async () => {
+    const down = createTokenVerifier({ issuer, audience: 'mcp-server', jwksUrl: new URL('http://127.0.0.1:1/certs') });
+    await assert.rejects(down.verify(await sign(newKey.privateKey, { kid: 'new' })), (err: unknown) =>
+      isServerError(err, 'keys_unavailable'),
+    );
+  });
+});
+
+describe('toServerError classifies by jose error code, never by message text', () => {
+  const keySetWords = 'no key in the JSON Web Key Set';
+  const cases: [string, unknown, string][] = [
+    ['JWTExpired', new joseErrors.JWTExpired('x', {}, 'exp', 'check_failed'), 'token_expired'],
+    [
+      'JWTClaimValidationFailed',
+      new joseErrors.JWTClaimValidationFailed('x', {}, 'aud', 'check_failed'),
+      'token_invalid',
+    ],
+    ['JWKSNoMatchingKey', new joseErrors.JWKSNoMatchingKey(), 'token_invalid'],
+    [
+      'JWKSMultipleMatchingKeys (message names the key set)',
+      new joseErrors.JWKSMultipleMatchingKeys(),
+      'token_invalid',
+    ],
+    ['JWSSignatureVerificationFailed', new joseErrors.JWSSignatureVerificationFailed(), 'token_invalid'],
+    ['JWSInvalid whose message names the key set', new joseErrors.JWSInvalid(keySetWords), 'token_invalid'],
+    ['JWTInvalid', new joseErrors.JWTInvalid('x'), 'token_invalid'],
+    ['JOSEAlgNotAllowed', new joseErrors.JOSEAlgNotAllowed('x'), 'token_invalid'],
+    ['JOSENotSupported whose message names the key set', new joseErrors.JOSENotSupported(keySetWords), 'token_invalid'],
+    ['JWKSInvalid', new joseErrors.JWKSInvalid('x'), 'keys_unavailable'],
+    ['JWKSTimeout', new joseErrors.JWKSTimeout(), 'keys_unavailable'],
+    ['JWKInvalid', new joseErrors.JWKInvalid('x'), 'keys_unavailable'],
+    ['a TypeError (a bug, not the token or the keys)', new TypeError(keySetWords), 'internal_error'],
+  ];
+  for (const [name, err, expected] of cases) {
+    it(`${name} -> ${expected}`, () => {
+      const mapped = toServerError(err);
+      assert.equal(mapped.code, expected);
+      assert.equal(mapped.cause, err);
+    });
+  }
 });
 
 describe('oidc discovery', () => {
