@@ -86,6 +86,7 @@ export class HeldDir {
    * Opens `name` inside this directory as a directory: refuses a symlink (O_NOFOLLOW), anything
    * not a directory, and a directory the kernel reports outside `rootReal` (re-checked on the
    * descriptor actually opened). Resolves the child or the reason it was refused.
+   * @throws the errno error of any other failure to open (EACCES, EMFILE).
    */
   async openChild(name: string, rootReal: string): Promise<HeldDir | ChildRefusal> {
     let handle: Descriptor;
@@ -93,7 +94,11 @@ export class HeldDir {
       handle = await openDescriptor(this.entryPath(name), DIRECTORY_FLAGS);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      return code === 'ENOENT' ? 'gone' : 'not_directory';
+      if (code === 'ENOENT') return 'gone';
+      // ELOOP: a symlink (O_NOFOLLOW); ENOTDIR: no longer a directory. Anything else (EACCES,
+      // EMFILE) fails the call rather than silently leaving the subtree out.
+      if (code === 'ELOOP' || code === 'ENOTDIR') return 'not_directory';
+      throw err;
     }
     const real = openedPathOf(handle.fd);
     const procMissing = real === undefined;
