@@ -106,6 +106,8 @@ describe('symlink-swap race (renameat2 RENAME_EXCHANGE)', () => {
           break;
         case 3:
           check(JSON.stringify((await list({ directory: 'swap', recursive: true })).result));
+          // The swapped name as an intermediate component of the listed path.
+          check(JSON.stringify((await list({ directory: 'swap/in-sub' })).result));
           break;
         default:
           check(
