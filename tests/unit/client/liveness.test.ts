@@ -1,10 +1,16 @@
 // Client-side ping: a server behind a silently dead path (a relay that stops forwarding without
 // closing) is detected within pingIntervalMs + pingTimeoutMs, the socket dropped, the reconnect
 // engaged and the read-only call in flight completed; a live idle connection is never dropped.
+// Over Streamable HTTP the request timeout gives a dead session up instead.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ResilientClient, type SessionEvent, StaticTokenSource } from 'mcp-client';
+import { isClientError, ResilientClient, type SessionEvent, StaticTokenSource } from 'mcp-client';
+import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
+import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 import { FakeMcpServer } from './fake-mcp-server.ts';
 import { BlackholeRelay } from './relays.ts';
 
@@ -64,7 +70,7 @@ describe('client-side ping', () => {
         reason: `no pong from the server within ${PING_TIMEOUT_MS} ms`,
       });
       // The bound plus scheduling slack for a loaded 2-core machine; without pings it never happens.
-      assert.ok(detectedMs <= PING_INTERVAL_MS + PING_TIMEOUT_MS + 250, `detected after ${detectedMs} ms`);
+      assert.ok(detectedMs <= PING_INTERVAL_MS + PING_TIMEOUT_MS + 1_000, `detected after ${detectedMs} ms`);
       await reconnected;
       assert.deepEqual((await call).content, [{ type: 'text', text: 'contents of a.txt' }]);
     } finally {
@@ -89,6 +95,50 @@ describe('client-side ping', () => {
       assert.equal((await client.callTool('read-file', { filePath: 'b.txt' })).isError, undefined);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('Streamable HTTP: the request timeout plays the ping', () => {
+  let issuer: LocalIssuer;
+  let server: TestServer;
+  let root: string;
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'http-liveness-'));
+    writeFileSync(path.join(root, 'a.txt'), 'hello');
+    issuer = await startLocalIssuer();
+    server = await startTestServer(issuer, root);
+  });
+  after(async () => {
+    await server.close();
+    await issuer.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a call into a dead path fails with timeout, the session is given up, the next call opens a new one', async () => {
+    const relay = await BlackholeRelay.start(server.port);
+    const events = new Events();
+    const client = await ResilientClient.connect({
+      url: relay.url.replace('ws://', 'http://'),
+      tokenSource: new StaticTokenSource(await issuer.sign()),
+      reconnect: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+      requestTimeoutMs: 300,
+      onEvent: events.push,
+    });
+    try {
+      await client.listTools();
+      const disconnected = events.next('disconnected');
+      relay.blackholeAll();
+      await assert.rejects(client.callTool('read-file', { filePath: 'a.txt' }), (err: unknown) => {
+        assert.ok(isClientError(err, 'timeout'), String(err));
+        return true;
+      });
+      assert.deepEqual(await disconnected, { type: 'disconnected', code: 1006, reason: 'no answer within 300 ms' });
+      const read = await client.callTool('read-file', { filePath: 'a.txt' });
+      assert.match(JSON.stringify(read.content), /hello/);
+    } finally {
+      await client.close();
+      await relay.stop();
     }
   });
 });
