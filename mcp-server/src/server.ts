@@ -33,7 +33,11 @@ export interface ServerHandle {
   readonly httpUrl: string;
   /** The bound port (useful with PORT=0). */
   readonly port: number;
-  /** Resolves once discovery and the first JWKS load succeeded (what /readyz reports). */
+  /**
+   * Resolves once signing keys were loaded (discovery first, unless OAUTH_JWKS_URL is set): /readyz
+   * answers 200 from then on. Rejects when authorization cannot start (issuer mismatch) or the
+   * server is closed first.
+   */
   readonly ready: Promise<void>;
   /**
    * Stops accepting, lets in-flight tool calls finish for up to SHUTDOWN_GRACE_MS, then closes

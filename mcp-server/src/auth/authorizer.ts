@@ -12,7 +12,12 @@ export interface Authorizer {
   /** Verifies a token; waits up to `readyWaitMs` for the first key load. @throws ServerError */
   verify(token: string): Promise<AuthInfo>;
   readonly readiness: Readiness;
-  /** Resolves once keys were loaded (never rejects; stops on close()). */
+  /**
+   * Resolves once signing keys were loaded (what /readyz reports from then on). Rejects with the
+   * ServerError when authorization cannot start (`discovery_failed`: the discovery document names
+   * another issuer; not retried) or with `aborted` when close() came first. Awaiting it is optional:
+   * an unobserved rejection is not reported as unhandled.
+   */
   readonly ready: Promise<void>;
   /** Stops background discovery/key retries. */
   close(): void;
@@ -85,10 +90,15 @@ export function createAuthorizer(config: ServerConfig, logger: Logger, options: 
   }
 
   const ready = boot().catch((err: unknown) => {
-    if (abort.signal.aborted) return;
+    if (abort.signal.aborted) {
+      throw new ServerError('aborted', 'closed before signing keys were loaded', { cause: err });
+    }
     reason = (err as Error).message;
     logger.error({ event: 'auth_failed', error: reason });
+    throw err;
   });
+  // The failure is already in the log and in /readyz; callers that do not await `ready` are fine.
+  ready.catch(() => {});
 
   return {
     ready,
@@ -98,7 +108,7 @@ export function createAuthorizer(config: ServerConfig, logger: Logger, options: 
     async verify(token) {
       if (verifier === undefined) {
         const wait = options.readyWaitMs ?? 10_000;
-        await Promise.race([ready, delay(wait, undefined, { ref: false })]);
+        await Promise.race([ready.catch(() => {}), delay(wait, undefined, { ref: false })]);
       }
       if (verifier === undefined) throw new ServerError('keys_unavailable', `not ready: ${reason}`);
       return verifier.verify(token);

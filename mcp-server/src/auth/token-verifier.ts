@@ -38,7 +38,7 @@ export interface TokenVerifierOptions {
   onJwksFetch?: (event: JwksFetchEvent) => void;
 }
 
-/** Verifies bearer tokens; {@link TokenVerifier.ready} resolves once keys were loaded. */
+/** Verifies bearer tokens; {@link TokenVerifier.keysLoaded} turns true once keys were loaded. */
 export interface TokenVerifier {
   /**
    * Verifies signature, `iss`, `aud`, `exp`, `nbf` and returns the SDK's AuthInfo
