@@ -70,9 +70,9 @@ export interface ServerConfig {
   readonly allowedHosts: readonly string[];
   /** Concurrent connections per client (`azp`) before refusing with 429. Default 100. */
   readonly maxConnectionsPerClient: number;
-  /** Sustained tool calls per second per client (`azp`), across its connections. Default 20. */
+  /** Sustained tool calls per second per client (`azp`), across its connections and both transports. Default 100. */
   readonly rateLimitCallsPerSecond: number;
-  /** Tool calls a client may make in a burst above the sustained rate. Default 40. */
+  /** Tool calls a client may make at once (token-bucket size) before the sustained rate applies. Default 200. */
   readonly rateLimitBurst: number;
   /**
    * Time a TCP connection gets to send complete request headers, and an upgrade to finish
