@@ -14,6 +14,7 @@ import {
   tokenSourceFromConfig,
 } from '../../mcp-client/src/index.ts';
 import { createLogger, loadConfig, type ServerHandle, startServer } from '../../mcp-server/src/index.ts';
+import { setClientScope } from '../../scripts/admin/operations.ts';
 import { isolatedRealm, keycloak, requestToken, TEST_CLIENTS, TEST_RESOURCE } from '../support/keycloak.ts';
 
 const kc = keycloak();
@@ -115,7 +116,7 @@ describe('resource-bound tokens (RFC 8707) with the real Keycloak', () => {
     await assertRefusedForAudience(server, unbound);
   });
 
-  it('refuses a brand-new client of the realm: no audience by default, and no way to ask for it', async () => {
+  it('refuses a brand-new client of the realm until an admin grants it the server', async () => {
     const admin = await kc.admin();
     const clientId = `stranger-${randomUUID().slice(0, 8)}`;
     const secret = randomUUID();
@@ -138,6 +139,25 @@ describe('resource-bound tokens (RFC 8707) with the real Keycloak', () => {
       // 26.7.3 fails a resource on a token without aud with unknown_error (keycloak#49077, fixed in
       // 26.8.0, which answers invalid_target): refused either way.
       assert.ok(['unknown_error', 'invalid_target'].includes(String(asked.error)), String(asked.error));
+      // What an admin does to grant it (Clients > client > Client scopes > Add, Default; or the script).
+      await setClientScope(admin, clientId, 'mcp-server-audience', 'grant', 'default');
+      // and, as the two demo clients have: the keycloak#50251 workaround and RFC 9068 typ at+jwt.
+      await admin.clients.update(
+        { id },
+        {
+          attributes: {
+            'client_credentials.use_refresh_token': 'true',
+            'access.token.header.type.rfc9068': 'true',
+          },
+        },
+      );
+      const granted = await requestToken(kc.tokenEndpoint, clientId, secret, '', TEST_RESOURCE);
+      assert.ok(granted.access_token, `granted client: ${granted.status} ${granted.error}`);
+      assert.deepEqual(audOf(granted.access_token), [TEST_RESOURCE]);
+      assert.equal(
+        await refusedUpgrade(server.wsUrl, granted.access_token).catch((e: Error) => e.message),
+        'upgrade accepted',
+      );
     } finally {
       await admin.clients.del({ id });
     }
