@@ -85,7 +85,8 @@ export function leadingContinuations(buf: Uint8Array): number {
   return n;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading byte order mark is part of the file's bytes and must reach the client.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function asText(buf: Uint8Array): string | undefined {
   if (buf.includes(0)) return undefined;

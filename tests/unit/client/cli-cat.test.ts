@@ -14,6 +14,8 @@ const FILES: Record<string, Buffer> = {
   'with-newline.txt': Buffer.from('これはテキストです。\nline two\n', 'utf8'),
   'no-newline.txt': Buffer.from('no trailing newline: ünïcödé 🚀', 'utf8'),
   'crlf.txt': Buffer.from('windows\r\nline endings\r\n', 'utf8'),
+  // A UTF-8 byte order mark is part of the file: it must come out too.
+  'bom.txt': Buffer.from('\ufeffstarts with a BOM\n', 'utf8'),
   // NUL, invalid UTF-8 and random bytes: served as a base64 blob.
   'blob.bin': Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x80, 0x0a]), randomBytes(4096)]),
 };
