@@ -49,7 +49,7 @@ export async function startLocalIssuer(options: LocalIssuerOptions = {}): Promis
 
   const sign = (sub = 'bench-user', lifetimeSeconds = 3600, azp = clientId) =>
     new SignJWT({ azp, scope: SCOPE })
-      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'at+jwt' })
       .setIssuer(issuer)
       .setAudience('mcp-server')
       .setSubject(sub)

@@ -136,7 +136,11 @@ describe('mcp-server with Keycloak', () => {
       publicClient: false,
       serviceAccountsEnabled: true,
       standardFlowEnabled: false,
-      attributes: { 'access.token.lifespan': '5' },
+      attributes: {
+        'access.token.lifespan': '5',
+        // as the realm's clients: RFC 9068 typ at+jwt (the server refuses any other header typ)
+        'access.token.header.type.rfc9068': 'true',
+      },
       defaultClientScopes: ['basic', 'mcp-server-audience'],
       optionalClientScopes: ['file.list'],
     });

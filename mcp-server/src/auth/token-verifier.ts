@@ -63,12 +63,16 @@ function scopesOf(payload: JWTPayload): string[] {
 
 /** `typ` values (payload claim, Keycloak style) of an access token; ID and refresh tokens differ. */
 const ACCESS_TOKEN_TYPES = ['bearer', 'at+jwt', 'application/at+jwt'];
-/** JOSE header `typ` values accepted (RFC 9068 uses at+jwt; Keycloak sends JWT). */
-const HEADER_TYPES = ['jwt', 'at+jwt', 'application/at+jwt'];
+/**
+ * JOSE header `typ` values accepted: exactly RFC 9068's (§4: resource servers MUST refuse any other),
+ * which is what the realm's clients issue (`access.token.header.type.rfc9068`). A plain `JWT` may be
+ * an ID or logout token of the same issuer and key.
+ */
+const HEADER_TYPES = ['at+jwt', 'application/at+jwt'];
 
 /**
- * Refuses tokens that are not access tokens: a `typ` claim (Keycloak: "Bearer", "ID", "Refresh",
- * "Logout") other than Bearer/at+jwt, or a header `typ` other than JWT/at+jwt. Absent is accepted.
+ * Refuses tokens that are not RFC 9068 access tokens: a header `typ` other than at+jwt (absent
+ * included), or a `typ` claim (Keycloak: "Bearer", "ID", "Refresh", "Logout") other than Bearer/at+jwt.
  * @throws ServerError `token_invalid`
  */
 export function checkTokenType(payload: JWTPayload, headerTyp: string | undefined): void {
@@ -76,8 +80,8 @@ export function checkTokenType(payload: JWTPayload, headerTyp: string | undefine
   if (claim !== undefined && (typeof claim !== 'string' || !ACCESS_TOKEN_TYPES.includes(claim.toLowerCase()))) {
     throw new ServerError('token_invalid', 'the token is not an access token (typ claim)');
   }
-  if (headerTyp !== undefined && !HEADER_TYPES.includes(headerTyp.toLowerCase())) {
-    throw new ServerError('token_invalid', 'the token is not an access token (typ header)');
+  if (headerTyp === undefined || !HEADER_TYPES.includes(headerTyp.toLowerCase())) {
+    throw new ServerError('token_invalid', 'the token is not an RFC 9068 access token (typ header must be at+jwt)');
   }
 }
 

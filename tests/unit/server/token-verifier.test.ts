@@ -138,7 +138,7 @@ describe('token verifier during a key rotation (two keys published)', () => {
 
   const sign = (key: GenerateKeyPairResult['privateKey'], header: { kid?: string } = {}) =>
     new SignJWT({ azp: 'c' })
-      .setProtectedHeader({ alg: 'RS256', ...header })
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', ...header })
       .setIssuer(issuer)
       .setAudience('mcp-server')
       .setExpirationTime('5m')

@@ -1,5 +1,6 @@
 // Signing keys are selected by kid among the keys that declare use "sig": Keycloak 26.7's JWKS also
 // lists an encryption key (use "enc"), and a key that does not say what it is for never verifies.
+// Tokens must carry the RFC 9068 header typ at+jwt, as the realm issues them.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,11 +37,11 @@ describe('JWKS keys: kid and use "sig"', () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const sign = (kid: string) => {
+  const sign = (kid: string, typ: string | null = 'at+jwt') => {
     const pair = pairs[kid];
     if (pair === undefined) throw new Error(`no key ${kid}`);
     return new SignJWT({ scope: 'file.list', azp: 'c' })
-      .setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: 'RS256', kid, ...(typ === null ? {} : { typ }) })
       .setIssuer(ISSUER)
       .setAudience(AUD)
       .setExpirationTime('5m')
@@ -60,6 +61,20 @@ describe('JWKS keys: kid and use "sig"', () => {
     for (const kid of ['enc-key', 'bare-key']) {
       await assert.rejects(verifier.verify(await sign(kid)), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'token_invalid', `${kid}: ${err.message}`);
+        return true;
+      });
+    }
+  });
+
+  it('accepts exactly the RFC 9068 header typ the realm issues (at+jwt), not JWT nor none', async () => {
+    const verifier = createTokenVerifier({ issuer: ISSUER, audience: AUD, jwksUrl, cooldownMs: 60_000 });
+    for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT']) {
+      assert.equal((await verifier.verify(await sign('sig-key', typ))).clientId, 'c', typ);
+    }
+    for (const typ of ['JWT', 'jwt', 'logout+jwt', null]) {
+      await assert.rejects(verifier.verify(await sign('sig-key', typ)), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'token_invalid', `typ ${typ}`);
+        assert.match(err.message, /at\+jwt/);
         return true;
       });
     }

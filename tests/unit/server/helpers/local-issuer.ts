@@ -7,7 +7,7 @@ export interface LocalIssuer {
   readonly issuer: string;
   readonly jwksUrl: string;
   readonly publicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey'];
-  /** Signs a token: defaults iss, aud mcp-server, azp test-client, sub user-1, scope file.read file.list, exp +5 min. */
+  /** Signs an RFC 9068 access token (header typ at+jwt): defaults iss, aud mcp-server, azp test-client, sub user-1, scope file.read file.list, exp +5 min. */
   sign(claims?: JWTPayload, options?: { kid?: string; expiresIn?: number | string; omit?: string[] }): Promise<string>;
   close(): Promise<void>;
 }
@@ -37,7 +37,8 @@ export async function startLocalIssuer(): Promise<LocalIssuer> {
     async sign(claims = {}, options = {}) {
       const omit = new Set(options.omit ?? []);
       const body: JWTPayload = { azp: 'test-client', scope: 'file.read file.list', ...claims };
-      const jwt = new SignJWT(body).setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'k1' }).setIssuedAt();
+      const header = { alg: 'RS256', kid: options.kid ?? 'k1', typ: 'at+jwt' };
+      const jwt = new SignJWT(body).setProtectedHeader(header).setIssuedAt();
       if (!omit.has('iss')) jwt.setIssuer(claims.iss ?? issuer);
       if (!omit.has('aud')) jwt.setAudience(claims.aud ?? 'mcp-server');
       if (!omit.has('sub')) jwt.setSubject(claims.sub ?? 'user-1');
