@@ -123,6 +123,7 @@ describe('the client against a hostile MCP server', () => {
           assert.ok(!run.err.join('\n').includes(SECRET));
           // A token, then forced refreshes after each 401 (bounded): all from the configured issuer, for this server.
           assert.ok(trusted.requests >= 1 && trusted.requests <= 4, `${trusted.requests} token requests`);
+          console.log(`# ${t.name}, 401 with a foreign resource_metadata: ${trusted.requests} token requests`);
           for (const form of trusted.forms) assert.equal(form.get('resource'), h.httpUrl);
           assert.deepEqual(evil.seen, [], 'the cross-origin metadata must not be fetched');
           assertUntouched(stranger);
