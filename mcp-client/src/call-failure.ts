@@ -1,4 +1,4 @@
-import { ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { SdkError, SdkErrorCode, type Tool } from '@modelcontextprotocol/client';
 import { ClientError, isClientError } from './errors.ts';
 import type { CloseInfo } from './transport/ws-client-transport.ts';
 
@@ -16,9 +16,13 @@ export type Interruption = 'unsent' | 'in_doubt' | undefined;
 
 /** Classifies a request's failure; see {@link Interruption}. */
 export function interruptionOf(err: unknown): Interruption {
-  if (err instanceof McpError) return err.code === ErrorCode.ConnectionClosed ? 'in_doubt' : undefined;
+  if (err instanceof SdkError) {
+    if (err.code === SdkErrorCode.ConnectionClosed) return 'in_doubt';
+    // The SDK's own refusal when it has no transport at all: nothing was sent.
+    return err.code === SdkErrorCode.NotConnected ? 'unsent' : undefined;
+  }
   if (isClientError(err, 'connect_failed')) return err.unsent ? 'unsent' : 'in_doubt';
-  // The SDK's own refusal when it has no transport at all: nothing was sent.
+  // The request path still refuses with a plain Error when there is no transport.
   return err instanceof Error && err.message === 'Not connected' ? 'unsent' : undefined;
 }
 
@@ -52,8 +56,8 @@ export function resendExhausted(what: string, attempts: number, cause: unknown):
 }
 
 /** True when the SDK gave up waiting for the answer (`requestTimeoutMs`). */
-export function isRequestTimeout(err: unknown): err is McpError {
-  return err instanceof McpError && err.code === ErrorCode.RequestTimeout;
+export function isRequestTimeout(err: unknown): err is SdkError {
+  return err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout;
 }
 
 /** `timeout`: no answer within the request timeout. */

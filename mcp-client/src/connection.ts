@@ -1,6 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
+import { Client, type Implementation, type Transport } from '@modelcontextprotocol/client';
 import type { TokenSource } from './auth/token-source.ts';
 import { mapInitializeError } from './call-failure.ts';
 import { isClientError } from './errors.ts';

@@ -1,6 +1,10 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, Implementation, Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallToolResult,
+  type Client,
+  DEFAULT_REQUEST_TIMEOUT_MSEC,
+  type Implementation,
+  type Tool,
+} from '@modelcontextprotocol/client';
 import type { TokenSource } from './auth/token-source.ts';
 import {
   DEFAULT_CALL_MAX_ATTEMPTS,
@@ -129,13 +133,9 @@ export class ResilientClient {
       'tools/list',
       async () => true,
       async (client) => {
-        const tools: Tool[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await client.listTools(cursor === undefined ? {} : { cursor }, this.#requestOptions());
-          tools.push(...page.tools);
-          cursor = page.nextCursor;
-        } while (cursor !== undefined);
+        // Without a cursor the SDK follows nextCursor itself (at most 64 pages); 'refresh' asks the
+        // server every time, since the answer decides what may be re-sent.
+        const { tools } = await client.listTools(undefined, { ...this.#requestOptions(), cacheMode: 'refresh' });
         return tools;
       },
     );
@@ -154,8 +154,7 @@ export class ResilientClient {
     return this.#run(
       name,
       () => this.#isRepeatable(name),
-      async (client) =>
-        (await client.callTool({ name, arguments: args }, undefined, this.#requestOptions())) as CallToolResult,
+      async (client) => client.callTool({ name, arguments: args }, this.#requestOptions()),
     );
   }
 

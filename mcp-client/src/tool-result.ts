@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { ClientError, scopeAdvice } from './errors.ts';
 
 /** The text of a result's `text` blocks, joined by newlines. */

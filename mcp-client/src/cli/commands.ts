@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
 import type { TokenSource } from '../auth/token-source.ts';
 import type { ClientConfig } from '../config.ts';

@@ -1,4 +1,4 @@
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { CloseCode } from 'mcp-ws-common';
 import type { TokenSource } from '../auth/token-source.ts';
 import { ClientError } from '../errors.ts';

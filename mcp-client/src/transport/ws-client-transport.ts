@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
 import { CloseCode, decodeFrame, encodeFrame, MCP_SUBPROTOCOL } from 'mcp-ws-common';
 import WebSocket from 'ws';
 import { describeFailure } from '../auth/client-credentials.ts';

@@ -3,9 +3,7 @@
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { type JSONRPCMessage, McpServer, type Transport } from '@modelcontextprotocol/server';
 import { decodeFrame, encodeFrame, formatBearerChallenge, MCP_SUBPROTOCOL } from 'mcp-ws-common';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
@@ -128,7 +126,7 @@ export class FakeMcpServer {
       'list-files',
       {
         description: 'List files',
-        inputSchema: { directory: z.string().optional(), recursive: z.boolean().optional() },
+        inputSchema: z.object({ directory: z.string().optional(), recursive: z.boolean().optional() }),
         annotations: SAFE,
       },
       async ({ directory }) => {
@@ -146,7 +144,7 @@ export class FakeMcpServer {
     );
     server.registerTool(
       'read-file',
-      { description: 'Read a file', inputSchema: { filePath: z.string() }, annotations: SAFE },
+      { description: 'Read a file', inputSchema: z.object({ filePath: z.string() }), annotations: SAFE },
       async ({ filePath }) => {
         this.#record('read-file');
         await delay();
@@ -164,7 +162,7 @@ export class FakeMcpServer {
     if (this.opts.unsafeTool) {
       server.registerTool(
         'append-line',
-        { description: 'Append a line (not idempotent)', inputSchema: { line: z.string() } },
+        { description: 'Append a line (not idempotent)', inputSchema: z.object({ line: z.string() }) },
         async ({ line }) => {
           this.#record('append-line');
           await delay();
