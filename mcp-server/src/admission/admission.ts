@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { type ChallengeContext, challengeFor, type HttpRefusal } from '../auth/bearer-challenge.ts';
 import { authenticateRequest, hasTokenInQuery } from '../auth/request-auth.ts';
 import { isServerError, ServerError } from '../errors.ts';

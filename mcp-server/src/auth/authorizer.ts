@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { ServerConfig } from '../config.ts';
 import { ServerError } from '../errors.ts';
 import type { Readiness } from '../http/health.ts';

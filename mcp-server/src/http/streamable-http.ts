@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
 import { type Admission, isRefusal, type Refusal } from '../admission/admission.ts';
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
@@ -36,7 +34,7 @@ export interface StreamableHttpHandler {
 
 interface HttpSession {
   id: string | undefined;
-  readonly transport: StreamableHTTPServerTransport;
+  readonly transport: NodeStreamableHTTPServerTransport;
   readonly mcp: McpServer;
   /** The session is bound to the client (azp) and subject (sub) of the token that opened it. */
   readonly azp: string;
@@ -109,7 +107,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   function openSession(authInfo: AuthInfo, remote: string | undefined, lease: Lease): HttpSession {
     const sessionLogger = logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub, transport: 'http' });
     let session!: HttpSession;
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         session.id = id;

@@ -1,18 +1,16 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
-import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { AuthInfo, jsonSchemaValidator, ServerContext } from '@modelcontextprotocol/server';
+import { McpServer } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type * as z from 'zod';
 import type { Logger } from '../log.ts';
 import { missingScopeResult, rateLimitedResult } from '../tools/fs-errors.ts';
-import { listFilesTool } from '../tools/list-files.ts';
-import { readFileTool } from '../tools/read-file.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { cacheableToolList, TOOLS, visibleTools } from './tool-list.ts';
 
-/** Name and version announced in `initialize`. */
+export { visibleTools } from './tool-list.ts';
+
+/** Name and version announced in `initialize` and `server/discover`. */
 export const SERVER_INFO = { name: 'mcp-ws-file-server', version: '0.1.0' } as const;
 
 /** Counts tool calls in flight across connections, so shutdown can wait for them. */
@@ -24,10 +22,11 @@ export interface InFlight {
 /** Options of {@link createSession}. */
 export interface SessionOptions {
   /**
-   * The verified token that opened this connection/session. A request that carries its own
-   * `extra.authInfo` (Streamable HTTP verifies every request) is checked against that instead.
+   * The verified token of this connection/session, or a function returning the current one (a
+   * WebSocket connection's token changes when the client renews it in-band). A request that
+   * carries its own `authInfo` (Streamable HTTP verifies every request) is checked against that instead.
    */
-  authInfo: AuthInfo;
+  authInfo: AuthInfo | (() => AuthInfo);
   /** Served directory. */
   root: string;
   /** MAX_FILE_BYTES. */
@@ -40,35 +39,9 @@ export interface SessionOptions {
   rateLimiter?: RateLimiter;
 }
 
-const TOOLS = [listFilesTool, readFileTool] as const;
-
-// tools/list definitions are computed once per process and shared by every connection: the
-// JSON Schemas are the same for all, only the visible subset depends on the token's scopes.
-let definitions: readonly (Tool & { scope: string })[] | undefined;
-const listsByScopes = new Map<string, { tools: Tool[] }>();
-
-function toolDefinitions(): readonly (Tool & { scope: string })[] {
-  definitions ??= TOOLS.map((t) => ({
-    name: t.name,
-    title: t.title,
-    description: t.description,
-    inputSchema: toJsonSchemaCompat(t.inputSchema, {
-      strictUnions: true,
-      pipeStrategy: 'input',
-    }) as Tool['inputSchema'],
-    outputSchema: toJsonSchemaCompat(t.outputSchema, {
-      strictUnions: true,
-      pipeStrategy: 'output',
-    }) as Tool['outputSchema'],
-    annotations: t.annotations,
-    scope: t.scope,
-  }));
-  return definitions;
-}
-
-// The SDK's Server builds an Ajv instance (about 20 KiB of heap) per connection unless given a
-// validator; it only validates elicitation forms, which this server never sends. One shared,
-// created on first use, keeps idle connections small.
+// The SDK's Server builds an Ajv instance per server unless given a validator; it only validates
+// elicitation forms, which this server never sends. One shared, created on first use, keeps idle
+// connections (and per-request servers of the 2026-07-28 era) small.
 let ajv: AjvJsonSchemaValidator | undefined;
 const sharedValidator: jsonSchemaValidator = {
   getValidator: (schema) => {
@@ -77,22 +50,11 @@ const sharedValidator: jsonSchemaValidator = {
   },
 };
 
-/** The tools/list result for a token with `scopes`: only the tools it may call. */
-export function visibleTools(scopes: readonly string[]): { tools: Tool[] } {
-  const granted = new Set(scopes);
-  const key = TOOLS.filter((t) => granted.has(t.scope))
-    .map((t) => t.name)
-    .join(',');
-  let list = listsByScopes.get(key);
-  if (list === undefined) {
-    list = {
-      tools: toolDefinitions()
-        .filter((d) => granted.has(d.scope))
-        .map(({ scope: _s, ...tool }) => tool),
-    };
-    listsByScopes.set(key, list);
-  }
-  return list;
+/** The token a request is served under: its own (HTTP), else the connection's current one. */
+function authOf(ctx: ServerContext, options: SessionOptions): AuthInfo {
+  const own = ctx.http?.authInfo;
+  if (own !== undefined) return own;
+  return typeof options.authInfo === 'function' ? options.authInfo() : options.authInfo;
 }
 
 function register<In extends z.ZodObject, Out extends z.ZodObject>(
@@ -108,10 +70,9 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
     annotations: spec.annotations,
   };
   // The SDK's callback type is generic over the schema; the cast keeps one typed run() per tool.
-  const callback = async (args: z.infer<In>, extra: RequestExtra) => {
+  const callback = async (args: z.infer<In>, ctx: ServerContext) => {
     const t0 = performance.now();
-    // The request's own token (Streamable HTTP verifies each request); a WebSocket passes the connection's.
-    const auth = extra.authInfo ?? options.authInfo;
+    const auth = authOf(ctx, options);
     if (!auth.scopes.includes(spec.scope)) {
       options.logger.warn({
         event: 'access.denied',
@@ -135,14 +96,14 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
     }
     options.inFlight?.begin();
     try {
-      const token = extra._meta?.progressToken;
+      const token = ctx.mcpReq._meta?.progressToken;
       const outcome = await spec.run(args, {
         root: options.root,
         maxFileBytes: options.maxFileBytes,
-        signal: extra.signal,
+        signal: ctx.mcpReq.signal,
         progress: async (progress, total, message) => {
           if (token === undefined) return;
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: 'notifications/progress',
             params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message },
           });
@@ -166,19 +127,9 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
   mcp.registerTool(spec.name, config, callback as never);
 }
 
-/** The `extra` the SDK passes to a tool callback, narrowed to what is used here. */
-interface RequestExtra {
-  signal: AbortSignal;
-  authInfo?: AuthInfo | undefined;
-  _meta?: { progressToken?: string | number } | undefined;
-  sendNotification(n: {
-    method: 'notifications/progress';
-    params: { progressToken: string | number; progress: number; total?: number; message?: string | undefined };
-  }): Promise<void>;
-}
-
 /**
- * Creates the McpServer of one connection (never shared: CVE-2026-25536).
+ * Creates one McpServer (never shared: CVE-2026-25536): for a WebSocket connection, a 2025-11-25
+ * HTTP session, or one 2026-07-28 HTTP request. The same factory serves both protocol eras.
  *
  * Per-tool scopes: every tool is registered, but tools/list is answered from {@link visibleTools},
  * so a token sees only the tools its scopes allow; calling a hidden tool reaches its callback,
@@ -186,6 +137,7 @@ interface RequestExtra {
  * only the allowed tools would make the SDK answer "Tool ... not found", which cannot say which
  * scope is missing; disabling a tool gives "Tool ... disabled".) Input is validated by the SDK
  * before the scope check, so a malformed call to a hidden tool gets the validation error.
+ * On a 2026-07-28 request tools/list also carries `ttlMs` and `cacheScope` (see {@link cacheableToolList}).
  */
 export function createSession(options: SessionOptions): McpServer {
   const mcp = new McpServer(SERVER_INFO, {
@@ -195,12 +147,11 @@ export function createSession(options: SessionOptions): McpServer {
       'Files under one served directory. list-files (scope file.list) lists, read-file (scope file.read) reads; ' +
       "paths are relative and '/'-separated.",
   });
-  register(mcp, listFilesTool, options);
-  register(mcp, readFileTool, options);
-  // registerTool announces listChanged: true; the tool set of a connection never changes.
-  mcp.server.registerCapabilities({ tools: { listChanged: false } });
-  mcp.server.setRequestHandler(ListToolsRequestSchema, (_req, extra) =>
-    visibleTools((extra.authInfo ?? options.authInfo).scopes),
-  );
+  for (const tool of TOOLS) register(mcp, tool as ToolSpec, options);
+  mcp.server.setRequestHandler('tools/list', (_req, ctx) => {
+    const auth = authOf(ctx, options);
+    // The cache fields exist only in 2026-07-28; a 2025-11-25 answer stays as it was.
+    return ctx.mcpReq.envelope === undefined ? visibleTools(auth.scopes) : cacheableToolList(auth);
+  });
   return mcp;
 }

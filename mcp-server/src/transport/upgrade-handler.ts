@@ -1,6 +1,6 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { MCP_PATH, MCP_SUBPROTOCOL } from 'mcp-ws-common';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Admission, isRefusal, plainRefusal, type Refusal } from '../admission/admission.ts';

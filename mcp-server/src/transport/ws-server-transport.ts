@@ -1,6 +1,4 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthInfo, JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
 import { CloseCode, type DecodedFrame, decodeFrame, encodeFrame } from 'mcp-ws-common';
 import { WebSocket } from 'ws';
 import type { Budget } from '../admission/budget.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Budget } from '../../../mcp-server/src/admission/budget.ts';
 import { WsServerTransport } from '../../../mcp-server/src/transport/ws-server-transport.ts';
