@@ -67,6 +67,11 @@ export interface Admission {
   authenticate(req: IncomingMessage): Promise<Authenticated>;
   /** Takes a connection slot for the token's client: shutdown (503), MAX_CONNECTIONS (503), per client (429). */
   admit(authInfo: AuthInfo): Lease | Refusal;
+  /**
+   * The client's budget for one stateless 2026-07-28 HTTP request (no slot: it holds no session);
+   * 503 during shutdown. Release it when the response closes.
+   */
+  borrow(authInfo: AuthInfo): Lease | Refusal;
   /** Writes the audit event of a refusal: `auth.refused` for 401, `access.denied` otherwise. */
   audit(refusal: Refusal, transport: TransportName, fields: Record<string, unknown>): void;
   /** Refuses every further slot with 503 (shutdown). */
@@ -185,6 +190,9 @@ export function createAdmission(options: AdmissionOptions): Admission {
         `client ${authInfo.clientId} holds ${lease.held} connections or sessions; close some first`,
         { 'retry-after': String(RETRY_AFTER_SECONDS) },
       );
+    },
+    borrow(authInfo) {
+      return accepting ? ledger.borrow(authInfo.clientId) : shuttingDown();
     },
     audit(refusal, transport, fields) {
       const event = refusal.status === 401 ? 'auth.refused' : 'access.denied';

@@ -25,6 +25,8 @@ export type LedgerRefusal =
 
 interface ClientEntry {
   connections: number;
+  /** Leases of single requests (2026-07-28 HTTP) that hold the budget without a slot. */
+  borrowed: number;
   readonly budget: Budget;
 }
 
@@ -64,11 +66,7 @@ export class ClientLedger {
     if (this.full) return { reason: 'over_capacity' };
     const held = this.heldBy(clientId);
     if (held >= this.#options.maxConnectionsPerClient) return { reason: 'client_over_capacity', held };
-    let entry = this.#clients.get(clientId);
-    if (entry === undefined) {
-      entry = { connections: 0, budget: new Budget(this.#options.clientBudget) };
-      this.#clients.set(clientId, entry);
-    }
+    const entry = this.#entry(clientId);
     entry.connections++;
     this.#total++;
     const admitted = entry;
@@ -86,8 +84,37 @@ export class ClientLedger {
     };
   }
 
+  /**
+   * The client's budget for one stateless request (2026-07-28 over HTTP), without a slot: such a
+   * request holds no session, so only the client's budget (in flight, bytes) bounds it.
+   */
+  borrow(clientId: string): Lease {
+    const entry = this.#entry(clientId);
+    entry.borrowed++;
+    let released = false;
+    return {
+      clientId,
+      budget: entry.budget,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.borrowed--;
+        this.#forget(clientId, entry);
+      },
+    };
+  }
+
+  #entry(clientId: string): ClientEntry {
+    let entry = this.#clients.get(clientId);
+    if (entry === undefined) {
+      entry = { connections: 0, borrowed: 0, budget: new Budget(this.#options.clientBudget) };
+      this.#clients.set(clientId, entry);
+    }
+    return entry;
+  }
+
   #forget(clientId: string, entry: ClientEntry): void {
-    if (entry.connections > 0 || this.#clients.get(clientId) !== entry) return;
+    if (entry.connections + entry.borrowed > 0 || this.#clients.get(clientId) !== entry) return;
     // Work still held (a closing socket's writes) keeps the entry, so a reconnect shares that budget.
     if (entry.budget.idle) {
       this.#clients.delete(clientId);

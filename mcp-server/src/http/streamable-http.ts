@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import { NodeStreamableHTTPServerTransport, toWebRequest } from '@modelcontextprotocol/node';
+import { type AuthInfo, isInitializeRequest, isLegacyRequest, type McpServer } from '@modelcontextprotocol/server';
 import { type Admission, isRefusal, type Refusal } from '../admission/admission.ts';
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
-import { idKey, type ResponseId, readableId } from '../mcp/request-id.ts';
-import { BodyTooLarge, readBody } from './request-body.ts';
+import { idKey, readableId } from '../mcp/request-id.ts';
+import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
+import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly } from './modern-http.ts';
 
 /** Options of {@link createStreamableHttpHandler}. */
 export interface StreamableHttpOptions {
   /** The admission shared with the WebSocket: Host/Origin, token, authentication, caps, shutdown. */
   admission: Admission;
-  /** Creates the McpServer of a new session (one per session, never shared). */
+  /** Creates the McpServer of a new session or 2026-07-28 request (one each, never shared). */
   createSession(authInfo: AuthInfo, logger: Logger): McpServer;
   /** Largest request body in bytes; larger gets 413. */
   maxMessageBytes: number;
@@ -54,29 +55,21 @@ interface HttpSession {
 /** The incoming request as the SDK reads it: `auth` becomes `extra.authInfo` of its messages. */
 type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
 
-/** Seconds a request refused because its client is at its budget is told to wait. */
-const BUSY_RETRY_AFTER_SECONDS = 1;
-
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function jsonRpcError(res: ServerResponse, status: number, code: number, message: string, id: ResponseId = null): void {
-  send(res, status, {}, { jsonrpc: '2.0', error: { code, message }, id });
-}
-
 /** A request (method and id), as opposed to a notification or a response. */
 function isRequest(body: unknown): body is { method: string; id: string | number } {
   return typeof (body as { method?: unknown })?.method === 'string' && readableId(body) !== null;
 }
 
 /**
- * MCP Streamable HTTP (2025-11-25) on the same endpoint as the WebSocket, admitted by the same
- * rules (admission/admission.ts): every request is authenticated and its own token becomes
- * `extra.authInfo` of the messages it carries, so scope changes and expiry apply per request. One
- * McpServer + SDK transport per session (`Mcp-Session-Id`), holding one connection slot; a
+ * MCP Streamable HTTP on the same endpoint as the WebSocket, both protocol eras, admitted by the
+ * same rules (admission/admission.ts): every request is authenticated and its own token becomes
+ * the `authInfo` of the messages it carries, so scope changes and expiry apply per request.
+ *
+ * The era of a POST is the SDK's classification (`isLegacyRequest`): a request carrying the
+ * 2026-07-28 `_meta` envelope (or naming that revision in `MCP-Protocol-Version`) is served
+ * statelessly by {@link createModernHttp}, under its client's budget and without a session; a
+ * GET/DELETE naming 2026-07-28 gets 405. Everything else is 2025-11-25 and keeps its sessions:
+ * one McpServer + SDK transport per session (`Mcp-Session-Id`), holding one connection slot; a
  * session is bound to the `azp` and `sub` of the token that opened it, and a request with another
  * client's or subject's token gets 404 "Session not found", the same answer as an unknown id.
  * Requests in flight and their response bytes count against the client's budget (shared with its
@@ -87,6 +80,27 @@ function isRequest(body: unknown): body is { method: string; id: string | number
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
   const sessions = new Map<string, HttpSession>();
   const { admission, logger } = options;
+
+  const modern = createModernHttp({
+    createSession: options.createSession,
+    maxMessageBytes: options.maxMessageBytes,
+    logger,
+  });
+
+  /** A 2026-07-28 request: served statelessly under its client's budget (no session, no slot). */
+  async function serveModern(
+    req: AuthedRequest,
+    res: ServerResponse,
+    body: unknown,
+    authInfo: AuthInfo,
+  ): Promise<void> {
+    const lease = admission.borrow(authInfo);
+    if (isRefusal(lease)) {
+      admission.audit(lease, 'http', { remote: req.socket.remoteAddress, azp: authInfo.clientId });
+      return sendJson(res, lease.status, lease.headers, lease.body);
+    }
+    await modern.serve(req, res, body, authInfo, lease);
+  }
 
   function closeSession(s: HttpSession, reason: string): void {
     if (s.closeReason !== undefined) return;
@@ -194,37 +208,11 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     await s.transport.handleRequest(req, res, body);
   }
 
-  /** The parsed POST body, or undefined once an error was answered. */
-  async function readMessage(req: IncomingMessage, res: ServerResponse): Promise<{ body: unknown } | undefined> {
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, options.maxMessageBytes);
-    } catch (err) {
-      if (!(err instanceof BodyTooLarge)) throw err;
-      res.setHeader('connection', 'close');
-      jsonRpcError(res, 413, -32600, `request body over ${options.maxMessageBytes} bytes`);
-      return undefined;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      jsonRpcError(res, 400, -32700, 'Parse error: the body is not JSON');
-      return undefined;
-    }
-    // MCP 2025-11-25 removed JSON-RPC batching (the SDK would still accept it); same rule as a WebSocket frame.
-    if (Array.isArray(body)) {
-      jsonRpcError(res, 400, -32600, 'Invalid Request: batches are not supported; send one message per request');
-      return undefined;
-    }
-    return { body };
-  }
-
   async function handleAsync(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const remote = req.socket.remoteAddress;
     const refuse = (refusal: Refusal, fields: Record<string, unknown> = {}) => {
       admission.audit(refusal, 'http', { remote, ...fields });
-      send(res, refusal.status, refusal.headers, refusal.body);
+      sendJson(res, refusal.status, refusal.headers, refusal.body);
     };
     const screened = admission.screen(req);
     if (screened !== undefined) return refuse(screened);
@@ -240,9 +228,15 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
 
     let body: unknown;
     if (method === 'POST') {
-      const message = await readMessage(req, res);
+      const message = await readJsonMessage(req, res, options.maxMessageBytes);
       if (message === undefined) return;
       body = message.body;
+      // The SDK's own classification, so the two legs can never disagree on a request's era.
+      if (!(await isLegacyRequest(await toWebRequest(req, body), body))) return serveModern(req, res, body, authInfo);
+    } else if (isModernHeaderOnly(req) && req.headers['mcp-session-id'] === undefined) {
+      // 2026-07-28 has no GET stream and no session to delete.
+      res.setHeader('allow', 'POST');
+      return jsonRpcError(res, 405, -32000, 'Method not allowed: 2026-07-28 serves POST only');
     }
     const id = readableId(body);
 
@@ -307,6 +301,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     },
     async closeAll() {
       for (const s of [...sessions.values()]) closeSession(s, 'shutdown');
+      await modern.close();
     },
   };
 }

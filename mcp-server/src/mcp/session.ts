@@ -13,6 +13,9 @@ export { visibleTools } from './tool-list.ts';
 /** Name and version announced in `initialize` and `server/discover`. */
 export const SERVER_INFO = { name: 'mcp-ws-file-server', version: '0.1.0' } as const;
 
+/** How long a 2026-07-28 client may cache `server/discover`, in ms. */
+export const DISCOVER_TTL_MS = 300_000;
+
 /** Counts tool calls in flight across connections, so shutdown can wait for them. */
 export interface InFlight {
   begin(): void;
@@ -143,6 +146,8 @@ export function createSession(options: SessionOptions): McpServer {
   const mcp = new McpServer(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     jsonSchemaValidator: sharedValidator,
+    // server/discover is the same for every caller and changes only with a new release.
+    cacheHints: { 'server/discover': { ttlMs: DISCOVER_TTL_MS, cacheScope: 'public' } },
     instructions:
       'Files under one served directory. list-files (scope file.list) lists, read-file (scope file.read) reads; ' +
       "paths are relative and '/'-separated.",

@@ -230,7 +230,7 @@ describe('Streamable HTTP transport', () => {
   });
 
   describe('malformed bodies and batches', () => {
-    it('answers a body that is not JSON with 400 -32700 and keeps the session', async () => {
+    it('answers a body that is not JSON with 400 -32700 (not JSON-RPC: -32600) and keeps the session', async () => {
       const session = await openSession(server.httpUrl, full);
       const res = await mcpRequest(server.httpUrl, { token: full, session, body: '{"jsonrpc": "2.0", "id": 1,' });
       assert.equal(res.status, 400);
@@ -239,9 +239,10 @@ describe('Streamable HTTP transport', () => {
         error: { code: -32700, message: 'Parse error: the body is not JSON' },
         id: null,
       });
+      // JSON that is not a JSON-RPC message is an invalid request (JSON-RPC 2.0 §5.1), as on the WebSocket.
       const notRpc = await mcpRequest(server.httpUrl, { token: full, session, body: { hello: 'world' } });
       assert.equal(notRpc.status, 400);
-      assert.equal(notRpc.messages[0]?.error.code, -32700);
+      assert.equal(notRpc.messages[0]?.error.code, -32600);
       assert.equal((await call(server.httpUrl, full, session, 2, 'ping')).status, 200);
     });
     it('refuses a batch with 400 -32600 (MCP 2025-11-25 has no batching) and the session lives on', async () => {
