@@ -1,5 +1,7 @@
 import { SdkError, SdkErrorCode, type Tool } from '@modelcontextprotocol/client';
+import { CloseCode } from 'mcp-ws-common';
 import { ClientError, isClientError } from './errors.ts';
+import type { ProtocolChoice } from './protocol-era.ts';
 import type { CloseInfo } from './transport/ws-client-transport.ts';
 
 /** Default number of sends of a read-only or idempotent call whose connection keeps dropping. */
@@ -74,20 +76,58 @@ export function describeClose(info: CloseInfo): string {
   return info.reason ? `close code ${info.code}: ${info.reason}` : `close code ${info.code}`;
 }
 
-/** Maps a failed `initialize` to a ClientError (`connect_failed` for a lost connection, else `protocol`). */
-export function mapInitializeError(err: unknown, url: string, close: CloseInfo | undefined): ClientError {
-  if (isClientError(err)) return err;
-  if (interruptionOf(err) !== undefined) {
+/** Where a failed connect happened, for {@link mapConnectError}. */
+export interface ConnectFailureContext {
+  readonly url: string;
+  /** The revision the client was asked to speak. */
+  readonly protocol: ProtocolChoice;
+  /** How the transport closed, when it did. */
+  readonly close: CloseInfo | undefined;
+}
+
+/**
+ * Maps a failed connect (transport start, `server/discover` probe, `initialize`) to a ClientError:
+ * the transport's own ClientError as is (also when the SDK wrapped it in a probe failure),
+ * `connect_failed` for a lost connection or no answer in time (retryable), else `protocol`.
+ */
+export function mapConnectError(err: unknown, at: ConnectFailureContext): ClientError {
+  const own = clientErrorIn(err);
+  if (own) return own;
+  const { url, close } = at;
+  // The SDK closes the transport itself (1000) after a failed probe: only the server's close counts.
+  if (interruptionOf(err) !== undefined || (close !== undefined && close.code !== CloseCode.NORMAL)) {
     return new ClientError(
       'connect_failed',
-      `the server at ${url} closed the connection during initialize${close ? ` (${describeClose(close)})` : ''}`,
+      `the server at ${url} closed the connection during the MCP handshake${close ? ` (${describeClose(close)})` : ''}`,
       { cause: err, ...(close ? { closeCode: close.code } : {}) },
     );
   }
   if (isRequestTimeout(err)) {
     // Retryable like any failed connect: the server may be back on the next attempt.
-    return new ClientError('connect_failed', `the server at ${url} did not answer initialize in time`, { cause: err });
+    return new ClientError('connect_failed', `the server at ${url} did not answer the MCP handshake in time`, {
+      cause: err,
+    });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new ClientError('protocol', `initialize with ${url} failed: ${message}`, { cause: err });
+  if (err instanceof SdkError && err.code === SdkErrorCode.EraNegotiationFailed) {
+    return new ClientError(
+      'protocol',
+      `the server at ${url} does not speak MCP ${at.protocol} (${message}); ` +
+        'set MCP_PROTOCOL (--protocol) to auto to use the revision it offers',
+      { cause: err },
+    );
+  }
+  const advice =
+    at.protocol === 'auto' ? '' : ' (MCP_PROTOCOL=auto lets the client use the revision the server offers)';
+  return new ClientError('protocol', `connecting to ${url} with MCP ${at.protocol} failed: ${message}${advice}`, {
+    cause: err,
+  });
+}
+
+/** The ClientError `err` is or wraps (the SDK wraps transport errors thrown during its probe). */
+function clientErrorIn(err: unknown): ClientError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isClientError(e)) return e;
+  }
+  return undefined;
 }

@@ -2,11 +2,17 @@ import { readFileSync } from 'node:fs';
 import { cleanEnv, num, str, url } from 'envalid';
 import { parseInsecureHosts } from './auth/trust.ts';
 import { ClientError } from './errors.ts';
+import { DEFAULT_PROTOCOL, PROTOCOL_CHOICES, type ProtocolChoice } from './protocol-era.ts';
 
 /** Client settings, read from the environment (and overridden by CLI flags). */
 export interface ClientConfig {
   /** URL of the MCP server: `ws(s)://` WebSocket or `http(s)://` Streamable HTTP. Default `ws://localhost:3000/mcp`. */
   readonly serverUrl: string;
+  /**
+   * MCP revision (`MCP_PROTOCOL`): `auto` (default; 2026-07-28 when the server offers it, else
+   * 2025-11-25), `2026-07-28` or `2025-11-25` (that revision only).
+   */
+  readonly mcpProtocol: ProtocolChoice;
   /** OAuth issuer to discover (RFC 8414 / OIDC discovery); the only issuer the secret goes to. */
   readonly issuer: string | undefined;
   /** Token endpoint to use without discovery; the only endpoint the secret goes to. */
@@ -47,7 +53,7 @@ export interface ClientConfig {
 
 /** Settings a CLI flag may override; `undefined` leaves the environment's value. */
 export type ConfigOverrides = Partial<
-  Pick<ClientConfig, 'serverUrl' | 'issuer' | 'tokenUrl' | 'clientId' | 'clientSecretFile' | 'scope'>
+  Pick<ClientConfig, 'serverUrl' | 'mcpProtocol' | 'issuer' | 'tokenUrl' | 'clientId' | 'clientSecretFile' | 'scope'>
 >;
 
 const SECRET_KEYS = new Set(['OAUTH_CLIENT_SECRET', 'OAUTH_ACCESS_TOKEN']);
@@ -60,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const merged: Record<string, string | undefined> = { ...env };
   const flagToEnv: Record<keyof ConfigOverrides, string> = {
     serverUrl: 'SERVER_URL',
+    mcpProtocol: 'MCP_PROTOCOL',
     issuer: 'OAUTH_ISSUER',
     tokenUrl: 'OAUTH_TOKEN_URL',
     clientId: 'OAUTH_CLIENT_ID',
@@ -77,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     merged,
     {
       SERVER_URL: url({ default: 'ws://localhost:3000/mcp' }),
+      MCP_PROTOCOL: str({ choices: PROTOCOL_CHOICES, default: DEFAULT_PROTOCOL }),
       OAUTH_ISSUER: url({ default: undefined }),
       OAUTH_TOKEN_URL: url({ default: undefined }),
       OAUTH_RESOURCE: url({ default: undefined }),
@@ -109,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
 
   const config: ClientConfig = {
     serverUrl: e.SERVER_URL,
+    mcpProtocol: e.MCP_PROTOCOL,
     issuer: e.OAUTH_ISSUER,
     tokenUrl: e.OAUTH_TOKEN_URL,
     resource: e.OAUTH_RESOURCE,

@@ -1,11 +1,12 @@
 import { Client, type Implementation, type Transport } from '@modelcontextprotocol/client';
 import type { TokenSource } from './auth/token-source.ts';
-import { mapInitializeError } from './call-failure.ts';
+import { mapConnectError } from './call-failure.ts';
 import { isClientError } from './errors.ts';
+import { negotiationOptions, type ProtocolChoice } from './protocol-era.ts';
 import { createHttpClientTransport, isHttpUrl } from './transport/http-client-transport.ts';
 import { type CloseInfo, WsClientTransport } from './transport/ws-client-transport.ts';
 
-/** One initialized MCP session over one transport. */
+/** One connected MCP client (an initialized 2025-era session, or a 2026-era connection) over one transport. */
 export interface Connection {
   readonly client: Client;
   /** A WebSocket transport reports its close code; Streamable HTTP can `abandon` a session. */
@@ -24,18 +25,24 @@ export interface OpenConnectionOptions {
   readonly token: string;
   readonly tokenSource: TokenSource;
   readonly clientInfo: Implementation;
+  /** Which revision to speak; see {@link ProtocolChoice}. */
+  readonly protocol: ProtocolChoice;
+  /** Timeout of the handshake (`server/discover` probe, `initialize`), in ms. */
   readonly requestTimeoutMs: number;
   readonly handshakeTimeoutMs?: number | undefined;
   readonly pingIntervalMs?: number | undefined;
   readonly pingTimeoutMs?: number | undefined;
-  /** Called with the protocol revision negotiated in `initialize`. */
+  /** Called with the protocol revision negotiated (`server/discover` or `initialize`). */
   onProtocolVersion(version: string): void;
   /** Called once when the connection closes after it was opened. */
   onClose(conn: Connection): void;
 }
 
 /**
- * Opens a WebSocket (`ws(s)://`) or Streamable HTTP (`http(s)://`) transport and initializes MCP.
+ * Opens a WebSocket (`ws(s)://`) or Streamable HTTP (`http(s)://`) transport and connects MCP in
+ * the era `protocol` asks for: with `auto`, the SDK probes with `server/discover` and falls back
+ * to `initialize` when the server gives no sign of 2026-07-28 (a 2025-era server answers the
+ * probe with an error such as -32601, or 400 over HTTP).
  * @throws ClientError from the transport (`upgrade_refused`, `insufficient_scope`, `connect_failed`) or `protocol`.
  */
 export async function openConnection(o: OpenConnectionOptions): Promise<Connection> {
@@ -56,7 +63,7 @@ export async function openConnection(o: OpenConnectionOptions): Promise<Connecti
     ownHook?.(v);
     o.onProtocolVersion(v);
   };
-  const client = new Client(o.clientInfo, { capabilities: {} });
+  const client = new Client(o.clientInfo, { capabilities: {}, ...negotiationOptions(o.protocol) });
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve;
@@ -73,7 +80,7 @@ export async function openConnection(o: OpenConnectionOptions): Promise<Connecti
     markClosed();
     await transport.close().catch(() => undefined);
     if (isClientError(err) && err.challenge) tokenSource.onChallenge?.(err.challenge);
-    throw mapInitializeError(err, String(o.url), transport.closeInfo);
+    throw mapConnectError(err, { url: String(o.url), protocol: o.protocol, close: transport.closeInfo });
   }
   return conn;
 }

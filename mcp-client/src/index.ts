@@ -22,6 +22,14 @@ export type { GetTokenOptions, TokenSource } from './auth/token-source.ts';
 export { canonicalResource, isLoopbackHost } from './auth/trust.ts';
 export { type ClientConfig, type ConfigOverrides, loadConfig } from './config.ts';
 export { ClientError, type ClientErrorCode, type ClientErrorDetails, isClientError } from './errors.ts';
+export {
+  DEFAULT_PROTOCOL,
+  isProtocolChoice,
+  LEGACY_REVISION,
+  MODERN_REVISION,
+  PROTOCOL_CHOICES,
+  type ProtocolChoice,
+} from './protocol-era.ts';
 export { backoffDelayMs, type ReconnectOptions, reconnectPolicy } from './reconnect.ts';
 export { ResilientClient, type ResilientClientOptions, type SessionEvent } from './session.ts';
 export { resultText, toolFailure } from './tool-result.ts';
@@ -39,8 +47,8 @@ export interface ConnectOptions {
 }
 
 /**
- * Connects to the MCP server named by the settings, authenticating with a bearer token, and
- * initializes the MCP session.
+ * Connects to the MCP server named by the settings, authenticating with a bearer token, in the
+ * MCP revision the settings ask for (`MCP_PROTOCOL`, default `auto`).
  * @throws ClientError (`config`, token errors, `upgrade_refused`, `insufficient_scope`, `connect_failed`).
  */
 export async function connect(options: ConnectOptions = {}): Promise<ResilientClient> {
@@ -48,6 +56,7 @@ export async function connect(options: ConnectOptions = {}): Promise<ResilientCl
   const tokenSource = options.tokenSource ?? tokenSourceFromConfig(config);
   return ResilientClient.connect({
     url: config.serverUrl,
+    protocol: config.mcpProtocol,
     tokenSource,
     reconnect: {
       maxAttempts: config.reconnectMaxAttempts,

@@ -18,6 +18,7 @@ import {
 } from './call-failure.ts';
 import { type Connection, openConnection } from './connection.ts';
 import { ClientError, isClientError } from './errors.ts';
+import { DEFAULT_PROTOCOL, type ProtocolChoice } from './protocol-era.ts';
 import {
   backoffDelayMs,
   isReconnectableClose,
@@ -37,8 +38,13 @@ export interface ResilientClientOptions {
   readonly tokenSource: TokenSource;
   /** Backoff and attempt bound for reconnects; defaults as in {@link ReconnectOptions}. */
   readonly reconnect?: ReconnectOptions | undefined;
-  /** `clientInfo` sent in `initialize`. Default `{ name: 'mcp-client', version: '0.1.0' }`. */
+  /** `clientInfo` sent in `initialize` or each request's `_meta`. Default `{ name: 'mcp-client', version: '0.1.0' }`. */
   readonly clientInfo?: Implementation | undefined;
+  /**
+   * MCP revision to speak: `auto` (default: 2026-07-28 when the server offers it, else
+   * 2025-11-25), or one revision pinned. Each reconnect negotiates again.
+   */
+  readonly protocol?: ProtocolChoice | undefined;
   /** Time allowed for TCP connect + upgrade, in ms. Default 10000. */
   readonly handshakeTimeoutMs?: number | undefined;
   /**
@@ -70,7 +76,8 @@ export type SessionEvent =
 /**
  * An MCP client that survives dropped connections. On a close with a reconnectable code
  * (1001, 1006, 1011, 1013, 4401) it reconnects with exponential backoff and full jitter, fetching
- * a fresh token after 4401, and re-initializes. A call that was in flight is re-sent only when
+ * a fresh token after 4401, and negotiates again (a 2025-era session is re-initialized; the
+ * stateless 2026-07-28 era has nothing to restore). A call that was in flight is re-sent only when
  * that is safe: it never reached the server, or the tool's annotations (tools/list) say
  * `readOnlyHint` or `idempotentHint`; at most `callMaxAttempts` sends, with backoff between them,
  * then `resend_exhausted`. Any other interrupted call fails with `outcome_unknown` (it may or may
@@ -112,12 +119,12 @@ export class ResilientClient {
     return rc;
   }
 
-  /** The server's `serverInfo` from the latest `initialize`. */
+  /** The server's `serverInfo` (from `initialize`, or `server/discover` when the server names itself). */
   get serverInfo(): Implementation | undefined {
     return this.#conn?.client.getServerVersion();
   }
 
-  /** The protocol revision negotiated in the latest `initialize`. */
+  /** The protocol revision of the latest connection, e.g. `2026-07-28` or `2025-11-25`. */
   get protocolVersion(): string | undefined {
     return this.#protocolVersion;
   }
@@ -236,6 +243,7 @@ export class ResilientClient {
       token: await o.tokenSource.getToken({ forceRefresh }),
       tokenSource: o.tokenSource,
       clientInfo: o.clientInfo ?? { name: 'mcp-client', version: '0.1.0' },
+      protocol: o.protocol ?? DEFAULT_PROTOCOL,
       requestTimeoutMs: this.#timeoutMs(),
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       pingIntervalMs: o.pingIntervalMs,

@@ -149,18 +149,24 @@ describe('mcp-client against the real mcp-server', () => {
   });
   after(() => handle?.close());
 
-  it('runs the demo steps through the CLI with a Keycloak token (exit 0)', async () => {
-    const r = await cli(['--server', handle.wsUrl, '--issuer', kc.issuer], {
-      OAUTH_CLIENT_ID: full.clientId,
-      OAUTH_CLIENT_SECRET: full.clientSecret,
-      OAUTH_RESOURCE: TEST_RESOURCE,
+  for (const [transport, revision] of [
+    ['ws', '2025-11-25'],
+    ['http', '2026-07-28'],
+  ] as const) {
+    it(`runs the demo steps through the CLI with a Keycloak token in MCP ${revision} over ${transport} (exit 0)`, async () => {
+      const url = transport === 'ws' ? handle.wsUrl : handle.httpUrl;
+      const r = await cli(['--server', url, '--issuer', kc.issuer, '--protocol', revision], {
+        OAUTH_CLIENT_ID: full.clientId,
+        OAUTH_CLIENT_SECRET: full.clientSecret,
+        OAUTH_RESOURCE: TEST_RESOURCE,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^1\\. Connected to .* \\(MCP ${revision}\\) as mcp-client`));
+      assert.match(r.stdout, /2\. Files in "\."[\s\S]*sample1\.txt/);
+      assert.match(r.stdout, /3\. sample1\.txt\n/);
+      assert.match(r.stdout, /4\. sample2\.txt\n/);
     });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^1\. Connected to .* \(MCP 2025-11-25\) as mcp-client/);
-    assert.match(r.stdout, /2\. Files in "\."[\s\S]*sample1\.txt/);
-    assert.match(r.stdout, /3\. sample1\.txt\n/);
-    assert.match(r.stdout, /4\. sample2\.txt\n/);
-  });
+  }
 
   it("confirms the trusted issuer from the server's own resource metadata", async () => {
     const ts = new ResourceDiscoveryTokenSource({

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ConfigOverrides } from '../config.ts';
 import { ClientError } from '../errors.ts';
+import { isProtocolChoice, PROTOCOL_CHOICES, type ProtocolChoice } from '../protocol-era.ts';
 
 /** The CLI's commands. */
 export const COMMANDS = ['demo', 'tools', 'ls', 'cat', 'call', 'whoami', 'help'] as const;
@@ -22,6 +23,7 @@ export interface Invocation {
 
 const OPTIONS = {
   server: { type: 'string' },
+  protocol: { type: 'string' },
   issuer: { type: 'string' },
   'token-url': { type: 'string' },
   'client-id': { type: 'string' },
@@ -85,6 +87,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     positionals: rest,
     overrides: {
       serverUrl: v.server,
+      mcpProtocol: protocolChoice(v.protocol),
       issuer: v.issuer,
       tokenUrl: v['token-url'],
       clientId: v['client-id'],
@@ -97,6 +100,11 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     offset: count('offset', v.offset),
     length: count('length', v.length),
   };
+}
+
+function protocolChoice(value: string | undefined): ProtocolChoice | undefined {
+  if (value === undefined || isProtocolChoice(value)) return value;
+  throw new ClientError('config', `--protocol must be one of ${PROTOCOL_CHOICES.join(', ')}, got "${value}"`);
 }
 
 function count(flag: string, value: string | undefined): number | undefined {
@@ -119,6 +127,8 @@ Commands:
 
 Options (override the environment):
   --server URL              SERVER_URL (default ws://localhost:3000/mcp; http(s):// uses Streamable HTTP)
+  --protocol REV            MCP_PROTOCOL: auto (default: 2026-07-28 if the server offers it, else 2025-11-25),
+                            2026-07-28 or 2025-11-25 (that revision only)
   --issuer URL              OAUTH_ISSUER (discovered)
   --token-url URL           OAUTH_TOKEN_URL (used without discovery)
   --client-id ID            OAUTH_CLIENT_ID

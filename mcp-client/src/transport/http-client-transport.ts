@@ -51,6 +51,10 @@ export function isHttpUrl(url: string | URL): boolean {
  * 404 of the standalone GET stream only ends that stream; the next POST finds out. `close()`
  * sends DELETE for the session first (bounded by `terminateTimeoutMs`), so the server frees it
  * at once instead of counting it against MAX_CONNECTIONS_PER_CLIENT until it idles out.
+ *
+ * In the 2026-07-28 era there is no session (every POST stands alone; the SDK adds the
+ * `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers): an unreachable server still
+ * closes the transport with 1006, so the reconnect logic is the same for both eras.
  */
 export function createHttpClientTransport(options: HttpClientTransportOptions): HttpClientTransport {
   let token = options.token;
@@ -72,19 +76,22 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
       headers.set('authorization', `Bearer ${t}`);
       return fetch(input, { ...init, headers });
     };
-    const session = sent.get('mcp-session-id');
-    const isSessionPost = session !== null && (init?.method ?? 'GET').toUpperCase() === 'POST';
+    const isPost = (init?.method ?? 'GET').toUpperCase() === 'POST';
+    const isSessionPost = isPost && sent.get('mcp-session-id') !== null;
+    // Connected: a 2025-era session, or a 2026-07-28 connection (stateless: no session id, but the
+    // SDK set the negotiated revision once connected).
+    const isConnectedPost = isSessionPost || (isPost && transport.protocolVersion !== undefined);
     let res: Response;
     try {
       res = await attempt(token);
     } catch (err) {
-      // Server down or restarting (refused, reset). Within a session this is a dropped connection
-      // (1006), so ResilientClient reconnects with backoff and re-sends; before one (initialize) it is a
-      // failed connect, retried the same way. Aborts and the GET stream keep the SDK's own handling.
-      const method = (init?.method ?? 'GET').toUpperCase();
-      if (method !== 'POST' || (err as Error).name === 'AbortError') throw err;
+      // Server down or restarting (refused, reset). Once connected this is a dropped connection
+      // (1006), so ResilientClient reconnects with backoff and re-sends; before (server/discover,
+      // initialize) it is a failed connect, retried the same way. Aborts and the GET stream keep
+      // the SDK's own handling.
+      if (!isPost || (err as Error).name === 'AbortError') throw err;
       const cause = networkCause(err);
-      if (isSessionPost) lose({ code: 1006, reason: `the server is unreachable (${cause})` });
+      if (isConnectedPost) lose({ code: 1006, reason: `the server is unreachable (${cause})` });
       const what =
         cause === 'ECONNREFUSED'
           ? `connection refused at ${url}: is the server running?`

@@ -36,6 +36,9 @@ describe('parseCommandLine', () => {
     assert.equal(inv.overrides.scope, 'file.list');
     assert.equal(inv.overrides.issuer, undefined);
     assert.equal(inv.json, true);
+    assert.equal(inv.overrides.mcpProtocol, undefined);
+    assert.equal(parseCommandLine(['--protocol', '2026-07-28']).overrides.mcpProtocol, '2026-07-28');
+    assert.equal(parseCommandLine(['tools', '--protocol', 'auto']).overrides.mcpProtocol, 'auto');
   });
 
   it('parses command arguments and per-command flags', () => {
@@ -60,6 +63,8 @@ describe('parseCommandLine', () => {
       ['cat', 'a', '--offset', '-1'],
       ['cat', 'a', '--length', 'ten'],
       ['tools', 'extra'],
+      ['--protocol', '2024-11-05'],
+      ['--protocol', 'modern'],
     ]) {
       assert.throws(
         () => parseCommandLine(argv),
@@ -99,6 +104,26 @@ describe('mcp-client CLI', () => {
     const j = await cli(['demo', '--json', '--server', server.url, '--token-url', tokens.tokenUrl], full);
     assert.equal(j.code, 0);
     assert.equal(JSON.parse(j.stdout).steps.length, 3);
+  });
+
+  it('prints the negotiated revision: 2026-07-28 from a dual-era server unless --protocol or MCP_PROTOCOL pins 2025-11-25', async () => {
+    const dual = await FakeMcpServer.start({ era: 'dual' });
+    try {
+      const base = ['--server', dual.url, '--token-url', tokens.tokenUrl];
+      const modern = await cli(base, full);
+      assert.equal(modern.code, 0, modern.stderr);
+      assert.match(modern.stdout, /^1\. Connected to fake-mcp 9\.9\.9 at ws:\/\/\S+ \(MCP 2026-07-28\) as mcp-client/);
+      assert.match(modern.stdout, /4\. sample2\.txt\n\s+contents of sample2\.txt/);
+      const flag = await cli([...base, '--protocol', '2025-11-25'], full);
+      assert.match(flag.stdout, /\(MCP 2025-11-25\)/, flag.stderr);
+      const env = await cli(base, { ...full, MCP_PROTOCOL: '2025-11-25' });
+      assert.match(env.stdout, /\(MCP 2025-11-25\)/, env.stderr);
+      const bad = await cli(base, { ...full, MCP_PROTOCOL: 'latest' });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /MCP_PROTOCOL/);
+    } finally {
+      await dual.stop();
+    }
   });
 
   it('prints help per command (exit 0) and refuses bad usage (exit 2)', async () => {

@@ -1,12 +1,13 @@
-// ResilientClient over Streamable HTTP against the real server: a session the server no longer
-// knows (reaped when idle, or lost in a restart) is replaced by a new one and the call re-sent,
-// the same guarantee as a WebSocket reconnect; close() ends the server's session with DELETE.
+// ResilientClient over Streamable HTTP against the real server: a 2025-11-25 session the server
+// no longer knows (reaped when idle, or lost in a restart) is replaced by a new one and the call
+// re-sent, the same guarantee as a WebSocket reconnect; close() ends the server's session with
+// DELETE. In 2026-07-28 (no sessions) a restart or an outage is a reconnect and a re-send too.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isClientError, ResilientClient, type SessionEvent, StaticTokenSource } from 'mcp-client';
+import { isClientError, type ProtocolChoice, ResilientClient, type SessionEvent, StaticTokenSource } from 'mcp-client';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 
@@ -47,9 +48,16 @@ describe('ResilientClient over Streamable HTTP', () => {
     return s;
   }
 
-  async function connect(url: string, events: SessionEvent[] = [], maxAttempts = 4): Promise<ResilientClient> {
+  /** Sessions exist in 2025-11-25 only: the session tests pin it. */
+  async function connect(
+    url: string,
+    events: SessionEvent[] = [],
+    maxAttempts = 4,
+    protocol: ProtocolChoice = '2025-11-25',
+  ): Promise<ResilientClient> {
     return ResilientClient.connect({
       url,
+      protocol,
       tokenSource: new StaticTokenSource(token),
       reconnect: { maxAttempts, baseDelayMs: 10 },
       onEvent: (e) => events.push(e),
@@ -84,20 +92,25 @@ describe('ResilientClient over Streamable HTTP', () => {
     }
   });
 
-  it('opens a new session and re-sends the call after a server restart (same port)', async () => {
-    const first = await start();
-    const client = await connect(first.httpUrl);
-    try {
-      assert.ok((await client.callTool('list-files', { directory: '.' })).structuredContent);
-      await first.close();
-      const second = await start({ PORT: String(first.port) });
-      const listing = await client.callTool('list-files', { directory: '.' });
-      assert.equal(listing.isError, undefined);
-      assert.equal(sessionsOf(second).length, 1);
-    } finally {
-      await client.close();
-    }
-  });
+  for (const protocol of ['2025-11-25', '2026-07-28'] as const) {
+    it(`re-sends the call after a server restart (same port) in ${protocol}`, async () => {
+      const first = await start();
+      const client = await connect(first.httpUrl, [], 4, protocol);
+      try {
+        assert.equal(client.protocolVersion, protocol);
+        assert.ok((await client.callTool('list-files', { directory: '.' })).structuredContent);
+        await first.close();
+        const second = await start({ PORT: String(first.port) });
+        const listing = await client.callTool('list-files', { directory: '.' });
+        assert.equal(listing.isError, undefined);
+        // A 2025 client opened a new session; a 2026 one has none (each request stands alone).
+        assert.equal(sessionsOf(second).length, protocol === '2025-11-25' ? 1 : 0);
+        assert.equal(client.protocolVersion, protocol);
+      } finally {
+        await client.close();
+      }
+    });
+  }
 
   it('keeps a call made while the server is down and completes it once the server is back', async () => {
     const first = await start();
@@ -107,6 +120,7 @@ describe('ResilientClient over Streamable HTTP', () => {
     });
     const client = await ResilientClient.connect({
       url: first.httpUrl,
+      protocol: '2026-07-28',
       tokenSource: new StaticTokenSource(token),
       reconnect: { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 400 },
       onEvent: (e) => (e.type === 'reconnect_failed' ? failedOnce() : undefined),
