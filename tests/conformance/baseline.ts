@@ -31,46 +31,89 @@ export function baselineEntries(file: string, mode: Mode): string[] {
   return out;
 }
 
+/** Each scenario run and, for each of its check ids, the worst status it had (FAILURE, WARNING, SUCCESS...). */
+export type Results = Map<string, Map<string, string>>;
+
+const SEVERITY = ['FAILURE', 'WARNING', 'SUCCESS'];
+const rank = (status: string) => (SEVERITY.includes(status) ? SEVERITY.indexOf(status) : SEVERITY.length);
+/** FAILURE or WARNING: what the suite counts as failing (a SHOULD not met fails too). */
+export const isFailing = (status: string) => status === 'FAILURE' || status === 'WARNING';
+
 /**
- * Outcome of each scenario run into `dir` (its checks.json files): true when it failed (FAILURE or
- * WARNING, as the suite counts). `prefix` is stripped from the directory name (server runs save
- * into `server-<scenario>-<timestamp>`).
+ * The checks of each scenario run into `dir` (its checks.json files). `prefix` is stripped from
+ * the directory name (server runs save into `server-<scenario>-<timestamp>`). An unreadable file
+ * counts as a failed check `checks.json`.
  */
-export function scenarioResults(dir: string, prefix: RegExp | string = ''): Map<string, boolean> {
-  const results = new Map<string, boolean>();
+export function scenarioResults(dir: string, prefix: RegExp | string = ''): Results {
+  const results: Results = new Map();
   for (const file of globSync('**/checks.json', { cwd: dir })) {
     const name = file
       .replace(/\\/g, '/')
       .replace(/\/checks\.json$/, '')
       .replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, '')
       .replace(prefix, '');
-    let failed = true;
+    const checks = results.get(name) ?? new Map<string, string>();
+    results.set(name, checks);
+    let parsed: { id: string; status: string }[];
     try {
-      const checks = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { status: string }[];
-      failed = checks.some((c) => c.status === 'FAILURE' || c.status === 'WARNING');
+      parsed = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { id: string; status: string }[];
     } catch {
-      // unreadable results count as a failure
+      parsed = [{ id: 'checks.json', status: 'FAILURE' }];
     }
-    results.set(name, (results.get(name) ?? false) || failed);
+    for (const { id, status } of parsed) {
+      const was = checks.get(id);
+      if (was === undefined || rank(status) < rank(was)) checks.set(id, status);
+    }
   }
   return results;
 }
 
-/** What differs from the baseline, one line each; empty when the run is as expected. */
-export function baselineProblems(results: Map<string, boolean>, baseline: readonly string[]): string[] {
-  const expected = new Set(baseline);
-  const problems: string[] = [];
-  for (const [scenario, failed] of results) {
-    if (failed && !expected.has(scenario)) problems.push(`UNEXPECTED FAILURE ${scenario} (not in the baseline)`);
-    if (!failed && expected.has(scenario)) problems.push(`STALE BASELINE ENTRY ${scenario}: it passes now, remove it`);
+/** A baseline split into whole-scenario entries and `scenario:check-id` entries. */
+function parse(baseline: readonly string[]): { whole: Set<string>; checks: Map<string, Set<string>> } {
+  const whole = new Set<string>();
+  const checks = new Map<string, Set<string>>();
+  for (const entry of baseline) {
+    const at = entry.indexOf(':');
+    if (at < 0) whole.add(entry);
+    else checks.set(entry.slice(0, at), (checks.get(entry.slice(0, at)) ?? new Set()).add(entry.slice(at + 1)));
   }
-  for (const scenario of baseline) {
+  return { whole, checks };
+}
+
+/** The failing check ids of a scenario that its baseline entries do not excuse. */
+function unexcused(scenario: string, checks: Map<string, string>, baseline: ReturnType<typeof parse>): string[] {
+  if (baseline.whole.has(scenario)) return [];
+  const excused = baseline.checks.get(scenario) ?? new Set<string>();
+  return [...checks].filter(([id, status]) => isFailing(status) && !excused.has(id)).map(([id]) => id);
+}
+
+/**
+ * What differs from the baseline, one line each; empty when the run is as expected. A whole
+ * scenario entry excuses any failure of it; a `scenario:check-id` entry excuses that check only.
+ * Stale: the scenario (or check) passes now. Not run: the scenario (or check) never ran.
+ */
+export function baselineProblems(results: Results, baseline: readonly string[]): string[] {
+  const parsed = parse(baseline);
+  const problems: string[] = [];
+  for (const [scenario, checks] of results) {
+    const failing = [...checks.values()].some(isFailing);
+    const bad = unexcused(scenario, checks, parsed);
+    if (bad.length > 0) problems.push(`UNEXPECTED FAILURE ${scenario} (${bad.join(', ')}; not in the baseline)`);
+    if (!failing && parsed.whole.has(scenario))
+      problems.push(`STALE BASELINE ENTRY ${scenario}: it passes now, remove it`);
+    for (const id of parsed.checks.get(scenario) ?? []) {
+      const status = checks.get(id);
+      if (status === undefined) problems.push(`BASELINE ENTRY NOT RUN ${scenario}:${id}: no such check ran`);
+      else if (!isFailing(status)) problems.push(`STALE BASELINE ENTRY ${scenario}:${id}: it passes now, remove it`);
+    }
+  }
+  for (const scenario of [...parsed.whole, ...parsed.checks.keys()]) {
     if (!results.has(scenario)) problems.push(`BASELINE ENTRY NOT RUN ${scenario}: unknown or renamed scenario`);
   }
   return problems;
 }
 
-/** Scenario counts of one run: passed, failed as the baseline expects, failed unexpectedly. */
+/** Scenario counts of one run: passed, failed only as the baseline expects, failed unexpectedly. */
 export interface Counts {
   passed: number;
   baselined: number;
@@ -78,17 +121,13 @@ export interface Counts {
 }
 
 /** Counts the scenarios of `results` (all of them, or only those named in `only`). */
-export function countResults(
-  results: Map<string, boolean>,
-  baseline: readonly string[],
-  only?: ReadonlySet<string>,
-): Counts {
-  const expected = new Set(baseline);
+export function countResults(results: Results, baseline: readonly string[], only?: ReadonlySet<string>): Counts {
+  const parsed = parse(baseline);
   const counts: Counts = { passed: 0, baselined: 0, failed: 0 };
-  for (const [scenario, failed] of results) {
+  for (const [scenario, checks] of results) {
     if (only !== undefined && !only.has(scenario)) continue;
-    if (!failed) counts.passed++;
-    else if (expected.has(scenario)) counts.baselined++;
+    if (![...checks.values()].some(isFailing)) counts.passed++;
+    else if (unexcused(scenario, checks, parsed).length === 0) counts.baselined++;
     else counts.failed++;
   }
   return counts;

@@ -19,6 +19,7 @@ import {
   countResults,
   formatCounts,
   type Mode,
+  type Results,
   scenarioResults,
   sectionEntries,
 } from './baseline.ts';
@@ -54,7 +55,7 @@ function verdict(
   revision: Revision,
   mode: Mode,
   suiteCode: number,
-  results: Map<string, boolean>,
+  results: Results,
   baseline: readonly string[],
 ): number {
   const tag = `# conformance ${revision} ${mode}:`;

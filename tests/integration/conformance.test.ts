@@ -1,5 +1,5 @@
 // Runs the official MCP conformance suite (0.2.0-alpha.12, server and client mode) once per
-// specification revision the repo claims, through tests/conformance/run.ts, which compares the
+// specification revision the repo claims (2025-11-25, 2026-07-28), through tests/conformance/run.ts, which compares the
 // results with tests/conformance/baseline-<revision>.yml. Needs no Keycloak (the server verifies
 // tokens of a local issuer); needs the suite installed (root devDependency alias
 // @modelcontextprotocol/conformance-next). A run with a tampered baseline proves the runner fails
@@ -41,18 +41,24 @@ function conformance(...args: string[]): Promise<Run> {
   );
 }
 
-// 2026-07-28 joins this list once the server serves that revision (issue 14, in progress).
-for (const revision of ['2025-11-25']) {
-  it(`passes the ${revision} requirements of the MCP conformance suite except the baselined scenarios`, {
+/** The runs this repo passes: each revision's requirements, server and client mode. */
+const RUNS: [revision: string, mode: 'server' | 'client'][] = [
+  ['2025-11-25', 'server'],
+  ['2025-11-25', 'client'],
+  ['2026-07-28', 'server'],
+  // 2026-07-28 client mode joins once mcp-client speaks 2026-07-28 (issue 14, in progress).
+];
+
+for (const [revision, mode] of RUNS) {
+  it(`passes the ${revision} requirements of the MCP conformance suite in ${mode} mode except the baselined scenarios`, {
     timeout: 300_000,
   }, async (t) => {
-    const r = await conformance('all', '--revision', revision);
-    // The counts line of each mode goes to the test output (scenarios passed / baselined / failed).
+    const r = await conformance(mode, '--revision', revision);
+    // The counts line goes to the test output (scenarios passed / baselined / failed).
     for (const line of r.verdict.split('\n').filter((l) => l.includes(' scenarios ('))) t.diagnostic(line);
     // The `# conformance` lines name each unexpected failure, stale entry and entry never run.
     assert.equal(r.status, 0, `${r.verdict}\n--- output tail ---\n${r.tail}`);
-    assert.match(r.verdict, new RegExp(`# conformance ${revision} server: as expected`));
-    assert.match(r.verdict, new RegExp(`# conformance ${revision} client: as expected`));
+    assert.match(r.verdict, new RegExp(`# conformance ${revision} ${mode}: as expected`));
   });
 }
 
@@ -73,6 +79,25 @@ it('fails on a stale, missing or unknown baseline entry', { timeout: 300_000 }, 
     assert.match(r.verdict, /UNEXPECTED FAILURE prompts-list/);
     assert.match(r.verdict, /STALE BASELINE ENTRY ping/);
     assert.match(r.verdict, /BASELINE ENTRY NOT RUN no-such-scenario/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+it('fails on a stale, missing or unknown per-check baseline entry', { timeout: 300_000 }, async () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'conformance-baseline-'));
+  try {
+    const baseline = readFileSync(path.join(dir, 'baseline-2026-07-28.yml'), 'utf8');
+    const logCheck = /^ {2}- server-stateless:sep-2575-server-no-log-without-loglevel .*\n/m;
+    assert.match(baseline, logCheck);
+    const extra = '  - server-stateless:sep-2575-server-implements-discover\n  - tools-list:no-such-check\n';
+    const tampered = path.join(tmp, 'baseline.yml');
+    writeFileSync(tampered, baseline.replace(logCheck, '').replace(/^client:\n/m, `${extra}client:\n`));
+    const r = await conformance('server', '--revision', '2026-07-28', '--baseline', tampered);
+    assert.notEqual(r.status, 0, r.tail);
+    assert.match(r.verdict, /UNEXPECTED FAILURE server-stateless \(sep-2575-server-no-log-without-loglevel;/);
+    assert.match(r.verdict, /STALE BASELINE ENTRY server-stateless:sep-2575-server-implements-discover/);
+    assert.match(r.verdict, /BASELINE ENTRY NOT RUN tools-list:no-such-check/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
