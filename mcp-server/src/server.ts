@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CloseCode } from 'mcp-ws-common';
 import type { WebSocket } from 'ws';
 import { createAdmission } from './admission/admission.ts';
+import { createRenewer } from './admission/renewal.ts';
 import { createAuthorizer } from './auth/authorizer.ts';
 import type { ServerConfig } from './config.ts';
 import { guardHandshakes } from './http/handshake-guard.ts';
@@ -15,7 +16,8 @@ import { createRateLimiter } from './mcp/rate-limit.ts';
 import { createSession, type InFlight } from './mcp/session.ts';
 import { startHeartbeat } from './transport/heartbeat.ts';
 import { createUpgradeHandler } from './transport/upgrade-handler.ts';
-import { WsServerTransport } from './transport/ws-server-transport.ts';
+import type { WsServerTransport } from './transport/ws-server-transport.ts';
+import { serveWebSocket } from './transport/ws-session.ts';
 
 /** Options of {@link startServer}. */
 export interface StartOptions {
@@ -127,41 +129,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     maxMessageBytes: config.maxMessageBytes,
     logger,
     onConnection(ws, authInfo, req, lease) {
-      // Only the address outlives this call: the listeners below must not retain the request.
-      const remote = req.socket.remoteAddress;
-      const connLogger = logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub });
-      const transport = new WsServerTransport(ws, {
-        authInfo,
+      const transport = serveWebSocket(ws, authInfo, req, lease, {
+        createSession: (auth, connLogger) =>
+          createSession({
+            authInfo: auth,
+            root: config.targetDir,
+            maxFileBytes: config.maxFileBytes,
+            logger: connLogger,
+            inFlight,
+            rateLimiter,
+          }),
+        renewer: (connLogger) =>
+          createRenewer({ verifyToken: (token) => admission.verifyToken(token), logger: connLogger }),
         maxBufferedBytes: connectionBudget.maxBytes,
         maxInFlight: connectionBudget.maxInFlight,
-        clientBudget: lease.budget,
-        // The upgrade's socket is the one ws writes to: lets the transport coalesce responses.
-        rawSocket: req.socket,
+        logger,
       });
       transports.set(ws, transport);
-      const mcp = createSession({
-        authInfo,
-        root: config.targetDir,
-        maxFileBytes: config.maxFileBytes,
-        logger: connLogger,
-        inFlight,
-        rateLimiter,
-      });
-      const opened = Date.now();
-      ws.once('close', (code, reason) => {
-        connLogger.info({
-          event: 'connection.closed',
-          transport: 'websocket',
-          code,
-          reason: reason.toString(),
-          remote,
-          ms: Date.now() - opened,
-        });
-      });
-      mcp.connect(transport).catch((err: unknown) => {
-        connLogger.error({ event: 'session_failed', error: (err as Error).message });
-        transport.closeWith(CloseCode.INTERNAL_ERROR, 'session failed');
-      });
     },
   });
 

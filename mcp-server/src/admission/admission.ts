@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { type ChallengeContext, challengeFor, type HttpRefusal } from '../auth/bearer-challenge.ts';
-import { authenticateRequest, hasTokenInQuery } from '../auth/request-auth.ts';
+import { authenticateRequest, authenticateToken, hasTokenInQuery } from '../auth/request-auth.ts';
 import { isServerError, ServerError } from '../errors.ts';
 import { forbiddenError, isHostAllowed, isOriginAllowed } from '../http/origin-policy.ts';
 import type { Logger } from '../log.ts';
@@ -65,6 +65,11 @@ export interface Admission {
   checkOpen(): Refusal | undefined;
   /** Verifies the bearer token within `authTimeoutMs` (503 `keys_unavailable` when it takes longer). */
   authenticate(req: IncomingMessage): Promise<Authenticated>;
+  /**
+   * Verifies a token presented in-band (WebSocket renewal) with exactly the checks of
+   * {@link Admission.authenticate}, within the same time bound. @throws ServerError
+   */
+  verifyToken(token: string): Promise<AuthInfo>;
   /** Takes a connection slot for the token's client: shutdown (503), MAX_CONNECTIONS (503), per client (429). */
   admit(authInfo: AuthInfo): Lease | Refusal;
   /**
@@ -122,7 +127,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
   });
   let accepting = true;
 
-  async function verifyWithin(req: IncomingMessage): Promise<AuthInfo> {
+  async function verifyWithin(check: Promise<AuthInfo>): Promise<AuthInfo> {
     let timer: NodeJS.Timeout | undefined;
     // A verification that hangs (JWKS endpoint stalled) must not hold the request forever.
     const timeout = new Promise<never>((_resolve, reject) => {
@@ -132,7 +137,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
       );
     });
     try {
-      return await Promise.race([authenticateRequest(req, options), timeout]);
+      return await Promise.race([check, timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -172,11 +177,19 @@ export function createAdmission(options: AdmissionOptions): Admission {
     },
     async authenticate(req) {
       try {
-        return { ok: true, authInfo: await verifyWithin(req) };
+        return { ok: true, authInfo: await verifyWithin(authenticateRequest(req, options)) };
       } catch (err) {
         const coded = isServerError(err) ? err : new ServerError('token_invalid', 'the token could not be verified');
         return { ok: false, refusal: fromServerError(coded, options.challenge) };
       }
+    },
+    verifyToken(token) {
+      if (Buffer.byteLength(token) > options.maxTokenBytes) {
+        return Promise.reject(
+          new ServerError('token_invalid', `the token is longer than ${options.maxTokenBytes} bytes`),
+        );
+      }
+      return verifyWithin(authenticateToken(token, options));
     },
     admit(authInfo) {
       if (!accepting) return shuttingDown();

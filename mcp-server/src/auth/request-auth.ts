@@ -20,12 +20,21 @@ export function hasTokenInQuery(url: URL): boolean {
 
 /**
  * Authenticates one HTTP request (a WebSocket upgrade or a Streamable HTTP request) the same
- * way: exactly one `Authorization: Bearer` header (no longer than `maxTokenBytes`), verified token, not already past `exp` (even within the
- * clock tolerance), every required scope present.
+ * way: exactly one `Authorization: Bearer` header (no longer than `maxTokenBytes`), then
+ * {@link authenticateToken}.
  * @throws ServerError `token_malformed`, `token_missing`, `token_invalid`, `token_expired`, `insufficient_scope`, `keys_unavailable`.
  */
 export async function authenticateRequest(req: IncomingMessage, options: RequestAuthOptions): Promise<AuthInfo> {
-  const token = requestBearerToken(req, options.maxTokenBytes);
+  return authenticateToken(requestBearerToken(req, options.maxTokenBytes), options);
+}
+
+/**
+ * The checks every presented token passes, at the upgrade, on every HTTP request and on an
+ * in-band renewal: verified token, not already past `exp` (even within the clock tolerance),
+ * every required scope present.
+ * @throws ServerError `token_invalid`, `token_expired`, `insufficient_scope`, `keys_unavailable`.
+ */
+export async function authenticateToken(token: string, options: RequestAuthOptions): Promise<AuthInfo> {
   const authInfo = await options.verify(token);
   if (authInfo.expiresAt !== undefined && authInfo.expiresAt * 1000 <= Date.now()) {
     throw new ServerError('token_expired', 'the token has expired');

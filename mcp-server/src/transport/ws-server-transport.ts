@@ -3,16 +3,21 @@ import { CloseCode, type DecodedFrame, decodeFrame, encodeFrame } from 'mcp-ws-c
 import { WebSocket } from 'ws';
 import type { Budget } from '../admission/budget.ts';
 import { ConnectionAccount } from '../admission/connection-account.ts';
+import type { Renewer } from '../admission/renewal.ts';
 import { idKey, type ResponseId, readableIdOfText } from '../mcp/request-id.ts';
+import { ExpiryTimer } from './expiry-timer.ts';
+import { RENEW_METHOD, type RenewRequest, renewalResponse } from './in-band-renewal.ts';
 import { InboundBacklog, type RawFrame } from './inbound-backlog.ts';
-
-/** setTimeout's ceiling (about 24.8 days); longer waits re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options of {@link WsServerTransport}. */
 export interface WsServerTransportOptions {
   /** The verified token of the connection, handed to every request as `extra.authInfo`. */
   authInfo: AuthInfo;
+  /**
+   * Verifies the tokens of `auth/renew` requests; on success the connection's token (scopes,
+   * expiry) is replaced. Default none: `auth/renew` reaches the MCP layer (-32601).
+   */
+  renewer?: Renewer;
   /** Clock in ms since the epoch. Default Date.now (tests may replace it). */
   now?: () => number;
   /**
@@ -48,14 +53,15 @@ const COALESCE_MAX_CHARS = 16 * 1024;
  */
 const WRITE_OVERHEAD = 1024;
 
-type RequestLike = { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
+type RequestLike = { id?: unknown; method?: unknown; params?: { requestId?: unknown; token?: unknown } };
 
 /**
  * The SDK `Transport` over one server-side `ws` socket: one JSON-RPC message per text frame.
  * A binary frame closes with 1003; invalid JSON gets -32700 (id null); JSON that is not JSON-RPC
  * gets -32600 echoing its id when readable; a request whose id is already in flight gets -32600
  * with that id and does not run. At the token's `exp` the socket closes with 4401 "token expired",
- * and no frame is served or sent after `exp` even if the timer has not fired yet.
+ * and no frame is served or sent after `exp` even if the timer has not fired yet; an `auth/renew`
+ * request with a valid token of the same client and subject replaces the token and moves `exp`.
  *
  * Flow control, by construction: a request starts only while this connection and its client
  * (across connections and transports) are below their in-flight caps and their byte budgets,
@@ -69,14 +75,15 @@ export class WsServerTransport implements Transport {
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
   readonly #socket: WebSocket;
-  readonly #authInfo: AuthInfo;
+  #authInfo: AuthInfo;
+  readonly #renewer: Renewer | undefined;
   readonly #now: () => number;
   #started = false;
   /** close() was asked for or the socket closed: serve and send nothing more. */
   #closing = false;
   /** onclose was delivered; budgets were settled. */
   #closed = false;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  readonly #expiry: ExpiryTimer;
   /** Requests in flight and response bytes held, in this connection's and its client's budgets. */
   readonly #account: ConnectionAccount;
   readonly #backlog: InboundBacklog;
@@ -96,7 +103,9 @@ export class WsServerTransport implements Transport {
   constructor(socket: WebSocket, options: WsServerTransportOptions) {
     this.#socket = socket;
     this.#authInfo = options.authInfo;
+    this.#renewer = options.renewer;
     this.#now = options.now ?? Date.now;
+    this.#expiry = new ExpiryTimer(this.#now, () => this.#expire());
     this.#account = new ConnectionAccount(
       { maxInFlight: options.maxInFlight ?? 16, maxBytes: options.maxBufferedBytes ?? Number.POSITIVE_INFINITY },
       options.clientBudget,
@@ -116,6 +125,11 @@ export class WsServerTransport implements Transport {
   /** True while the socket is not read (the backlog is full). */
   get readPaused(): boolean {
     return this.#backlog.readPaused;
+  }
+
+  /** The connection's current token (replaced by a successful renewal). */
+  get authInfo(): AuthInfo {
+    return this.#authInfo;
   }
 
   /** True once the token's `exp` has passed. */
@@ -149,7 +163,7 @@ export class WsServerTransport implements Transport {
     });
     this.#socket.on('close', () => this.#finish());
     this.#socket.on('error', (err) => this.onerror?.(err));
-    this.#armExpiry();
+    this.#expiry.arm(this.#authInfo.expiresAt);
     if (this.#socket.readyState !== WebSocket.OPEN) this.#finish();
   }
 
@@ -177,7 +191,7 @@ export class WsServerTransport implements Transport {
   closeWith(code: number, reason: string): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#clearExpiry();
+    this.#expiry.clear();
     if (this.#socket.readyState === WebSocket.OPEN || this.#socket.readyState === WebSocket.CONNECTING) {
       this.#socket.close(code, reason);
     } else {
@@ -219,6 +233,10 @@ export class WsServerTransport implements Transport {
       const msg = decoded.message as RequestLike;
       // A cancelled request gets no response: stop counting it.
       if (msg.method === 'notifications/cancelled') this.#account.end(idKey(msg.params?.requestId));
+      if (msg.method === RENEW_METHOD && this.#renewer !== undefined && msg.id !== undefined) {
+        this.#renew(msg as RenewRequest, this.#renewer);
+        return;
+      }
       this.onmessage?.(decoded.message, { authInfo: this.#authInfo });
       return;
     }
@@ -266,25 +284,23 @@ export class WsServerTransport implements Transport {
     setImmediate(this.#uncork);
   }
 
-  #armExpiry(): void {
-    const exp = this.#authInfo.expiresAt;
-    if (exp === undefined) return;
-    const wait = exp * 1000 - this.#now();
-    if (wait <= 0) {
-      this.#expire();
-      return;
-    }
-    this.#expiryTimer = setTimeout(() => this.#armExpiry(), Math.min(wait, MAX_TIMER_MS));
-    this.#expiryTimer.unref();
+  /** Answers `auth/renew`; calls in flight go on meanwhile, under the token they started with. */
+  #renew(request: RenewRequest, renewer: Renewer): void {
+    renewer
+      .renew(request.params?.token, this.#authInfo)
+      .then((outcome) => {
+        if (this.#closing) return;
+        if (outcome.ok) {
+          this.#authInfo = outcome.authInfo;
+          this.#expiry.arm(outcome.authInfo.expiresAt);
+        }
+        return this.send(renewalResponse(request, outcome));
+      })
+      .catch((err: unknown) => this.onerror?.(err as Error));
   }
 
   #expire(): void {
     this.closeWith(CloseCode.TOKEN_EXPIRED, 'token expired');
-  }
-
-  #clearExpiry(): void {
-    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = undefined;
   }
 
   /** The socket closed: give back everything this connection held in its client's budget. */
@@ -292,7 +308,7 @@ export class WsServerTransport implements Transport {
     if (this.#closed) return;
     this.#closing = true;
     this.#closed = true;
-    this.#clearExpiry();
+    this.#expiry.clear();
     this.#backlog.clear();
     this.#account.settle();
     this.onclose?.();
