@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { type AuthInfo, createMcpHandler, isJsonContentType, type McpServer } from '@modelcontextprotocol/server';
+import { type AuthInfo, createMcpHandler, type McpServer } from '@modelcontextprotocol/server';
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
@@ -74,10 +74,6 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
     async serve(req, res, body, authInfo, lease) {
       res.once('close', () => lease.release());
       const id = readableId(body);
-      // Checked here rather than by the SDK so the refusal can echo the request id.
-      if (!isJsonContentType(req.headers['content-type'] ?? null)) {
-        return jsonRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json', id);
-      }
       if (!lease.budget.open) {
         logger.warn({
           event: 'access.denied',

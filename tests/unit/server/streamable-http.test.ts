@@ -267,6 +267,21 @@ describe('Streamable HTTP transport', () => {
       const again = await mcpRequest(server.httpUrl, { token: full, session, body: { ...INITIALIZE, id: 'init-2' } });
       assert.equal(again.status, 400);
       assert.deepEqual(again.messages[0]?.id, 'init-2');
+      const refusals: [number, number, Parameters<typeof mcpRequest>[1]][] = [
+        [406, 13, { token: full, session, body: rpc(13, 'ping'), headers: { accept: 'application/json' } }],
+        [
+          415,
+          14,
+          { token: full, session, body: JSON.stringify(rpc(14, 'ping')), headers: { 'content-type': 'text/plain' } },
+        ],
+        [400, 15, { token: full, session, body: { jsonrpc: '2.0', id: 15, method: 42 } }],
+        [400, 16, { token: full, session, body: rpc(16, 'ping'), headers: { 'mcp-protocol-version': '1999-01-01' } }],
+      ];
+      for (const [status, id, request] of refusals) {
+        const res = await mcpRequest(server.httpUrl, request);
+        assert.equal(res.status, status, `${id}: ${res.text}`);
+        assert.equal(res.messages[0]?.id, id, res.text);
+      }
     });
     it('refuses a batch (or anything but initialize) without a session id with 400', async () => {
       for (const body of [[INITIALIZE, rpc(1, 'ping')], rpc(1, 'ping'), [INITIALIZE]]) {

@@ -1,0 +1,49 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  isInitializeRequest,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResponse,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/server';
+
+/** A refusal of a POST before it reaches the SDK: HTTP status, JSON-RPC code and message. */
+export interface PostProblem {
+  readonly status: number;
+  readonly code: number;
+  readonly message: string;
+}
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  return (req.headers.accept ?? '').split(',').some((t) => t.trim().split(';')[0]?.trim() === type);
+}
+
+/** True when `body` is one JSON-RPC 2.0 message (request, notification or response). */
+export function isJsonRpcMessage(body: unknown): boolean {
+  return isJSONRPCRequest(body) || isJSONRPCNotification(body) || isJSONRPCResponse(body);
+}
+
+/**
+ * The checks the SDK's 2025-11-25 transport makes on a POST, made first so the answer can echo
+ * the request id (the SDK answers them with `id: null`): Accept must name both JSON and SSE
+ * (406), and an `MCP-Protocol-Version`
+ * header on a request other than initialize must name a supported revision (400).
+ */
+export function legacyPostProblem(req: IncomingMessage, body: unknown): PostProblem | undefined {
+  if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+    return {
+      status: 406,
+      code: -32000,
+      message: 'Not Acceptable: Client must accept both application/json and text/event-stream',
+    };
+  }
+  const version = req.headers['mcp-protocol-version'];
+  if (typeof version === 'string' && !isInitializeRequest(body) && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    return {
+      status: 400,
+      code: -32000,
+      message: `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    };
+  }
+  return undefined;
+}
