@@ -140,7 +140,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
             rateLimiter,
           }),
         renewer: (connLogger) =>
-          createRenewer({ verifyToken: (token) => admission.verifyToken(token), logger: connLogger }),
+          createRenewer({ verifyToken: (token) => admission.verifyToken(token), logger: connLogger, rateLimiter }),
         maxBufferedBytes: connectionBudget.maxBytes,
         maxInFlight: connectionBudget.maxInFlight,
         logger,

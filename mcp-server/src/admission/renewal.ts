@@ -1,6 +1,7 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { isServerError, ServerError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { RateLimiter } from '../mcp/rate-limit.ts';
 
 /** Why a renewal was refused, as the `error` of the -32040 data (RFC 6750 §3.1 names). */
 export type RenewalError = 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
@@ -28,6 +29,11 @@ export interface RenewerOptions {
   verifyToken(token: string): Promise<AuthInfo>;
   /** Audit logger (the connection's child: azp, sub). */
   logger: Logger;
+  /**
+   * The per-client limiter tool calls use: each renewal takes a token from the same bucket, so a
+   * client cannot spend the server's CPU on signature checks faster than on tool calls. Default none.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 /** RFC 6750 b64token, the form a bearer token has in an Authorization header. */
@@ -54,7 +60,8 @@ function refusalOf(err: unknown): RenewalOutcome {
  * In-band renewal of a WebSocket connection's token: the new token passes exactly the checks
  * of admission (signature, `iss`, `aud`, `exp`, `typ`, OAUTH_REQUIRED_SCOPES, length, within
  * HANDSHAKE_TIMEOUT_MS) and must name the same client (`azp`) and subject (`sub`) as the token
- * that opened the connection, so a connection can never change hands. Every outcome is audited
+ * that opened the connection, so a connection can never change hands. Renewals count against the
+ * client's tool-call rate limit (over it: `temporarily_unavailable`). Every outcome is audited
  * (`auth.renewed`, or `auth.refused` with the reason); the token itself is never logged.
  */
 export function createRenewer(options: RenewerOptions): Renewer {
@@ -63,7 +70,11 @@ export function createRenewer(options: RenewerOptions): Renewer {
     async renew(token, current) {
       let outcome: RenewalOutcome;
       let reason: string;
-      if (typeof token !== 'string' || !B64TOKEN.test(token)) {
+      const decision = options.rateLimiter?.take(current.clientId);
+      if (decision !== undefined && !decision.allowed) {
+        outcome = refused('temporarily_unavailable', `too many requests; retry in ${decision.retryAfterMs} ms`);
+        reason = 'rate_limited';
+      } else if (typeof token !== 'string' || !B64TOKEN.test(token)) {
         outcome = refused('invalid_token', 'params.token must be an access token (RFC 6750 b64token)');
         reason = 'token_malformed';
       } else {

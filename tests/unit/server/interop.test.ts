@@ -1,13 +1,11 @@
-// The SDK's own Client drives the server through a minimal ws client transport that sends the
-// Authorization header (the SDK's WebSocketClientTransport cannot).
+// The SDK v2 Client in its default mode (2025-11-25, initialize first) drives the server through a
+// minimal ws client transport that sends the Authorization header (SDK v2 has no WebSocket transport).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client, type JSONRPCMessage, parseJSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
 import WebSocket from 'ws';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
@@ -26,7 +24,7 @@ class HeaderWsTransport implements Transport {
   start(): Promise<void> {
     const ws = new WebSocket(this.#url, ['mcp'], { headers: { authorization: `Bearer ${this.#token}` } });
     this.#ws = ws;
-    ws.on('message', (data) => this.onmessage?.(JSONRPCMessageSchema.parse(JSON.parse(data.toString()))));
+    ws.on('message', (data) => this.onmessage?.(parseJSONRPCMessage(JSON.parse(data.toString()))));
     ws.on('close', () => this.onclose?.());
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -61,6 +59,7 @@ describe('SDK Client interop', () => {
   it('initializes, pings, lists and calls tools with schema-validated results', async () => {
     const client = new Client({ name: 'interop', version: '0' });
     await client.connect(new HeaderWsTransport(server.wsUrl, await kc.sign()));
+    assert.equal(client.getProtocolEra(), 'legacy');
     assert.equal(client.getServerVersion()?.name, 'mcp-ws-file-server');
     await client.ping();
     const { tools } = await client.listTools();

@@ -125,6 +125,24 @@ describe('WebSocket in-band token renewal', () => {
     ws.close();
   });
 
+  it('counts renewals against the client rate limit: over it, -32040 temporarily_unavailable', async () => {
+    const limited = await startTestServer(kc, root, { RATE_LIMIT_BURST: '2', RATE_LIMIT_CALLS_PER_SECOND: '0.01' });
+    try {
+      const ws = await connect(limited.wsUrl, { token: await kc.sign({ azp: 'renewer' }) });
+      assert.ok(!isRefused(ws));
+      await initialize(ws);
+      const fresh = await kc.sign({ azp: 'renewer' });
+      for (let i = 0; i < 2; i++) assert.ok((await renew(ws, fresh)).result);
+      const refused = await renew(ws, fresh);
+      assert.equal(refused.error?.code, -32040);
+      assert.equal(refused.error?.data?.error, 'temporarily_unavailable');
+      assert.ok(limited.logs.some((l) => l.event === 'auth.refused' && l.reason === 'rate_limited'));
+      ws.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers a 2026-07-28 renewal with resultType complete', async () => {
     const ws = await connect(server.wsUrl, { token: await kc.sign() });
     assert.ok(!isRefused(ws));
