@@ -3,6 +3,7 @@ import type { TokenSource } from './auth/token-source.ts';
 import { mapConnectError } from './call-failure.ts';
 import { isClientError } from './errors.ts';
 import { negotiationOptions, type ProtocolChoice } from './protocol-era.ts';
+import { type RenewalEvent, TokenRenewal } from './renewal.ts';
 import { createHttpClientTransport, isHttpUrl } from './transport/http-client-transport.ts';
 import { type CloseInfo, WsClientTransport } from './transport/ws-client-transport.ts';
 
@@ -36,6 +37,8 @@ export interface OpenConnectionOptions {
   onProtocolVersion(version: string): void;
   /** Called once when the connection closes after it was opened. */
   onClose(conn: Connection): void;
+  /** Told about in-band token renewal (WebSocket only; see {@link TokenRenewal}). */
+  onRenewal?: ((event: RenewalEvent) => void) | undefined;
 }
 
 /**
@@ -69,7 +72,9 @@ export async function openConnection(o: OpenConnectionOptions): Promise<Connecti
     markClosed = resolve;
   });
   const conn: Connection = { client, transport, closed };
+  let renewal: TokenRenewal | undefined;
   client.onclose = () => {
+    renewal?.stop();
     markClosed();
     o.onClose(conn);
   };
@@ -81,6 +86,11 @@ export async function openConnection(o: OpenConnectionOptions): Promise<Connecti
     await transport.close().catch(() => undefined);
     if (isClientError(err) && err.challenge) tokenSource.onChallenge?.(err.challenge);
     throw mapConnectError(err, { url: String(o.url), protocol: o.protocol, close: transport.closeInfo });
+  }
+  // Over HTTP every request carries the token source's current token: nothing to renew in-band.
+  if (transport instanceof WsClientTransport) {
+    const { requestTimeoutMs, onRenewal: onEvent } = o;
+    renewal = TokenRenewal.start({ client, tokenSource, token, requestTimeoutMs, onEvent });
   }
   return conn;
 }

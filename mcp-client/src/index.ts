@@ -31,6 +31,7 @@ export {
   type ProtocolChoice,
 } from './protocol-era.ts';
 export { backoffDelayMs, type ReconnectOptions, reconnectPolicy } from './reconnect.ts';
+export { RENEW_METHOD, RENEW_REFUSED, type RenewalEvent, renewalDelayMs, TokenRenewal } from './renewal.ts';
 export { ResilientClient, type ResilientClientOptions, type SessionEvent } from './session.ts';
 export { resultText, toolFailure } from './tool-result.ts';
 export { errorFromRefusedUpgrade, type RefusedUpgrade } from './transport/upgrade-refusal.ts';

@@ -5,7 +5,6 @@ import {
   type Implementation,
   type Tool,
 } from '@modelcontextprotocol/client';
-import type { TokenSource } from './auth/token-source.ts';
 import {
   DEFAULT_CALL_MAX_ATTEMPTS,
   describeClose,
@@ -18,66 +17,28 @@ import {
 } from './call-failure.ts';
 import { type Connection, openConnection } from './connection.ts';
 import { ClientError, isClientError } from './errors.ts';
-import { DEFAULT_PROTOCOL, type ProtocolChoice } from './protocol-era.ts';
+import { DEFAULT_PROTOCOL } from './protocol-era.ts';
 import {
   backoffDelayMs,
   isReconnectableClose,
   isRetryableConnectError,
   needsFreshToken,
-  type ReconnectOptions,
   type ReconnectPolicy,
   reconnectPolicy,
   sleep,
 } from './reconnect.ts';
+import type { ResilientClientOptions, SessionEvent } from './session-options.ts';
 import type { CloseInfo } from './transport/ws-client-transport.ts';
 
-/** Options of {@link ResilientClient.connect}. */
-export interface ResilientClientOptions {
-  /** `ws://`/`wss://` (WebSocket) or `http://`/`https://` (Streamable HTTP) URL of the MCP server. */
-  readonly url: string | URL;
-  readonly tokenSource: TokenSource;
-  /** Backoff and attempt bound for reconnects; defaults as in {@link ReconnectOptions}. */
-  readonly reconnect?: ReconnectOptions | undefined;
-  /** `clientInfo` sent in `initialize` or each request's `_meta`. Default `{ name: 'mcp-client', version: '0.1.0' }`. */
-  readonly clientInfo?: Implementation | undefined;
-  /**
-   * MCP revision to speak: `auto` (default: 2026-07-28 when the server offers it, else
-   * 2025-11-25), or one revision pinned. Each reconnect negotiates again.
-   */
-  readonly protocol?: ProtocolChoice | undefined;
-  /** Time allowed for TCP connect + upgrade, in ms. Default 10000. */
-  readonly handshakeTimeoutMs?: number | undefined;
-  /**
-   * Timeout of each request (initialize, tools/list, tools/call), in ms. Default 60000. A request
-   * without an answer in time fails with `timeout` and is not re-sent; over Streamable HTTP (no
-   * pings) it also gives the session up, so the next request starts a new one.
-   */
-  readonly requestTimeoutMs?: number | undefined;
-  /**
-   * Sends of one read-only or idempotent call (tools/list included) whose connection keeps
-   * dropping, the first included; then `resend_exhausted`. Default 3.
-   */
-  readonly callMaxAttempts?: number | undefined;
-  /** WebSocket ping interval in ms (0: off). Default 15000. See `WsClientTransportOptions`. */
-  readonly pingIntervalMs?: number | undefined;
-  /** WebSocket pong deadline in ms. Default 10000. A dead server is detected within interval + timeout. */
-  readonly pingTimeoutMs?: number | undefined;
-  /** Observer of connection events (for logs); must not throw. */
-  readonly onEvent?: ((event: SessionEvent) => void) | undefined;
-}
-
-/** Connection lifecycle events reported to {@link ResilientClientOptions.onEvent}. */
-export type SessionEvent =
-  | { readonly type: 'disconnected'; readonly code: number; readonly reason: string }
-  | { readonly type: 'reconnecting'; readonly attempt: number; readonly delayMs: number; readonly freshToken: boolean }
-  | { readonly type: 'reconnect_failed'; readonly attempt: number; readonly error: Error }
-  | { readonly type: 'reconnected'; readonly attempt: number };
+export type { ResilientClientOptions, SessionEvent } from './session-options.ts';
 
 /**
  * An MCP client that survives dropped connections. On a close with a reconnectable code
  * (1001, 1006, 1011, 1013, 4401) it reconnects with exponential backoff and full jitter, fetching
  * a fresh token after 4401, and negotiates again (a 2025-era session is re-initialized; the
- * stateless 2026-07-28 era has nothing to restore). A call that was in flight is re-sent only when
+ * stateless 2026-07-28 era has nothing to restore). Over WebSocket the token is renewed in-band
+ * (`auth/renew`, see TokenRenewal) ahead of its `exp`, so the connection does not drop; against
+ * a server without renewal the connection ends at `exp` (4401) and is reconnected as above. A call that was in flight is re-sent only when
  * that is safe: it never reached the server, or the tool's annotations (tools/list) say
  * `readOnlyHint` or `idempotentHint`; at most `callMaxAttempts` sends, with backoff between them,
  * then `resend_exhausted`. Any other interrupted call fails with `outcome_unknown` (it may or may
@@ -252,6 +213,7 @@ export class ResilientClient {
         this.#protocolVersion = v;
       },
       onClose: (c) => this.#onClose(c),
+      onRenewal: o.onEvent,
     });
     if (this.#stop.signal.aborted) {
       await conn.client.close();

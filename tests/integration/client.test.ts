@@ -149,13 +149,15 @@ describe('mcp-client against the real mcp-server', () => {
   });
   after(() => handle?.close());
 
-  for (const [transport, revision] of [
-    ['ws', '2025-11-25'],
-    ['http', '2026-07-28'],
+  for (const [transport, protocol, revision] of [
+    ['ws', 'auto', '2026-07-28'],
+    ['ws', '2025-11-25', '2025-11-25'],
+    ['http', 'auto', '2026-07-28'],
+    ['http', '2025-11-25', '2025-11-25'],
   ] as const) {
-    it(`runs the demo steps through the CLI with a Keycloak token in MCP ${revision} over ${transport} (exit 0)`, async () => {
+    it(`runs the demo steps through the CLI with a Keycloak token over ${transport}, --protocol ${protocol} (exit 0)`, async () => {
       const url = transport === 'ws' ? handle.wsUrl : handle.httpUrl;
-      const r = await cli(['--server', url, '--issuer', kc.issuer, '--protocol', revision], {
+      const r = await cli(['--server', url, '--issuer', kc.issuer, '--protocol', protocol], {
         OAUTH_CLIENT_ID: full.clientId,
         OAUTH_CLIENT_SECRET: full.clientSecret,
         OAUTH_RESOURCE: TEST_RESOURCE,

@@ -41,6 +41,7 @@ async function withClient<T>(ctx: CommandContext, fn: (c: ResilientClient) => Pr
         ctx.io.err(`# connection closed (code ${e.code}${e.reason ? `: ${e.reason}` : ''})`);
       if (e.type === 'reconnecting') ctx.io.err(`# reconnecting (attempt ${e.attempt}, after ${e.delayMs} ms)`);
       if (e.type === 'reconnected') ctx.io.err('# reconnected');
+      if (e.type === 'renewal_stopped') ctx.io.err(`# in-band token renewal stopped (${e.reason}): ${e.message}`);
     },
   });
   try {

@@ -79,12 +79,14 @@ export class FakeTokenEndpoint {
             return;
           }
           const n = t.requests;
+          const iat = Math.floor(Date.now() / 1000);
           const payload = Buffer.from(
             JSON.stringify({
               azp: 'mcp-client',
               scope: form.get('scope') ?? '',
               n,
-              exp: Math.floor(Date.now() / 1000) + 300,
+              iat,
+              exp: iat + (t.opts.expiresIn ?? 300),
             }),
           ).toString('base64url');
           const token = `eyJhbGciOiJub25lIn0.${payload}.sig`;
