@@ -152,7 +152,9 @@ export class TokenRenewal {
           timeout: this.#o.requestTimeoutMs,
         });
         if (this.#stopped) return;
-        this.#exp = result.expiresAt;
+        // The next renewal follows the token's own exp, not the server's answer: a server saying
+        // "expires in a second" must not make the client hammer the token endpoint.
+        this.#exp = life.exp;
         this.#o.onEvent?.({ type: 'renewed', expiresAt: result.expiresAt });
         return this.#schedule(life.iat);
       } catch (err) {

@@ -45,7 +45,8 @@ class Events {
     this.#emitter.emit(e.type, e);
   };
   async next<T extends SessionEvent['type']>(type: T): Promise<Extract<SessionEvent, { type: T }>> {
-    const [e] = await once(this.#emitter, type);
+    // Bounded: a renewal that never comes fails the test instead of hanging it.
+    const [e] = await once(this.#emitter, type, { signal: AbortSignal.timeout(20_000) });
     return e;
   }
 }

@@ -38,7 +38,8 @@ class Events {
     this.#emitter.emit(e.type, e);
   };
   async next<T extends SessionEvent['type']>(type: T): Promise<Extract<SessionEvent, { type: T }>> {
-    const [e] = await once(this.#emitter, type);
+    // Bounded: a renewal that never comes fails the test instead of hanging it.
+    const [e] = await once(this.#emitter, type, { signal: AbortSignal.timeout(20_000) });
     return e;
   }
 }
@@ -136,6 +137,21 @@ describe('in-band token renewal over WebSocket', () => {
       const presented = server.requests.filter((r) => r.method === 'auth/renew').map((r) => r.params?.token);
       assert.equal(presented.length, 2);
       assert.notEqual(presented[0], presented[1], 'the second try has another fresh token');
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+
+  it("schedules the next renewal from the token's exp, not from the server's expiresAt", async () => {
+    // A server answering "expired in 1970" (or "in a second") must not stop renewal nor speed it up.
+    const server = await FakeMcpServer.start({ renew: () => ({ result: { expiresAt: 1, scopes: [] } }) });
+    const events = new Events();
+    const client = await start(server, events);
+    try {
+      assert.equal((await events.next('renewed')).expiresAt, 1);
+      await events.next('renewed');
+      assert.equal(server.methods.filter((m) => m === 'auth/renew').length, 2);
     } finally {
       await client.close();
       await server.stop();
