@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ClientCredentialsTokenSource, ResilientClient, type SessionEvent } from '../../mcp-client/src/index.ts';
 import type { ServerHandle } from '../../mcp-server/src/index.ts';
 import { isolatedRealm, keycloak, TEST_CLIENTS } from '../support/keycloak.ts';
-import { fullClientTokens, startCallLoop, startTestServer, summary } from '../support/resilience.ts';
+import { fullClientTokens, startCallLoop, startTestServer, summary, waitUntil } from '../support/resilience.ts';
 
 const full = TEST_CLIENTS.full;
 const LIFESPAN_S = 4;
@@ -48,6 +48,7 @@ describe('resilience: connections', () => {
     // Two loops per client so a call is often in flight when the server closes the socket.
     const wsLoop = startCallLoop(wsClient, { concurrency: 2, pauseMs: 20 });
     const httpLoop = startCallLoop(httpClient, { concurrency: 2, pauseMs: 20 });
+    // A fixed-length run by design: the figure is how many expiries a RUN_MS run rides through.
     await delay(RUN_MS);
     await Promise.all([wsLoop.stop(), httpLoop.stop()]);
 
@@ -87,7 +88,7 @@ describe('resilience: connections', () => {
     });
     t.after(() => client.close());
     const loop = startCallLoop(client, { concurrency: 2, pauseMs: 20 });
-    await delay(2000);
+    await loop.nextSuccess(10_000);
 
     const restartAt = Date.now();
     await server.close();
@@ -95,7 +96,9 @@ describe('resilience: connections', () => {
     const restartMs = Date.now() - restartAt;
     await loop.nextSuccess(15_000);
     const convergedMs = Date.now() - restartAt;
-    await delay(2000);
+    // 20 more calls on the restarted server (any failure among them is in loop.failures).
+    const callsAtConvergence = loop.calls;
+    await waitUntil(async () => loop.calls >= callsAtConvergence + 20, 15_000, 50);
     await loop.stop();
 
     summary(6, {

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
 import {
   ClientCredentialsTokenSource,
@@ -49,9 +48,10 @@ describe('resilience: client credentials and scopes changed by an admin', () => 
     const fileClient = await ResilientClient.connect({ url: server.wsUrl, tokenSource: fromFile });
     const inlineClient = await ResilientClient.connect({ url: server.wsUrl, tokenSource: inline });
     t.after(() => Promise.all([fileClient.close(), inlineClient.close()]));
+    const loopsStartedAt = Date.now();
     const fileLoop = startCallLoop(fileClient);
     const inlineLoop = startCallLoop(inlineClient);
-    await delay(1500);
+    await Promise.all([fileLoop.nextSuccess(10_000), inlineLoop.nextSuccess(10_000)]);
 
     // Clients > mcp-client > Credentials > Regenerate, then the new secret into the file in place
     // (what scripts/admin/rotate-client-secret.ts --secret-file does).
@@ -74,7 +74,9 @@ describe('resilience: client credentials and scopes changed by an admin', () => 
     // The file-configured client renews with the new secret (re-read on unauthorized_client).
     const convergedMs = await waitUntil(async () => fromFile.requestCount > requestsAtRotation, 20_000, 100);
     await fileLoop.nextSuccess(10_000);
-    await delay(7000); // one more token lifetime on the new secret
+    // One more token lifetime (6 s) on the new secret: a second renewal, then calls still succeed.
+    await waitUntil(async () => fromFile.requestCount >= requestsAtRotation + 2, 20_000, 100);
+    await fileLoop.nextSuccess(10_000);
     await fileLoop.stop();
 
     // The inline client rides on its held token until exp, then fails clearly (needs a restart).
@@ -89,7 +91,7 @@ describe('resilience: client credentials and scopes changed by an admin', () => 
       converged_ms: convergedMs,
       token_requests: fromFile.requestCount,
       inline_calls: inlineLoop.calls,
-      inline_first_failure_ms_after_rotation: (inlineLoop.failures[0]?.atMs ?? 0) - 1500,
+      inline_first_failure_ms_after_rotation: loopsStartedAt + (inlineLoop.failures[0]?.atMs ?? 0) - rotatedAt,
     });
     assert.deepEqual(fileLoop.failures, [], 'no failed call with OAUTH_CLIENT_SECRET_FILE');
     assert.ok(fromFile.requestCount >= requestsAtRotation + 2, 'renewed at least twice on the new secret');
@@ -122,7 +124,7 @@ describe('resilience: client credentials and scopes changed by an admin', () => 
     const before = await withFreshToken();
     assert.ok(scopes(before.token).includes('file.read'));
 
-    await delay(1000);
+    await loop.nextSuccess(10_000);
     const { changed } = await setClientScope(await realm.admin(), full.clientId, 'file.read', 'revoke', 'default');
     assert.ok(changed);
     const revoked = await withFreshToken();
@@ -152,7 +154,7 @@ describe('resilience: client credentials and scopes changed by an admin', () => 
     const convergedMs = Date.now() - grantedAt;
     assert.ok(!ok.isError, JSON.stringify(ok.content));
     assert.ok((await granted.client.listTools()).some((x) => x.name === 'read-file'));
-    await delay(1000);
+    await loop.nextSuccess(10_000);
     await loop.stop();
 
     summary(3, { calls: loop.calls, failed: loop.failures.length, converged_ms: convergedMs });

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { decodeProtectedHeader } from 'jose';
 import { ResilientClient } from '../../mcp-client/src/index.ts';
 import { rotateSigningKey } from '../../scripts/admin/operations.ts';
@@ -75,8 +74,9 @@ describe('resilience: signing key rotation', () => {
     assert.deepEqual(new Set(junk), new Set([401]), 'unknown kids are refused');
     assert.ok(burstFetches >= 1 && burstFetches <= Math.ceil(burstMs / COOLDOWN_MS) + 1, `fetches=${burstFetches}`);
 
-    // Passive: still in the JWKS, so old tokens verify, also after a max-age refetch.
-    await delay(MAX_AGE_MS + 200);
+    // Passive: still in the JWKS, so old tokens verify, also after a max-age refetch (the calling
+    // loops keep the cache in use, so the next fetch is the one JWKS_CACHE_MAX_AGE_MS triggers).
+    await proxy.nextFetch(MAX_AGE_MS + 10_000);
     assert.equal(await upgradeStatus(server.wsUrl, oldToken), 101, 'old (passive) key still verifies');
 
     // Realm settings > Keys > Providers > old provider > Enabled off: it leaves the JWKS.
@@ -101,7 +101,8 @@ describe('resilience: signing key rotation', () => {
     assert.equal(await upgradeStatus(server.wsUrl, thirdToken), 101);
     const deleteMs = await waitUntil(async () => (await upgradeStatus(server.wsUrl, newToken)) === 401, 15_000, 100);
 
-    await delay(500);
+    // Calls keep succeeding on both transports after the second rotation.
+    await Promise.all(loops.map((l) => l.nextSuccess(10_000)));
     await Promise.all(loops.map((l) => l.stop()));
     const calls = loops.reduce((n, l) => n + l.calls, 0);
     const failures = loops.flatMap((l) => l.failures);

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { StartedTestContainer } from 'testcontainers';
 import { ClientCredentialsTokenSource, isClientError, ResilientClient } from '../../mcp-client/src/index.ts';
@@ -57,12 +56,16 @@ describe('resilience: Keycloak outage', () => {
     const loops = [startCallLoop(wsClient), startCallLoop(httpClient)];
     const held = await source.getToken();
     const requestsBefore = source.requestCount;
-    await delay(1000);
+    await Promise.all(loops.map((l) => l.nextSuccess(10_000)));
 
     const downAt = Date.now();
     await run('docker', ['stop', '-t', '10', container.getId()]);
     const stopMs = Date.now() - downAt;
-    await delay(2 * MAX_AGE_MS + 500); // the cached keys are now older than JWKS_CACHE_MAX_AGE_MS
+    // Wait until the server says it verifies with keys older than JWKS_CACHE_MAX_AGE_MS because a
+    // refetch failed (the HTTP loop verifies every request, so the refetch is attempted).
+    const servingStale = (l: Record<string, unknown>) =>
+      l.event === 'jwks_fetch_failed' && typeof l.servingStaleMs === 'number' && l.servingStaleMs >= MAX_AGE_MS;
+    await waitUntil(async () => logs.some(servingStale), 30_000, 100);
 
     // The server: held tokens verify (new WebSocket upgrades, every HTTP request), /readyz is 200.
     assert.equal(await upgradeStatus(server.wsUrl, held), 101, 'a held token opens a new connection');
@@ -100,7 +103,7 @@ describe('resilience: Keycloak outage', () => {
     const convergedMs = Date.now() - upAt;
     const logsAtUp = logs.length;
     await waitUntil(async () => logs.slice(logsAtUp).some((l) => l.event === 'jwks_fetched'), 10_000, 200);
-    await delay(500);
+    await Promise.all(loops.map((l) => l.nextSuccess(10_000)));
     await Promise.all(loops.map((l) => l.stop()));
 
     const calls = loops.reduce((n, l) => n + l.calls, 0);

@@ -1,7 +1,7 @@
 // Helpers of tests/integration/resilience-*.test.ts: a real server in-process, a client that keeps
 // calling tools while something happens, a JWKS proxy that counts fetches, a bare upgrade probe.
 
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,6 +12,8 @@ import type { ResilientClient } from '../../mcp-client/src/index.ts';
 import { ClientCredentialsTokenSource } from '../../mcp-client/src/index.ts';
 import { createLogger, loadConfig, type ServerHandle, startServer } from '../../mcp-server/src/index.ts';
 import { TEST_CLIENTS } from './keycloak.ts';
+
+export { waitUntil } from './wait.ts';
 
 export const DATA = path.resolve(import.meta.dirname, '../../data');
 
@@ -147,37 +149,34 @@ export function upgradeStatus(wsUrl: string, token: string): Promise<number> {
   });
 }
 
-/** Polls `check` every `everyMs` until it returns true; resolves to the ms it took. */
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await delay(everyMs);
-  }
-}
-
 /** A forwarding proxy for one JWKS URL that counts the fetches it served (and can play dead). */
 export interface JwksProxy {
   readonly url: string;
   readonly fetches: number;
   /** While true the proxy answers 503 (as a load balancer in front of a stopped Keycloak would). */
   down: boolean;
+  /** Resolves once the proxy has answered a fetch that arrives after now; rejects after `timeoutMs`. */
+  nextFetch(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startJwksProxy(target: string): Promise<JwksProxy> {
   let fetches = 0;
   const state = { down: false };
+  const answered = new EventEmitter();
   const server: Server = createServer(async (_req, res) => {
     fetches++;
-    if (state.down) return void res.writeHead(503).end();
-    try {
-      const upstream = await fetch(target);
-      res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
-    } catch {
-      res.writeHead(502).end();
+    if (state.down) {
+      res.writeHead(503).end();
+    } else {
+      try {
+        const upstream = await fetch(target);
+        res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+      } catch {
+        res.writeHead(502).end();
+      }
     }
+    answered.emit('fetch');
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -192,6 +191,9 @@ export async function startJwksProxy(target: string): Promise<JwksProxy> {
     },
     set down(v: boolean) {
       state.down = v;
+    },
+    async nextFetch(timeoutMs) {
+      await once(answered, 'fetch', { signal: AbortSignal.timeout(timeoutMs) });
     },
     close: () =>
       new Promise((resolve) => {
