@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { type GetTokenOptions, ResilientClient, type SessionEvent, type TokenSource } from 'mcp-client';
+import {
+  type GetTokenOptions,
+  ResilientClient,
+  type SessionEvent,
+  StaticTokenSource,
+  type TokenSource,
+} from 'mcp-client';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 
@@ -91,6 +97,14 @@ describe('mcp-client against the real server', () => {
         }
       });
     }
+  }
+
+  for (const transport of ['ws', 'http'] as const) {
+    it(`${transport}, auto: a refused token is upgrade_refused (401), never a reason to fall back`, async () => {
+      const url = transport === 'ws' ? server.wsUrl : server.httpUrl;
+      const tokenSource = new StaticTokenSource(await issuer.sign({ aud: 'another-server' }));
+      await assert.rejects(ResilientClient.connect({ url, tokenSource }), { code: 'upgrade_refused', status: 401 });
+    });
   }
 
   for (const protocol of ['2026-07-28', '2025-11-25'] as const) {
