@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport, toWebRequest } from '@modelcontextprotocol/node';
-import {
-  type AuthInfo,
-  isInitializeRequest,
-  isJsonContentType,
-  isLegacyRequest,
-  type McpServer,
-} from '@modelcontextprotocol/server';
+import { type AuthInfo, isInitializeRequest, isLegacyRequest, type McpServer } from '@modelcontextprotocol/server';
 import { type Admission, isRefusal, type Refusal } from '../admission/admission.ts';
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
-import { isJsonRpcMessage, legacyPostProblem } from './legacy-checks.ts';
 import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly } from './modern-http.ts';
+import { legacyPostProblem, postShapeProblem } from './post-checks.ts';
 
 /** Options of {@link createStreamableHttpHandler}. */
 export interface StreamableHttpOptions {
@@ -238,24 +232,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       const message = await readJsonMessage(req, res, options.maxMessageBytes);
       if (message === undefined) return;
       body = message.body;
-      if (!isJsonContentType(req.headers['content-type'] ?? null)) {
-        return jsonRpcError(
-          res,
-          415,
-          -32000,
-          'Unsupported Media Type: Content-Type must be application/json',
-          readableId(body),
-        );
-      }
-      if (!isJsonRpcMessage(body)) {
-        return jsonRpcError(
-          res,
-          400,
-          -32600,
-          'Invalid Request: the body is not a JSON-RPC 2.0 message',
-          readableId(body),
-        );
-      }
+      const shape = postShapeProblem(req, body);
+      if (shape !== undefined) return jsonRpcError(res, shape.status, shape.code, shape.message, readableId(body));
       // The SDK's own classification, so the two legs can never disagree on a request's era.
       if (!(await isLegacyRequest(await toWebRequest(req, body), body))) return serveModern(req, res, body, authInfo);
       const problem = legacyPostProblem(req, body);

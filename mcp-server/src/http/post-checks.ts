@@ -4,6 +4,7 @@ import {
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResponse,
+  isJsonContentType,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/server';
 
@@ -21,6 +22,20 @@ function accepts(req: IncomingMessage, type: string): boolean {
 /** True when `body` is one JSON-RPC 2.0 message (request, notification or response). */
 export function isJsonRpcMessage(body: unknown): boolean {
   return isJSONRPCRequest(body) || isJSONRPCNotification(body) || isJSONRPCResponse(body);
+}
+
+/**
+ * What every POST must be, whatever its era, checked before the SDK sees it so the refusal can
+ * echo the request id: a JSON `Content-Type` (415) and one JSON-RPC message (400 -32600).
+ */
+export function postShapeProblem(req: IncomingMessage, body: unknown): PostProblem | undefined {
+  if (!isJsonContentType(req.headers['content-type'] ?? null)) {
+    return { status: 415, code: -32000, message: 'Unsupported Media Type: Content-Type must be application/json' };
+  }
+  if (!isJsonRpcMessage(body)) {
+    return { status: 400, code: -32600, message: 'Invalid Request: the body is not a JSON-RPC 2.0 message' };
+  }
+  return undefined;
 }
 
 /**
