@@ -1,4 +1,4 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { ServerError } from '../errors.ts';
 import { JwksCache, type JwksFetchEvent } from './jwks-cache.ts';
