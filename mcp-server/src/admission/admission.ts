@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { type ChallengeContext, challengeFor, type HttpRefusal } from '../auth/bearer-challenge.ts';
 import { authenticateRequest, authenticateToken, hasTokenInQuery } from '../auth/request-auth.ts';
-import { isServerError, ServerError } from '../errors.ts';
+import { isServerError, ServerError, type ServerErrorCode } from '../errors.ts';
 import { forbiddenError, isHostAllowed, isOriginAllowed } from '../http/origin-policy.ts';
 import type { Logger } from '../log.ts';
 import type { BudgetLimits } from './budget.ts';
@@ -59,7 +59,7 @@ export type Authenticated =
  * audit event; the transports only put it on the wire.
  */
 export interface Admission {
-  /** Checks that need only the request line and headers: Host (403), Origin (403), token in the query (401). */
+  /** Checks that need only the request line and headers: Host (403), Origin (403), token in the query (400). */
   screen(req: IncomingMessage): Refusal | undefined;
   /** Refuses early when no slot can be given (shutdown or MAX_CONNECTIONS), before paying for verification. */
   checkOpen(): Refusal | undefined;
@@ -77,13 +77,26 @@ export interface Admission {
    * 503 during shutdown. Release it when the response closes.
    */
   borrow(authInfo: AuthInfo): Lease | Refusal;
-  /** Writes the audit event of a refusal: `auth.refused` for 401, `access.denied` otherwise. */
+  /**
+   * Writes the audit event of a refusal: `auth.refused` when the credential is the cause (401, and
+   * 400 `invalid_request` for a token in the query or a malformed credential), `access.denied` for
+   * policy (403, 429, 503).
+   */
   audit(refusal: Refusal, transport: TransportName, fields: Record<string, unknown>): void;
   /** Refuses every further slot with 503 (shutdown). */
   stopAccepting(): void;
   /** Slots held now, both transports. */
   readonly connections: number;
 }
+
+// Refusals caused by the credential itself, whatever their status (400 invalid_request or 401).
+const CREDENTIAL_REASONS: ReadonlySet<string> = new Set<ServerErrorCode>([
+  'token_missing',
+  'token_in_query',
+  'token_malformed',
+  'token_invalid',
+  'token_expired',
+]);
 
 /** Seconds a client refused for capacity is told to wait (`Retry-After`). */
 export const RETRY_AFTER_SECONDS = 5;
@@ -208,7 +221,8 @@ export function createAdmission(options: AdmissionOptions): Admission {
       return accepting ? ledger.borrow(authInfo.clientId) : shuttingDown();
     },
     audit(refusal, transport, fields) {
-      const event = refusal.status === 401 ? 'auth.refused' : 'access.denied';
+      const credential = refusal.status === 401 || CREDENTIAL_REASONS.has(refusal.reason);
+      const event = credential ? 'auth.refused' : 'access.denied';
       options.logger.warn({
         event,
         reason: refusal.reason,

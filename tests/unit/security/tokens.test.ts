@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CompactEncrypt, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { parseBearerChallenge } from 'mcp-ws-common';
 import { createLogger, loadConfig, type ServerHandle, startServer } from '../../../mcp-server/src/index.ts';
+import { waitUntil } from '../../support/wait.ts';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 import { connect, initialize, isRefused } from '../server/helpers/ws-client.ts';
@@ -183,6 +184,41 @@ describe('adversarial tokens', () => {
     refused([`Authorization: Bearer ${'a'.repeat(12 * 1024)}`]));
   it('oversized token (20 KiB, over the 16 KiB header limit) -> 431', () =>
     refused([`Authorization: Bearer ${'a'.repeat(20 * 1024)}`], 431));
+
+  it('audits credential refusals (400 invalid_request, 401) as auth.refused, policy refusals as access.denied', async () => {
+    const cases = [
+      { lines: [], target: `/mcp?access_token=${valid}`, status: 400, event: 'auth.refused', reason: 'token_in_query' },
+      {
+        lines: [`Authorization: Bearer ${valid}`, `Authorization: Bearer ${valid}`],
+        status: 400,
+        event: 'auth.refused',
+        reason: 'token_malformed',
+      },
+      { lines: ['Authorization: Bearer !!!'], status: 400, event: 'auth.refused', reason: 'token_malformed' },
+      { lines: [], status: 401, event: 'auth.refused', reason: 'token_missing' },
+      { lines: ['Authorization: Bearer aaaa.bbbb.cccc'], status: 401, event: 'auth.refused', reason: 'token_invalid' },
+      // ALLOWED_ORIGINS is empty here: any Origin is refused by policy.
+      {
+        lines: [`Authorization: Bearer ${valid}`, 'Origin: https://evil.example'],
+        status: 403,
+        event: 'access.denied',
+        reason: 'origin_forbidden',
+      },
+    ];
+    for (const c of cases) {
+      const seen = server.logs.length;
+      const answer = await rawRequest(server.port, upgradeLines(server.port, c.lines, c.target ?? '/mcp'));
+      assert.equal(answer.status, c.status, c.reason);
+      const audited = () =>
+        server.logs.slice(seen).find((l) => l.event === 'auth.refused' || l.event === 'access.denied');
+      await waitUntil(() => audited() !== undefined, 2000, 20, `the audit line of ${c.reason}`);
+      const line = audited();
+      assert.deepEqual(
+        { event: line?.event, reason: line?.reason, status: line?.status },
+        { event: c.event, reason: c.reason, status: c.status },
+      );
+    }
+  });
 
   it('never logs a token', () => {
     const text = server.logs.map((l) => JSON.stringify(l)).join('\n');
