@@ -105,6 +105,13 @@ describe('Streamable HTTP, 2026-07-28 and 2025-11-25', () => {
       assert.equal(res.messages[0]?.result.resultType, 'complete');
       assert.match(JSON.stringify(res.messages[0]?.result.content), /hello/);
     }
+    // A 2025-era session id on a 2026-07-28 request is ignored, not looked up (no 404).
+    const stray = await mcpRequest(server.httpUrl, {
+      token: full,
+      body: call.body,
+      headers: { ...call.headers, 'mcp-session-id': '00000000-0000-4000-8000-000000000000' },
+    });
+    assert.equal(stray.status, 200);
   });
 
   it('answers server/discover and tools/list with cache fields true for a scope-dependent list', async () => {
