@@ -17,7 +17,8 @@ export interface RefusedUpgrade {
 /**
  * Maps a refused upgrade to a {@link ClientError}: 401 -> `upgrade_refused`, 403 with
  * `insufficient_scope` -> `insufficient_scope`, other 403 -> `upgrade_refused`, anything else
- * (404, 503, ...) -> `connect_failed`. The challenge and status are kept on the error.
+ * (404, 503, ...) -> `connect_failed`; a 503's message follows the server's `error` (over capacity, keys
+ * unavailable, shutting down). The challenge and status are kept on the error.
  */
 export function errorFromRefusedUpgrade(r: RefusedUpgrade): ClientError {
   const challenge = parseBearerChallenge(r.wwwAuthenticate);
@@ -63,7 +64,7 @@ export function errorFromRefusedUpgrade(r: RefusedUpgrade): ClientError {
   if (r.status === 503) {
     return new ClientError(
       'connect_failed',
-      `the server at ${r.url} is over capacity (503${saidPart}): try again later`,
+      `the server at ${r.url} ${unavailable(oauthError)} (503${saidPart})`,
       details,
     );
   }
@@ -73,6 +74,20 @@ export function errorFromRefusedUpgrade(r: RefusedUpgrade): ClientError {
     `the server at ${r.url} answered HTTP ${r.status}${saidPart} instead of a WebSocket upgrade${hint}`,
     details,
   );
+}
+
+/** What a 503 means, from the server's `error` field: only `over_capacity` is a capacity problem. */
+function unavailable(oauthError: string | undefined): string {
+  switch (oauthError) {
+    case 'over_capacity':
+      return 'is over capacity; try again later';
+    case 'temporarily_unavailable':
+      return 'cannot verify tokens right now (its signing keys are unavailable); try again later';
+    case 'shutting_down':
+      return 'is shutting down; try again once it is back';
+    default:
+      return 'is unavailable; try again later';
+  }
 }
 
 function parseBody(body: string | undefined): { error?: string; error_description?: string } {

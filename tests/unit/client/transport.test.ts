@@ -57,6 +57,26 @@ describe('errorFromRefusedUpgrade', () => {
   });
 });
 
+describe('errorFromRefusedUpgrade on 503: the message follows the error field', () => {
+  const url = 'ws://h:3000/mcp';
+  const cases = [
+    { error: 'over_capacity', says: /is over capacity/ },
+    { error: 'temporarily_unavailable', says: /cannot verify tokens right now/ },
+    { error: 'shutting_down', says: /is shutting down/ },
+    { error: undefined, says: /is unavailable; try again later/ },
+  ];
+  for (const c of cases) {
+    it(`503 ${c.error ?? 'without an error field'}`, () => {
+      const body = c.error === undefined ? undefined : JSON.stringify({ error: c.error, error_description: 'x' });
+      const err = errorFromRefusedUpgrade({ url, status: 503, body });
+      assert.equal(err.code, 'connect_failed');
+      assert.equal(err.status, 503);
+      assert.match(err.message, c.says);
+      if (c.error !== 'over_capacity') assert.doesNotMatch(err.message, /capacity/);
+    });
+  }
+});
+
 describe('WsClientTransport', () => {
   let server: FakeMcpServer;
   before(async () => {
