@@ -1,7 +1,6 @@
 import { Client, type Implementation, type Transport } from '@modelcontextprotocol/client';
 import type { TokenSource } from './auth/token-source.ts';
 import { mapConnectError } from './call-failure.ts';
-import { isClientError } from './errors.ts';
 import { negotiationOptions, type ProtocolChoice } from './protocol-era.ts';
 import { type RenewalEvent, TokenRenewal } from './renewal.ts';
 import { createHttpClientTransport, isHttpUrl } from './transport/http-client-transport.ts';
@@ -84,8 +83,10 @@ export async function openConnection(o: OpenConnectionOptions): Promise<Connecti
   } catch (err) {
     markClosed();
     await transport.close().catch(() => undefined);
-    if (isClientError(err) && err.challenge) tokenSource.onChallenge?.(err.challenge);
-    throw mapConnectError(err, { url: String(o.url), protocol: o.protocol, close: transport.closeInfo });
+    // Mapped first: over HTTP the SDK wraps the transport's refusal (with its challenge) in a probe failure.
+    const failure = mapConnectError(err, { url: String(o.url), protocol: o.protocol, close: transport.closeInfo });
+    if (failure.challenge) tokenSource.onChallenge?.(failure.challenge);
+    throw failure;
   }
   // Over HTTP every request carries the token source's current token: nothing to renew in-band.
   if (transport instanceof WsClientTransport) {

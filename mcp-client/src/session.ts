@@ -27,7 +27,7 @@ import {
   reconnectPolicy,
   sleep,
 } from './reconnect.ts';
-import type { ResilientClientOptions, SessionEvent } from './session-options.ts';
+import type { ResilientClientOptions } from './session-options.ts';
 import type { CloseInfo } from './transport/ws-client-transport.ts';
 
 export type { ResilientClientOptions, SessionEvent } from './session-options.ts';
