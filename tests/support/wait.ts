@@ -18,3 +18,44 @@ export async function waitUntil(
     await delay(everyMs);
   }
 }
+
+/**
+ * Polls `find` every `everyMs` until it returns something other than `undefined`; resolves to that value.
+ * @throws Error naming `what` when `timeoutMs` passes first.
+ */
+export async function waitFor<T>(
+  find: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 20,
+): Promise<T> {
+  let found: T | undefined;
+  await waitUntil(
+    async () => {
+      found = await find();
+      return found !== undefined;
+    },
+    timeoutMs,
+    everyMs,
+    what,
+  );
+  return found as T;
+}
+
+/** A structured log line, as the test servers collect them. */
+export type LogLine = Record<string, unknown>;
+
+/**
+ * Waits until `logs` holds a line matching `match` (from index `from` on, to skip earlier lines)
+ * and resolves to it: the server's own record that something happened, instead of a fixed sleep.
+ * @throws Error naming `what` when `timeoutMs` passes first.
+ */
+export function waitForLog(
+  logs: readonly LogLine[],
+  match: (line: LogLine) => boolean,
+  timeoutMs: number,
+  what: string,
+  from = 0,
+): Promise<LogLine> {
+  return waitFor(() => logs.slice(from).find(match), timeoutMs, what);
+}

@@ -8,18 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isClientError, type ProtocolChoice, ResilientClient, type SessionEvent, StaticTokenSource } from 'mcp-client';
+import { waitForLog } from '../../support/wait.ts';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 
 const IDLE_MS = 200;
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sessionsOf = (s: TestServer) =>
   s.logs.filter((l) => l.event === 'auth.accepted' && l.transport === 'http').map((l) => String(l.session));
@@ -72,8 +65,9 @@ describe('ResilientClient over Streamable HTTP', () => {
       assert.equal((await client.callTool('read-file', { filePath: 'a.txt' })).isError, undefined);
       const [first] = sessionsOf(server);
       assert.ok(first);
-      await waitFor(
-        () => server.logs.some((l) => l.event === 'connection.closed' && l.session === first && l.reason === 'idle'),
+      await waitForLog(
+        server.logs,
+        (l) => l.event === 'connection.closed' && l.session === first && l.reason === 'idle',
         IDLE_MS * 20,
         'the idle close',
       );

@@ -9,19 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
+import { waitForLog } from '../../support/wait.ts';
 import { INITIALIZE, mcpRequest, openSession } from '../server/helpers/http-client.ts';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 import { closed, connect, isRefused, type Refused } from '../server/helpers/ws-client.ts';
-
-/** Waits (polling every 20 ms, at most `ms`) until `check` holds. */
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('admission shared by WebSocket and Streamable HTTP', () => {
   let issuer: LocalIssuer;
@@ -67,8 +59,9 @@ describe('admission shared by WebSocket and Streamable HTTP', () => {
     const gone = closed(ws as WebSocket);
     (ws as WebSocket).close();
     await gone;
-    await waitFor(
-      () => server.logs.some((l) => l.event === 'connection.closed' && l.transport === 'websocket' && l.azp === 'pair'),
+    await waitForLog(
+      server.logs,
+      (l) => l.event === 'connection.closed' && l.transport === 'websocket' && l.azp === 'pair',
       2000,
       'the WebSocket close',
     );

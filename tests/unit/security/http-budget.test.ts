@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
+import { waitUntil } from '../../support/wait.ts';
 import { call, openSession, PROTOCOL_VERSION, rpc } from '../server/helpers/http-client.ts';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
@@ -71,11 +72,12 @@ describe('Streamable HTTP budget per client', () => {
       await postNeverReading(server.port, token, session, read(1)),
       await postNeverReading(server.port, token, session, read(2)),
     ];
-    const deadline = Date.now() + 20_000;
-    while (server.logs.filter((l) => l.event === 'tool.call' && l.azp === 'hoarder').length < 2) {
-      assert.ok(Date.now() < deadline, 'the two reads never ran');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(
+      () => server.logs.filter((l) => l.event === 'tool.call' && l.azp === 'hoarder').length >= 2,
+      20_000,
+      20,
+      'the two reads ran',
+    );
 
     const refused = await call(server.httpUrl, token, session, 3, 'ping');
     assert.equal(refused.status, 429);

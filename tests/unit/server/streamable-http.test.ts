@@ -7,22 +7,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseBearerChallenge } from 'mcp-ws-common';
 import { missingScopeResult } from '../../../mcp-server/src/tools/fs-errors.ts';
+import { waitForLog } from '../../support/wait.ts';
 import { call, INITIALIZE, mcpRequest, openSession, rpc } from './helpers/http-client.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 
 const IDLE_MS = 300;
 const MAX_BYTES = 4096;
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('Streamable HTTP transport', () => {
   let kc: LocalIssuer;
@@ -61,21 +55,26 @@ describe('Streamable HTTP transport', () => {
   });
 
   it('closes a session idle for SESSION_IDLE_TIMEOUT_MS; its id then gets 404', async () => {
+    const opened = Date.now();
     const session = await openSession(tight.httpUrl, full);
-    // Activity re-arms the timer: a request halfway through keeps the session.
-    await new Promise((r) => setTimeout(r, IDLE_MS / 2));
-    assert.equal((await call(tight.httpUrl, full, session, 1, 'ping')).status, 200);
-    await new Promise((r) => setTimeout(r, IDLE_MS / 2));
-    assert.equal((await call(tight.httpUrl, full, session, 2, 'ping')).status, 200);
-    await waitFor(
-      () => tight.logs.some((l) => l.event === 'connection.closed' && l.session === session),
+    // Activity re-arms the timer: a client that pings every IDLE_MS / 4 keeps its session for two
+    // idle periods (without re-arming, a ping after IDLE_MS would get 404). The pauses are the
+    // client's pace, the time under test, not a wait on the server.
+    let pings = 0;
+    while (Date.now() - opened < IDLE_MS * 2) {
+      await delay(IDLE_MS / 4);
+      pings++;
+      assert.equal((await call(tight.httpUrl, full, session, pings, 'ping')).status, 200, `ping ${pings}`);
+    }
+    const closed = await waitForLog(
+      tight.logs,
+      (l) => l.event === 'connection.closed' && l.session === session,
       IDLE_MS * 10,
       'the idle close',
     );
-    const closed = tight.logs.find((l) => l.event === 'connection.closed' && l.session === session);
-    assert.equal(closed?.reason, 'idle');
-    assert.equal(closed?.requests, 4); // initialize, notifications/initialized, 2 pings
-    const late = await call(tight.httpUrl, full, session, 3, 'ping');
+    assert.equal(closed.reason, 'idle');
+    assert.equal(closed.requests, pings + 2); // initialize, notifications/initialized, the pings
+    const late = await call(tight.httpUrl, full, session, pings + 1, 'ping');
     assert.equal(late.status, 404);
     assert.equal(late.messages[0]?.error.code, -32001);
   });
