@@ -31,7 +31,7 @@ describe('MCP eras over WebSocket', () => {
       assert.equal(text(await client.callTool('read-file', { filePath: 'a.txt' })), 'contents of a.txt');
       assert.deepEqual(server.methods, ['server/discover', 'tools/call']);
       for (const r of server.requests)
-        assert.equal((r.params?._meta as Record<string, unknown>)[PROTOCOL_META], '2026-07-28');
+        assert.equal((r.params?._meta as Record<string, unknown> | undefined)?.[PROTOCOL_META], '2026-07-28');
     } finally {
       await client.close();
       await server.stop();
