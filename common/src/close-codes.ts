@@ -19,6 +19,12 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013,
   /** The access token expired (`exp` reached): get a fresh token and reconnect. */
   TOKEN_EXPIRED: 4401,
+  /**
+   * The authorization server no longer considers the access token active (revoked, client disabled,
+   * not-before pushed, signing key removed): fetch a new token once and reconnect; if the
+   * authorization server refuses, stop (access was withdrawn).
+   */
+  TOKEN_REVOKED: 4403,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -51,6 +51,28 @@ export interface ServerConfig {
   readonly jwksCacheMaxAgeMs: number;
   /** Minimum time between JWKS refetches (unknown kid; retry after a failed fetch), in ms. Default 30000. */
   readonly jwksCooldownMs: number;
+  /**
+   * How long past {@link jwksCacheMaxAgeMs} keys that cannot be refetched stay in use
+   * (stale-if-error), in ms; then tokens get 503 with Retry-After until a refetch succeeds, so a key
+   * removed in Keycloak stops verifying within max age + this even while its JWKS is unreachable.
+   * Default 300000.
+   */
+  readonly jwksMaxStalenessMs: number;
+  /**
+   * The server's own confidential client for RFC 7662 introspection (revocation reaches live
+   * connections). Unset (with {@link introspectionClientSecretFile}): revocation is not checked
+   * and tokens stay valid until `exp` (a warning is logged at start).
+   */
+  readonly introspectionClientId: string | undefined;
+  /** File holding that client's secret (read again when the authorization server answers 401). */
+  readonly introspectionClientSecretFile: string | undefined;
+  /** Every live token is introspected again this often, in ms. Default 5000. */
+  readonly revocationCheckIntervalMs: number;
+  /**
+   * While introspection fails, a token's last good verdict counts this long, in ms; then its
+   * connections close (1013) and its requests get 503 with Retry-After (fail closed). Default 120000.
+   */
+  readonly introspectionMaxStalenessMs: number;
   /** Timeout of one JWKS fetch, in ms. Default 5000. */
   readonly jwksTimeoutMs: number;
   /** How long close() waits for in-flight tool calls, in ms. Default 5000. */
@@ -156,6 +178,11 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       JWKS_CACHE_MAX_AGE_MS: positiveInt({ default: 600000 }),
       JWKS_COOLDOWN_MS: nonNegativeInt({ default: 30000 }),
       JWKS_TIMEOUT_MS: positiveInt({ default: 5000 }),
+      JWKS_MAX_STALENESS_MS: nonNegativeInt({ default: 300000 }),
+      INTROSPECTION_CLIENT_ID: str({ default: undefined }),
+      INTROSPECTION_CLIENT_SECRET_FILE: str({ default: undefined }),
+      REVOCATION_CHECK_INTERVAL_MS: positiveInt({ default: 5000 }),
+      INTROSPECTION_MAX_STALENESS_MS: positiveInt({ default: 120000 }),
       SHUTDOWN_GRACE_MS: nonNegativeInt({ default: 5000 }),
       SESSION_IDLE_TIMEOUT_MS: positiveInt({ default: 600000 }),
       ALLOWED_ORIGINS: originList({ default: [] }),
@@ -189,6 +216,18 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     throw new ServerError(
       'config_invalid',
       'invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+    );
+  }
+  if ((clean.INTROSPECTION_CLIENT_ID === undefined) !== (clean.INTROSPECTION_CLIENT_SECRET_FILE === undefined)) {
+    throw new ServerError(
+      'config_invalid',
+      'invalid configuration:\n  INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET_FILE must be set together',
+    );
+  }
+  if (clean.INTROSPECTION_MAX_STALENESS_MS < clean.REVOCATION_CHECK_INTERVAL_MS) {
+    throw new ServerError(
+      'config_invalid',
+      'invalid configuration:\n  INTROSPECTION_MAX_STALENESS_MS must be at least REVOCATION_CHECK_INTERVAL_MS',
     );
   }
   const publicUrl =
@@ -234,6 +273,11 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     jwksCacheMaxAgeMs: clean.JWKS_CACHE_MAX_AGE_MS,
     jwksCooldownMs: clean.JWKS_COOLDOWN_MS,
     jwksTimeoutMs: clean.JWKS_TIMEOUT_MS,
+    jwksMaxStalenessMs: clean.JWKS_MAX_STALENESS_MS,
+    introspectionClientId: clean.INTROSPECTION_CLIENT_ID,
+    introspectionClientSecretFile: clean.INTROSPECTION_CLIENT_SECRET_FILE,
+    revocationCheckIntervalMs: clean.REVOCATION_CHECK_INTERVAL_MS,
+    introspectionMaxStalenessMs: clean.INTROSPECTION_MAX_STALENESS_MS,
     shutdownGraceMs: clean.SHUTDOWN_GRACE_MS,
     sessionIdleTimeoutMs: clean.SESSION_IDLE_TIMEOUT_MS,
     allowedOrigins: clean.ALLOWED_ORIGINS,

@@ -14,6 +14,8 @@ export type ServerErrorCode =
   | 'token_expired'
   | 'insufficient_scope'
   | 'keys_unavailable'
+  | 'token_revoked'
+  | 'introspection_unavailable'
   | 'discovery_failed'
   // file tools
   | 'path_invalid'

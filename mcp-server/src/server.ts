@@ -6,6 +6,8 @@ import type { WebSocket } from 'ws';
 import { createAdmission } from './admission/admission.ts';
 import { createRenewer } from './admission/renewal.ts';
 import { createAuthorizer } from './auth/authorizer.ts';
+import { createRevocationWatch } from './auth/revocation.ts';
+import type { WithdrawnReason } from './auth/revocation-watch.ts';
 import type { ServerConfig } from './config.ts';
 import { guardHandshakes } from './http/handshake-guard.ts';
 import { createHttpServer } from './http/http-server.ts';
@@ -87,6 +89,17 @@ async function closeSocket(ws: WebSocket, code: number, reason: string, ms: numb
 }
 
 /**
+ * Closes a connection whose token was withdrawn: 4403 when the authorization server says it is
+ * inactive, 1013 when its status could not be checked for longer than INTROSPECTION_MAX_STALENESS_MS.
+ * Calls in flight end with the socket (the client sees them fail, none is answered afterwards).
+ */
+function withdraw(ws: WebSocket, reason: WithdrawnReason): void {
+  if (ws.readyState !== ws.OPEN) return;
+  if (reason === 'revoked') void closeSocket(ws, CloseCode.TOKEN_REVOKED, 'token revoked', 1000);
+  else void closeSocket(ws, CloseCode.TRY_AGAIN_LATER, 'token status cannot be checked', 1000);
+}
+
+/**
  * Starts the MCP server: HTTP endpoints, WebSocket upgrades with bearer authentication, one
  * McpServer per connection. Resolves once listening (authorization may still be booting: see
  * `ready`).
@@ -94,6 +107,8 @@ async function closeSocket(ws: WebSocket, code: number, reason: string, ms: numb
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const authorizer = createAuthorizer(config, logger);
+  // Revocation (RFC 7662) checked off the request path; verification only reads its verdict.
+  const revocation = createRevocationWatch(config, logger);
   const inFlight = trackInFlight();
   // One bucket per client id across all its connections and both transports.
   const rateLimiter = createRateLimiter({
@@ -108,7 +123,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   // One admission for both transports: Host/Origin, tokens, authentication, caps, shutdown.
   const admission = createAdmission({
-    verify: (token) => authorizer.verify(token),
+    verify: async (token) => {
+      const authInfo = await authorizer.verify(token);
+      revocation?.screen(authInfo);
+      return authInfo;
+    },
     requiredScopes: config.oauthRequiredScopes,
     maxTokenBytes: config.maxTokenBytes,
     authTimeoutMs: config.handshakeTimeoutMs,
@@ -146,6 +165,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         logger,
       });
       transports.set(ws, transport);
+      // Judged by its current token at each revocation round (an in-band renewal replaces it).
+      const release = revocation?.hold({
+        current: () => transport.authInfo,
+        withdraw: (reason) => withdraw(ws, reason),
+      });
+      if (release) ws.once('close', release);
     },
   });
 
@@ -216,6 +241,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   async function close(): Promise<void> {
     admission.stopAccepting();
     stopHeartbeat();
+    revocation?.stop();
     authorizer.close();
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeIdleConnections();

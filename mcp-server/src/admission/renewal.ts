@@ -50,6 +50,7 @@ function refusalOf(err: unknown): RenewalOutcome {
     case 'insufficient_scope':
       return refused('insufficient_scope', err.message);
     case 'keys_unavailable':
+    case 'introspection_unavailable':
       return refused('temporarily_unavailable', err.message);
     default:
       return refused('invalid_token', err.message);

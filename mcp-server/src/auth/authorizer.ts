@@ -63,6 +63,7 @@ export function createAuthorizer(config: ServerConfig, logger: Logger, options: 
       clockToleranceSeconds: config.clockToleranceSeconds,
       cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
       cooldownMs: config.jwksCooldownMs,
+      maxStalenessMs: config.jwksMaxStalenessMs,
       fetchTimeoutMs: config.jwksTimeoutMs,
       onJwksFetch: (e) => {
         if (e.ok) logger.debug({ event: 'jwks_fetched', reason: e.reason, keys: e.keys, ms: e.ms });

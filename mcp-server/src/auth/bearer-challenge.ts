@@ -39,9 +39,10 @@ function refusal(
  * Maps an authorization error to its HTTP answer (RFC 6750 §3, MCP authorization); the one place
  * both transports get their refusals from:
  * no token -> 401 without `error`; token in the query string, several Authorization headers or a
- * malformed Bearer credential -> 400 invalid_request; bad/expired token -> 401 invalid_token;
+ * malformed Bearer credential -> 400 invalid_request; bad/expired/revoked token -> 401 invalid_token;
  * missing scope -> 403 insufficient_scope; signing keys unavailable (not loaded yet, key set
- * unreachable, verification timed out) -> 503 with `Retry-After`; anything else -> 500.
+ * unreachable or too stale, verification timed out) or revocation status unknown for too long
+ * -> 503 with `Retry-After`; anything else -> 500.
  */
 export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefusal {
   const scope = ctx.scope.length > 0 ? ctx.scope : undefined;
@@ -59,6 +60,7 @@ export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefus
       );
     case 'token_invalid':
     case 'token_expired':
+    case 'token_revoked':
       return refusal(
         401,
         'invalid_token',
@@ -80,6 +82,7 @@ export function challengeFor(err: ServerError, ctx: ChallengeContext): HttpRefus
       );
     }
     case 'keys_unavailable':
+    case 'introspection_unavailable':
     case 'discovery_failed':
       return refusal(503, 'temporarily_unavailable', 'the server cannot verify tokens right now', undefined, {
         'retry-after': String(ctx.retryAfterSeconds ?? DEFAULT_KEYS_RETRY_AFTER_SECONDS),

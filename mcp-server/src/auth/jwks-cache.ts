@@ -31,6 +31,11 @@ export interface JwksCacheOptions {
   readonly maxAgeMs?: number;
   /** Least time between two fetches (unknown `kid`, retry after a failure), in ms. Default 30000. */
   readonly cooldownMs?: number;
+  /**
+   * How long past `maxAgeMs` a key set that cannot be refetched stays in use, in ms; then every
+   * verification fails with `keys_unavailable` (503) until a fetch succeeds. Default 300000.
+   */
+  readonly maxStalenessMs?: number;
   /** Timeout of one fetch, in ms. Default 5000. */
   readonly timeoutMs?: number;
   readonly onFetch?: (event: JwksFetchEvent) => void;
@@ -47,10 +52,12 @@ const MAX_KID_WAIT_MS = 2000;
  * A JWKS cache like jose's `createRemoteJWKSet` (keys older than `maxAgeMs` are refetched before
  * use; an unknown `kid` triggers a refetch, at most one per `cooldownMs`), with three differences:
  *
- * - stale-if-error: when a refetch fails (authorization server down, timeout, bad answer) the last
- *   good key set stays in use, so already-issued tokens keep verifying through an outage; a refetch
- *   that succeeds replaces the set, so removed keys stop verifying. A failed fetch is retried at
- *   most once per cooldown.
+ * - stale-if-error, bounded: when a refetch fails (authorization server down, timeout, bad answer)
+ *   the last good key set stays in use, so already-issued tokens keep verifying through an outage,
+ *   but only until it is `maxAgeMs + maxStalenessMs` old: then verifications fail with
+ *   `keys_unavailable` (503), so a key removed while the JWKS is unreachable does not verify
+ *   without bound. A refetch that succeeds replaces the set, so removed keys stop verifying. A
+ *   failed fetch is retried at most once per cooldown.
  * - an unknown `kid` within the cooldown waits for the next allowed fetch (shared by every waiting
  *   verification) instead of being refused, so a freshly rotated key is accepted with at most one
  *   fetch per cooldown, however many tokens arrive.
@@ -61,6 +68,7 @@ export class JwksCache {
   readonly #url: URL;
   readonly #maxAgeMs: number;
   readonly #cooldownMs: number;
+  readonly #maxStalenessMs: number;
   readonly #timeoutMs: number;
   readonly #onFetch: ((event: JwksFetchEvent) => void) | undefined;
   readonly #now: () => number;
@@ -80,6 +88,7 @@ export class JwksCache {
     this.#url = options.url;
     this.#maxAgeMs = options.maxAgeMs ?? 600_000;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
+    this.#maxStalenessMs = options.maxStalenessMs ?? 300_000;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#onFetch = options.onFetch;
     this.#now = options.now ?? Date.now;
@@ -117,7 +126,13 @@ export class JwksCache {
         throw new ServerError('keys_unavailable', `signing keys are unavailable (${this.#url.href})`);
       }
     } else if (this.ageMs >= this.#maxAgeMs && (this.#inflight || startedAt - this.#failedAt >= this.#cooldownMs)) {
-      await this.#refresh('max_age'); // on failure the stale set stays in use
+      await this.#refresh('max_age'); // on failure the stale set stays in use, within its bound
+    }
+    if (this.ageMs > this.#maxAgeMs + this.#maxStalenessMs) {
+      throw new ServerError(
+        'keys_unavailable',
+        `signing keys could not be refreshed for ${Math.round((this.ageMs - this.#maxAgeMs) / 1000)} s past their max age`,
+      );
     }
     for (;;) {
       try {

@@ -32,6 +32,8 @@ export interface TokenVerifierOptions {
   cacheMaxAgeMs?: number;
   /** Minimum ms between refetches on an unknown `kid`, and between retries of a failed fetch. Default 30000. */
   cooldownMs?: number;
+  /** How long past `cacheMaxAgeMs` keys that cannot be refetched stay in use, in ms. Default 300000. */
+  maxStalenessMs?: number;
   /** Timeout of one JWKS fetch, in ms. Default 5000. */
   fetchTimeoutMs?: number;
   /** Told about every JWKS fetch (logging, tests). */
@@ -156,6 +158,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     url: options.jwksUrl,
     maxAgeMs: options.cacheMaxAgeMs ?? 600_000,
     cooldownMs: options.cooldownMs ?? 30_000,
+    maxStalenessMs: options.maxStalenessMs ?? 300_000,
     timeoutMs: options.fetchTimeoutMs ?? 5000,
     onFetch: options.onJwksFetch,
   });

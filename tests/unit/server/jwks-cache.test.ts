@@ -134,4 +134,23 @@ describe('JwksCache', () => {
     await assert.rejects(cache.reload(), /answered HTTP 503$/);
     state.status = 200;
   });
+
+  it('stale-if-error is bounded: past max age + max staleness, even a known kid is keys_unavailable until a refetch succeeds', async () => {
+    state.keys = [jwk.a];
+    state.status = 200;
+    const clock = manualClock();
+    const cache = new JwksCache({ url, maxAgeMs: 1000, cooldownMs: 100, maxStalenessMs: 5000, now: clock.now });
+    await cache.reload();
+    const tokenA = await sign('a');
+    state.status = 503;
+    clock.t += 5999; // 4999 ms past max age: the stale set still serves
+    assert.equal(await outcome(cache, tokenA), 'ok', 'within the bound');
+    clock.t += 2; // 5001 ms past max age
+    assert.equal(await outcome(cache, tokenA), 'keys_unavailable', 'past the bound');
+    clock.t += 100_000;
+    assert.equal(await outcome(cache, tokenA), 'keys_unavailable', 'stays refused while the set cannot be fetched');
+    state.status = 200;
+    clock.t += 200; // past the cooldown: the next verification refetches
+    assert.equal(await outcome(cache, tokenA), 'ok', 'a successful refetch restores service');
+  });
 });

@@ -1,0 +1,40 @@
+import type { ServerConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { IntrospectionClient } from './introspection.ts';
+import { RevocationWatch } from './revocation-watch.ts';
+
+/** Longest wait for one introspection answer, in ms (the check interval, within 1-5 s). */
+const INTROSPECTION_TIMEOUT_MS = 5000;
+
+/**
+ * The revocation watch of this configuration: introspection with the server's own client
+ * (INTROSPECTION_CLIENT_ID / INTROSPECTION_CLIENT_SECRET_FILE) every REVOCATION_CHECK_INTERVAL_MS.
+ * Undefined when no introspection client is configured: then a token stays valid until its `exp`,
+ * which the server says once at start.
+ */
+export function createRevocationWatch(config: ServerConfig, logger: Logger): RevocationWatch | undefined {
+  if (config.introspectionClientId === undefined || config.introspectionClientSecretFile === undefined) {
+    logger.warn({
+      event: 'revocation_unchecked',
+      detail: 'INTROSPECTION_CLIENT_ID is not set: revoked tokens keep working until they expire',
+    });
+    return undefined;
+  }
+  const client = new IntrospectionClient({
+    issuer: config.oauthIssuer,
+    discoveryUrl: config.oauthDiscoveryUrl,
+    clientId: config.introspectionClientId,
+    secretFile: config.introspectionClientSecretFile,
+    timeoutMs: Math.min(INTROSPECTION_TIMEOUT_MS, Math.max(1000, config.revocationCheckIntervalMs)),
+  });
+  const watch = new RevocationWatch({
+    introspect: (token) => client.introspect(token),
+    intervalMs: config.revocationCheckIntervalMs,
+    maxStalenessMs: config.introspectionMaxStalenessMs,
+    // Every connection or session may hold its own token; HTTP-only tokens beyond it are forgotten first.
+    maxTokens: config.maxConnections,
+    logger,
+  });
+  watch.start();
+  return watch;
+}
