@@ -103,6 +103,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
       const outcome = await spec.run(args, {
         root: options.root,
         maxFileBytes: options.maxFileBytes,
+        clientId: auth.clientId,
         signal: ctx.mcpReq.signal,
         progress: async (progress, total, message) => {
           if (token === undefined) return;

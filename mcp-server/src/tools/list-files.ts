@@ -60,9 +60,10 @@ async function walkerFor(
   key: string,
   rootReal: string,
   cursor: string | undefined,
+  clientId: string,
 ): Promise<{ walker: DirWalker; after: string | undefined }> {
   const decoded = cursor === undefined ? undefined : decodeCursor(cursor, ref);
-  const paused = decoded?.held === undefined ? undefined : takeListing(decoded.held, key);
+  const paused = decoded?.held === undefined ? undefined : takeListing(decoded.held, key, clientId);
   if (paused?.stillInside()) {
     await top.close();
     return { walker: paused, after: decoded?.after };
@@ -117,7 +118,7 @@ export async function listPage(
     const key = `${rootReal}\0${ref.dir}\0${depth}\0${ref.id}`;
     let walk: Awaited<ReturnType<typeof walkerFor>>;
     try {
-      walk = await walkerFor(top, ref, key, rootReal, args.cursor);
+      walk = await walkerFor(top, ref, key, rootReal, args.cursor, ctx.clientId);
     } catch (err) {
       await top.close();
       throw err;
@@ -135,7 +136,7 @@ export async function listPage(
     else
       nextCursor = encodeCursor(ref, {
         after: entries.at(-1)?.path ?? walk.after,
-        held: holdListing(walk.walker, key),
+        held: holdListing(walk.walker, key, ctx.clientId),
       });
     await ctx.progress(entries.length, entries.length, `${entries.length} entries listed`);
     const structured = { directory: opened.relPath, entries, ...(nextCursor === undefined ? {} : { nextCursor }) };

@@ -7,6 +7,8 @@ export interface ToolContext {
   readonly root: string;
   /** Largest whole-file read in bytes (MAX_FILE_BYTES). */
   readonly maxFileBytes: number;
+  /** The client the call is made for (its token's `azp`): per-client shares are counted on it. */
+  readonly clientId: string;
   /** Aborted when the client cancels the request or the connection ends. */
   readonly signal: AbortSignal;
   /** Sends `notifications/progress` when the request carried a progress token; a no-op otherwise. */

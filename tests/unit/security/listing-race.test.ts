@@ -61,6 +61,7 @@ describe('symlink-swap race (renameat2 RENAME_EXCHANGE)', () => {
   const ctx = (): ToolContext => ({
     root,
     maxFileBytes: 1 << 20,
+    clientId: 'test-client',
     signal: new AbortController().signal,
     progress: async () => {},
   });

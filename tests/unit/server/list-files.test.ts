@@ -6,7 +6,11 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { heldListingCount, MAX_HELD_LISTINGS } from '../../../mcp-server/src/tools/held-listings.ts';
+import {
+  heldListingCount,
+  MAX_HELD_LISTINGS,
+  MAX_HELD_LISTINGS_PER_CLIENT,
+} from '../../../mcp-server/src/tools/held-listings.ts';
 import { type ListPageOptions, listFilesTool, listPage } from '../../../mcp-server/src/tools/list-files.ts';
 import type { ToolContext } from '../../../mcp-server/src/tools/tool-spec.ts';
 
@@ -19,14 +23,15 @@ interface Page {
 
 describe('list-files walk and cursor', () => {
   let root: string;
-  const ctx = (): ToolContext => ({
+  const ctx = (clientId: string): ToolContext => ({
     root,
     maxFileBytes: 1024,
+    clientId,
     signal: new AbortController().signal,
     progress: async () => {},
   });
-  async function page(args: Record<string, unknown>, options?: ListPageOptions): Promise<Page> {
-    const { result } = await listPage(listFilesTool.inputSchema.parse(args), ctx(), options);
+  async function page(args: Record<string, unknown>, options?: ListPageOptions, client = 'test-client'): Promise<Page> {
+    const { result } = await listPage(listFilesTool.inputSchema.parse(args), ctx(client), options);
     const s = result.structuredContent as { entries: { path: string }[]; nextCursor?: string } | undefined;
     return {
       ...(result.isError ? { isError: true } : {}),
@@ -35,11 +40,11 @@ describe('list-files walk and cursor', () => {
       ...(s?.nextCursor ? { nextCursor: s.nextCursor } : {}),
     };
   }
-  async function all(args: Record<string, unknown>, options?: ListPageOptions): Promise<string[]> {
+  async function all(args: Record<string, unknown>, options?: ListPageOptions, client?: string): Promise<string[]> {
     const paths: string[] = [];
     let cursor: string | undefined;
     do {
-      const p = await page({ ...args, ...(cursor ? { cursor } : {}) }, options);
+      const p = await page({ ...args, ...(cursor ? { cursor } : {}) }, options, client);
       assert.equal(p.isError, undefined, p.text);
       paths.push(...p.paths);
       cursor = p.nextCursor;
@@ -144,6 +149,27 @@ describe('list-files walk and cursor', () => {
     const rest = await all({ directory: 'many', limit: 50, cursor: oldest.nextCursor });
     assert.equal(new Set([...oldest.paths, ...rest]).size, 300);
     assert.equal(oldest.paths.length + rest.length, 300);
+  });
+
+  it(`one client holds at most ${MAX_HELD_LISTINGS_PER_CLIENT} walks and cannot evict another client's`, async () => {
+    const pause = (client: string) => page({ directory: 'many', limit: 3 }, undefined, client);
+    const quiet = await page({ directory: 'many', limit: 7 }, undefined, 'quiet');
+    assert.equal(heldListingCount('quiet'), 1);
+    for (let i = 0; i < MAX_HELD_LISTINGS_PER_CLIENT + 5; i++) await pause('greedy');
+    assert.equal(heldListingCount('greedy'), MAX_HELD_LISTINGS_PER_CLIENT, 'a client over its share loses its own');
+    assert.equal(heldListingCount('quiet'), 1, "one client's walks evicted another client's");
+    // Enough clients at their share to overfill the store evict among themselves, the greediest first.
+    const crowd = MAX_HELD_LISTINGS / MAX_HELD_LISTINGS_PER_CLIENT + 1;
+    for (let c = 0; c < crowd; c++) for (let i = 0; i < MAX_HELD_LISTINGS_PER_CLIENT; i++) await pause(`crowd-${c}`);
+    assert.ok(heldListingCount() <= MAX_HELD_LISTINGS, `${heldListingCount()} walks held`);
+    assert.equal(heldListingCount('quiet'), 1, 'the store overflowed onto the client holding the fewest walks');
+    // Another client presenting the quiet client's cursor lists by name and leaves the walk in place.
+    const thief = await page({ directory: 'many', limit: 7, cursor: quiet.nextCursor }, undefined, 'thief');
+    assert.equal(thief.paths.length, 7);
+    assert.equal(heldListingCount('quiet'), 1);
+    const rest = await all({ directory: 'many', limit: 50, cursor: quiet.nextCursor }, undefined, 'quiet');
+    assert.equal(new Set([...quiet.paths, ...rest]).size, 300);
+    assert.equal(quiet.paths.length + rest.length, 300);
   });
 
   it('lists every entry present throughout exactly once while others are added and removed', async () => {
