@@ -59,3 +59,34 @@ export function waitForLog(
 ): Promise<LogLine> {
   return waitFor(() => logs.slice(from).find(match), timeoutMs, what);
 }
+
+/**
+ * Polls `read` until its value has held still for `quietMs` (and, with `atLeast`, reached it);
+ * resolves to that value. For a bound that is proven by the work stopping: work that never stops
+ * keeps the value moving, so the caller's assertion on the settled value still fails.
+ * @throws Error naming `what` when `timeoutMs` passes first.
+ */
+export async function waitUntilSettled(
+  read: () => number,
+  quietMs: number,
+  timeoutMs: number,
+  what: string,
+  atLeast = Number.NEGATIVE_INFINITY,
+): Promise<number> {
+  let last = read();
+  let since = Date.now();
+  await waitUntil(
+    () => {
+      const now = read();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      }
+      return last >= atLeast && Date.now() - since >= quietMs;
+    },
+    timeoutMs,
+    20,
+    what,
+  );
+  return last;
+}

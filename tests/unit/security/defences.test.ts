@@ -8,7 +8,9 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { waitUntil, waitUntilSettled } from '../../support/wait.ts';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 import { closed, connect, initialize, isRefused, request } from '../server/helpers/ws-client.ts';
@@ -108,7 +110,9 @@ describe('server defences', () => {
     const retryAfterMs = limited[0]!.result._meta.retryAfterMs as number;
     assert.ok(retryAfterMs > 0 && retryAfterMs <= 1000);
     assert.match(limited[0]!.result.content[0].text, /retry after \d+ ms/);
-    await new Promise((resolve) => setTimeout(resolve, retryAfterMs + 20));
+    // Waiting out the Retry-After the server gave is the behaviour under test: the server's rate
+    // limiter reads the real clock (no clock is injected here), so no event says the bucket refilled.
+    await delay(retryAfterMs + 20);
     assert.equal((await call(a, 6)).result?.isError, undefined);
     // Another client has its own bucket.
     const other = (await connect(server.wsUrl, { token: await issuer.sign({ azp: 'other' }) })) as WebSocket;
@@ -178,8 +182,15 @@ describe('server defences', () => {
       );
     }
     socket.write(Buffer.concat(frames));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const served = server.logs.filter((l) => l.event === 'tool.call').length;
+    // The bound shows as serving that stops: wait until calls were served and none more for 500 ms
+    // (a server that kept serving would keep the count moving up to all 400, and fail below).
+    const served = await waitUntilSettled(
+      () => server.logs.filter((l) => l.event === 'tool.call').length,
+      500,
+      30_000,
+      'serving to stop',
+      1,
+    );
     const grown = process.memoryUsage().rss - rss0;
     // Unbounded, 400 x 512 KiB responses (~200 MiB) would queue; paused, about maxInFlight are served.
     assert.ok(served < 80, `${served} of ${SENT} calls were served to a peer that reads nothing`);
@@ -248,7 +259,16 @@ describe('server defences', () => {
     ws.close();
     ws2.close();
     await done;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The server's own record of both closes: every line of these connections has been written.
+    await waitUntil(
+      () =>
+        ['test-client', 'lister'].every((azp) =>
+          server.logs.some((l) => l.event === 'connection.closed' && l.azp === azp),
+        ),
+      5000,
+      20,
+      'the connection.closed lines',
+    );
 
     const text = server.logs.map((l) => JSON.stringify(l)).join('\n');
     for (const t of [token, listOnly]) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
+import { waitUntil } from '../../support/wait.ts';
 import { type LocalIssuer, startLocalIssuer } from '../server/helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from '../server/helpers/test-server.ts';
 import { connect, initialize, isRefused, type Refused, request } from '../server/helpers/ws-client.ts';
@@ -90,8 +91,20 @@ describe('floods', () => {
       assert.ok(Number(r.headers['retry-after']) > 0);
     }
     await sessionAlive();
+    const acceptedAzps = results.flatMap((r, i) => (isRefused(r) ? [] : [`crowd-${i}`]));
+    const seen = server.logs.length;
     await Promise.all(accepted.map((ws) => new Promise((resolve) => ws.once('close', resolve).close())));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The server gives a slot back before it logs the connection's close (listener order on the
+    // socket's close): once every close is logged, every slot is free.
+    await waitUntil(
+      () =>
+        acceptedAzps.every((azp) =>
+          server.logs.slice(seen).some((l) => l.event === 'connection.closed' && l.azp === azp),
+        ),
+      5000,
+      20,
+      'the server to log each close',
+    );
     const again = await connect(server.wsUrl, { token: tokens[0]! });
     assert.ok(!isRefused(again), 'slots are released once sockets close');
     again.close();

@@ -8,6 +8,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Budget } from '../../../mcp-server/src/admission/budget.ts';
 import { WsServerTransport } from '../../../mcp-server/src/transport/ws-server-transport.ts';
+import { waitUntil } from '../../support/wait.ts';
 
 const authInfo = { token: 't', clientId: 'c', scopes: [] };
 let wss: WebSocketServer;
@@ -44,7 +45,9 @@ async function pair(maxInFlight: number, extra: { maxBufferedBytes?: number; cli
   return { client, transport, received, until, request, serverSocket };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 50));
+/** Resolves once a frame has reached `transport` and is held there (its backlog is not empty). */
+const held = (transport: WsServerTransport) =>
+  waitUntil(() => transport.paused, 5000, 5, 'a frame held by the transport');
 
 describe('WsServerTransport backpressure', () => {
   it('stops reading at maxInFlight and resumes when a response is sent', { timeout: 10_000 }, async (t) => {
@@ -52,9 +55,9 @@ describe('WsServerTransport backpressure', () => {
     t.after(() => client.terminate());
     for (let id = 1; id <= 5; id++) request(id);
     await until(2);
-    await settle();
+    // Frames arrive in order: once one is held, the third has reached the server and waits.
+    await held(transport);
     assert.equal(received.length, 2, 'a third request must wait while two are open');
-    assert.equal(transport.paused, true);
     await transport.send({ jsonrpc: '2.0', id: 1, result: {} });
     // The send's completion itself resumes reading and dispatches the waiting frame: no timer involved.
     assert.equal(received.length, 3);
@@ -77,9 +80,8 @@ describe('WsServerTransport backpressure', () => {
     await transport.send({ jsonrpc: '2.0', id: 1, result: { pad: 'p'.repeat(4096) } });
     request(2);
     request(3);
-    await settle();
+    await held(transport);
     assert.equal(received.length, 1, 'a request started while the bytes held were over budget');
-    assert.equal(transport.paused, true);
     serverSocket.uncork();
     await until(3);
     assert.deepEqual(
@@ -99,9 +101,8 @@ describe('WsServerTransport backpressure', () => {
     a.request(1);
     await a.until(1);
     b.request(1);
-    await settle();
+    await held(b.transport);
     assert.equal(b.received.length, 0, "the client's one slot is taken by the other connection");
-    assert.equal(b.transport.paused, true);
     await a.transport.send({ jsonrpc: '2.0', id: 1, result: {} });
     await b.until(1);
     assert.equal(clientBudget.inFlight, 1);
