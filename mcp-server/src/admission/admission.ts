@@ -85,6 +85,8 @@ export interface Admission {
   audit(refusal: Refusal, transport: TransportName, fields: Record<string, unknown>): void;
   /** Refuses every further slot with 503 (shutdown). */
   stopAccepting(): void;
+  /** The refusal (status, challenge, audit reason) for an authorization error found after admission. */
+  refusalFor(err: ServerError): Refusal;
   /** Slots held now, both transports. */
   readonly connections: number;
 }
@@ -235,6 +237,9 @@ export function createAdmission(options: AdmissionOptions): Admission {
     },
     stopAccepting() {
       accepting = false;
+    },
+    refusalFor(err) {
+      return fromServerError(err, options.challenge);
     },
   };
 }

@@ -10,6 +10,7 @@ import { idKey, readableId } from '../mcp/request-id.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
 import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly } from './modern-http.ts';
 import { legacyPostProblem, postShapeProblem } from './post-checks.ts';
+import { missingToolScope } from './scope-step-up.ts';
 
 /** Options of {@link createStreamableHttpHandler}. */
 export interface StreamableHttpOptions {
@@ -234,6 +235,14 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       body = message.body;
       const shape = postShapeProblem(req, body);
       if (shape !== undefined) return jsonRpcError(res, shape.status, shape.code, shape.message, readableId(body));
+      const stepUp = missingToolScope(body, authInfo);
+      if (stepUp !== undefined) {
+        return refuse(admission.refusalFor(stepUp.error), {
+          azp: authInfo.clientId,
+          tool: stepUp.tool,
+          id: readableId(body),
+        });
+      }
       // The SDK's own classification, so the two legs can never disagree on a request's era.
       if (!(await isLegacyRequest(await toWebRequest(req, body), body))) return serveModern(req, res, body, authInfo);
       const problem = legacyPostProblem(req, body);

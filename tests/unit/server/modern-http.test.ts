@@ -129,16 +129,20 @@ describe('Streamable HTTP, 2026-07-28 and 2025-11-25', () => {
     assert.ok(result.ttlMs > 0 && result.ttlMs <= 30_000, `ttlMs ${result.ttlMs} outlives the token`);
   });
 
-  it('keeps per-tool scopes: a hidden tool is refused with an isError result naming the scope', async () => {
+  it('keeps per-tool scopes: a hidden tool is refused with 403 insufficient_scope naming the scope (step-up)', async () => {
     const lister = await kc.sign({ scope: 'file.list' });
     const client = await sdkClient(server.httpUrl, lister, { pin: MODERN });
     assert.deepEqual(
       (await client.listTools()).tools.map((t) => t.name),
       ['list-files'],
     );
-    const denied = await client.callTool({ name: 'read-file', arguments: { filePath: 'a.txt' } });
-    assert.equal(denied.isError, true);
-    assert.match(textOf(denied), /read-file needs scope file\.read/);
+    // No auth provider to step up with: the SDK reads the challenge into its typed step-up error.
+    await assert.rejects(client.callTool({ name: 'read-file', arguments: { filePath: 'a.txt' } }), (err: Error) => {
+      assert.equal(err.name, 'InsufficientScopeError');
+      assert.match(err.message, /required "file\.read"/);
+      return true;
+    });
+    assert.ok(server.logs.some((l) => l.reason === 'insufficient_scope' && l.tool === 'read-file'));
     await client.close();
   });
 

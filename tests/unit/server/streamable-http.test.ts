@@ -9,7 +9,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseBearerChallenge } from 'mcp-ws-common';
-import { missingScopeResult } from '../../../mcp-server/src/tools/fs-errors.ts';
 import { waitForLog } from '../../support/wait.ts';
 import { call, INITIALIZE, mcpRequest, openSession, rpc } from './helpers/http-client.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
@@ -145,9 +144,17 @@ describe('Streamable HTTP transport', () => {
       name: 'read-file',
       arguments: { filePath: 'a.txt' },
     });
-    assert.equal(read.status, 200);
-    assert.deepEqual(read.reply?.result, missingScopeResult('read-file', 'file.read'));
-    assert.ok(server.logs.some((l) => l.event === 'access.denied' && l.reason === 'insufficient_scope'));
+    // Step-up (SEP-2350): 403 naming only the scope this call needs, before anything runs.
+    assert.equal(read.status, 403);
+    const challenge = parseBearerChallenge(read.headers['www-authenticate']);
+    assert.equal(challenge?.error, 'insufficient_scope');
+    assert.equal(challenge?.scope, 'file.read');
+    assert.match(JSON.parse(read.text).error_description, /read-file needs scope file\.read/);
+    assert.ok(
+      server.logs.some(
+        (l) => l.event === 'access.denied' && l.reason === 'insufficient_scope' && l.tool === 'read-file',
+      ),
+    );
     const listed = await call(server.httpUrl, lister, session, 3, 'tools/call', {
       name: 'list-files',
       arguments: { directory: '.' },
