@@ -14,6 +14,7 @@ import {
   StaticTokenSource,
   tokenSourceFromConfig,
 } from 'mcp-client';
+import { waitUntil } from '../../support/wait.ts';
 import { FakeTokenEndpoint } from './fake-token-endpoint.ts';
 
 describe('ClientCredentialsTokenSource', () => {
@@ -134,9 +135,16 @@ describe('ClientCredentialsTokenSource', () => {
         clientSecretFile: file,
         secretFileWaitMs: 5000,
       });
-      // The admin regenerated the secret in Keycloak; the file is updated a moment later.
-      setTimeout(() => writeFileSync(file, 'new-secret\n'), 400);
+      // The admin regenerated the secret in Keycloak; the file is updated only after Keycloak has
+      // refused the old secret (so the client must wait for the file, whatever the machine's load).
+      const rotated = waitUntil(
+        () => rotating.presented.includes('old-secret'),
+        5000,
+        5,
+        'the old secret refused',
+      ).then(() => writeFileSync(file, 'new-secret\n'));
       await ts.getToken();
+      await rotated;
       assert.deepEqual(rotating.presented, ['old-secret', 'new-secret']);
     } finally {
       await rotating.stop();
