@@ -25,7 +25,33 @@ if (context.client_id !== undefined && context.client_secret !== undefined) {
   env.OAUTH_ACCESS_TOKEN = 'conformance-no-auth';
 }
 
-const argv = scenario === 'tools_call' ? ['call', 'add_numbers', '{"a":5,"b":3}', '--json'] : ['tools', '--json'];
+// What a user of the CLI would run for each scenario that asks for particular tool calls (the
+// tools are the suite's test server's); every other scenario lists the tools.
+const CUSTOM_HEADER_ARGS = {
+  region: 'us-west1',
+  priority: 5,
+  verbose: false,
+  debug: true,
+  empty_val: '',
+  method_val: 'GET',
+  float_val: 1.5,
+  non_ascii_val: 'café',
+  whitespace_val: ' padded ',
+  leading_space_val: ' lead',
+  trailing_space_val: 'trail ',
+  internal_space_val: 'a b c',
+  query: 'plain',
+};
+const CALLS: Record<string, string[][]> = {
+  tools_call: [['call', 'add_numbers', '{"a":5,"b":3}', '--json']],
+  'http-invalid-tool-headers': [['call', 'valid_tool', '{"region":"us-west1"}', '--json']],
+  'http-custom-headers': [
+    ['call', 'test_custom_headers', JSON.stringify(CUSTOM_HEADER_ARGS), '--json'],
+    ['call', 'test_custom_headers_null', '{"region":"us-west1","priority":5,"query":"plain"}', '--json'],
+  ],
+};
+const runs = CALLS[scenario] ?? [['tools', '--json']];
+const argv = runs[0]!;
 const io = {
   out: (t: string) => process.stdout.write(`${t}\n`),
   err: (t: string) => process.stderr.write(`${t}\n`),
@@ -50,4 +76,7 @@ if (env.OAUTH_CLIENT_ID !== undefined) {
   }
   env.OAUTH_ISSUER = issuer;
 }
-process.exitCode = await main(argv, env, io);
+for (const run of runs) {
+  const code = await main(run, env, io);
+  if (code !== 0) process.exit(code);
+}

@@ -46,7 +46,7 @@ const RUNS: [revision: string, mode: 'server' | 'client'][] = [
   ['2025-11-25', 'server'],
   ['2025-11-25', 'client'],
   ['2026-07-28', 'server'],
-  // 2026-07-28 client mode joins once mcp-client speaks 2026-07-28 (issue 14, in progress).
+  ['2026-07-28', 'client'],
 ];
 
 for (const [revision, mode] of RUNS) {
