@@ -50,6 +50,7 @@ for (const [era, revision] of [
         onEvent: (e) => events.push(e),
       });
       try {
+        assert.equal(client.protocolVersion, revision);
         const calls = ['a.txt', 'b.txt', 'c.txt'].map((f) => client.callTool('read-file', { filePath: f }));
         await server.waitForCalls(3); // all three in flight
         revoked.add('tok-1');
