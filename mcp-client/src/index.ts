@@ -1,6 +1,7 @@
 /**
- * mcp-client: an MCP client over WebSocket with Keycloak (OAuth 2.0 client credentials) tokens
- * and automatic reconnects. Start with {@link connect}.
+ * mcp-client: an MCP client over WebSocket or Streamable HTTP with Keycloak (OAuth 2.0 client
+ * credentials) tokens, MCP 2026-07-28 with fallback to 2025-11-25, in-band token renewal and
+ * automatic reconnects. Start with {@link connect}.
  */
 import { tokenSourceFromConfig } from './auth/from-config.ts';
 import type { TokenSource } from './auth/token-source.ts';
