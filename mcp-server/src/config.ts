@@ -60,11 +60,13 @@ export interface ServerConfig {
   readonly jwksMaxStalenessMs: number;
   /**
    * The server's own confidential client for RFC 7662 introspection (revocation reaches live
-   * connections). Unset (with {@link introspectionClientSecretFile}): revocation is not checked
+   * connections). Default: the canonical URI ({@link publicUrl}), because Keycloak answers
+   * introspection only for a client named in the token's `aud`, and RFC 8707 narrows `aud` to that
+   * URI. Undefined when {@link introspectionClientSecretFile} is unset: revocation is not checked
    * and tokens stay valid until `exp` (a warning is logged at start).
    */
   readonly introspectionClientId: string | undefined;
-  /** File holding that client's secret (read again when the authorization server answers 401). */
+  /** File holding that client's secret (read again when the authorization server answers 401). Default unset. */
   readonly introspectionClientSecretFile: string | undefined;
   /** Every live token is introspected again this often, in ms. Default 5000. */
   readonly revocationCheckIntervalMs: number;
@@ -218,12 +220,6 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       'invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together',
     );
   }
-  if ((clean.INTROSPECTION_CLIENT_ID === undefined) !== (clean.INTROSPECTION_CLIENT_SECRET_FILE === undefined)) {
-    throw new ServerError(
-      'config_invalid',
-      'invalid configuration:\n  INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET_FILE must be set together',
-    );
-  }
   if (clean.INTROSPECTION_MAX_STALENESS_MS < clean.REVOCATION_CHECK_INTERVAL_MS) {
     throw new ServerError(
       'config_invalid',
@@ -245,6 +241,20 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       'config_invalid',
       'invalid configuration:\n  PUBLIC_URL: PORT=0 picks the port at start, so the canonical URI tokens must name ' +
         'in aud cannot be derived: set PUBLIC_URL (or OAUTH_AUDIENCE)',
+    );
+  }
+  const introspectionClientId =
+    clean.INTROSPECTION_CLIENT_SECRET_FILE === undefined ? undefined : (clean.INTROSPECTION_CLIENT_ID ?? publicUrl);
+  if (clean.INTROSPECTION_CLIENT_ID !== undefined && clean.INTROSPECTION_CLIENT_SECRET_FILE === undefined) {
+    throw new ServerError(
+      'config_invalid',
+      'invalid configuration:\n  INTROSPECTION_CLIENT_ID: set INTROSPECTION_CLIENT_SECRET_FILE too (revocation is checked only with both)',
+    );
+  }
+  if (clean.INTROSPECTION_CLIENT_SECRET_FILE !== undefined && introspectionClientId === undefined) {
+    throw new ServerError(
+      'config_invalid',
+      'invalid configuration:\n  INTROSPECTION_CLIENT_ID: PORT=0 without PUBLIC_URL leaves no canonical URI to default to; set it',
     );
   }
   const allowedHosts =
@@ -274,7 +284,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     jwksCooldownMs: clean.JWKS_COOLDOWN_MS,
     jwksTimeoutMs: clean.JWKS_TIMEOUT_MS,
     jwksMaxStalenessMs: clean.JWKS_MAX_STALENESS_MS,
-    introspectionClientId: clean.INTROSPECTION_CLIENT_ID,
+    introspectionClientId,
     introspectionClientSecretFile: clean.INTROSPECTION_CLIENT_SECRET_FILE,
     revocationCheckIntervalMs: clean.REVOCATION_CHECK_INTERVAL_MS,
     introspectionMaxStalenessMs: clean.INTROSPECTION_MAX_STALENESS_MS,

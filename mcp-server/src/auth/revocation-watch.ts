@@ -17,6 +17,12 @@ export interface TokenHolder {
 export interface RevocationWatchOptions {
   /** Asks the authorization server whether a token is active. @throws on failure (any error) */
   introspect(token: string): Promise<{ active: boolean }>;
+  /**
+   * The introspecting client's id: Keycloak (26.6.2 on) answers `active: false` for a token whose
+   * `aud` does not name the client asking, so only tokens naming it are tracked; the others (a
+   * compatibility audience of OAUTH_AUDIENCE) are not checked. Undefined: every token is tracked.
+   */
+  readonly audience?: string;
   /** Each tracked token is checked again this often, in ms (REVOCATION_CHECK_INTERVAL_MS). */
   readonly intervalMs: number;
   /** A verdict older than this (introspection failing) no longer counts: fail closed, in ms. */
@@ -93,12 +99,20 @@ export class RevocationWatch {
    * @throws ServerError `token_revoked`, `introspection_unavailable`
    */
   screen(authInfo: AuthInfo): void {
+    if (!this.#introspectable(authInfo)) return;
     const now = this.#now();
     const entry = this.#entries.get(authInfo.token) ?? this.#track(authInfo, now);
     if (entry.inactive) throw new ServerError('token_revoked', 'the token has been revoked');
     if (now - entry.confirmedAt > this.#options.maxStalenessMs) {
       throw new ServerError('introspection_unavailable', 'the token cannot be checked for revocation right now');
     }
+  }
+
+  #introspectable(authInfo: AuthInfo): boolean {
+    const { audience } = this.#options;
+    if (audience === undefined) return true;
+    const aud = authInfo.extra?.aud;
+    return aud === audience || (Array.isArray(aud) && aud.includes(audience));
   }
 
   /** Registers a live holder until the returned function is called. */
@@ -162,6 +176,7 @@ export class RevocationWatch {
   #refreshHeld(now: number): void {
     for (const holder of this.#holders) {
       const authInfo = holder.current();
+      if (!this.#introspectable(authInfo)) continue;
       const entry = this.#entries.get(authInfo.token);
       if (entry === undefined) {
         this.#track(authInfo, now);
@@ -195,6 +210,12 @@ export class RevocationWatch {
       }
     };
     await Promise.all(Array.from({ length: workers }, work));
+    this.#options.logger.debug({
+      event: 'revocation_checked',
+      tokens: this.#entries.size,
+      failures,
+      ms: this.#now() - started,
+    });
     if (failures > 0) {
       this.#options.logger.warn({
         event: 'introspection_failed',

@@ -16,9 +16,17 @@ export function createRevocationWatch(config: ServerConfig, logger: Logger): Rev
   if (config.introspectionClientId === undefined || config.introspectionClientSecretFile === undefined) {
     logger.warn({
       event: 'revocation_unchecked',
-      detail: 'INTROSPECTION_CLIENT_ID is not set: revoked tokens keep working until they expire',
+      detail: 'INTROSPECTION_CLIENT_SECRET_FILE is not set: revoked tokens keep working until they expire',
     });
     return undefined;
+  }
+  const unchecked = config.oauthAudience.filter((a) => a !== config.introspectionClientId);
+  if (unchecked.length > 0) {
+    // Keycloak answers introspection only for a client named in the token's aud.
+    logger.warn({
+      event: 'revocation_unchecked',
+      detail: `tokens whose aud names only ${unchecked.join(', ')} (not ${config.introspectionClientId}) are not checked for revocation`,
+    });
   }
   const client = new IntrospectionClient({
     issuer: config.oauthIssuer,
@@ -29,6 +37,7 @@ export function createRevocationWatch(config: ServerConfig, logger: Logger): Rev
   });
   const watch = new RevocationWatch({
     introspect: (token) => client.introspect(token),
+    audience: config.introspectionClientId,
     intervalMs: config.revocationCheckIntervalMs,
     maxStalenessMs: config.introspectionMaxStalenessMs,
     // Every connection or session may hold its own token; HTTP-only tokens beyond it are forgotten first.

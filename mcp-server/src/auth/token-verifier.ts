@@ -44,7 +44,7 @@ export interface TokenVerifierOptions {
 export interface TokenVerifier {
   /**
    * Verifies signature, `iss`, `aud`, `exp`, `nbf` and returns the SDK's AuthInfo
-   * (`expiresAt` in epoch seconds, `extra.sub`).
+   * (`expiresAt` in epoch seconds, `extra.sub`, `extra.aud`).
    * @throws ServerError `token_invalid`, `token_expired` or `keys_unavailable`.
    */
   verify(token: string): Promise<AuthInfo>;
@@ -196,7 +196,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           clientId: typeof clientId === 'string' ? clientId : '',
           scopes: scopesOf(payload),
           expiresAt: payload.exp,
-          extra: { sub: payload.sub },
+          extra: { sub: payload.sub, aud: payload.aud },
         };
       } catch (err) {
         throw toServerError(err);

@@ -205,4 +205,25 @@ describe('RevocationWatch', () => {
     assert.deepEqual(s.asked, []);
     assert.equal(s.watch.size, 0);
   });
+  it('with an audience: only tokens whose aud names the introspecting client are tracked (Keycloak says inactive for others)', async () => {
+    const clock = { t: Date.now() };
+    const asked: string[] = [];
+    const watch = new RevocationWatch({
+      introspect: async (token) => {
+        asked.push(token);
+        return { active: true };
+      },
+      audience: 'https://mcp.example/mcp',
+      intervalMs: 1000,
+      maxStalenessMs: 10_000,
+      maxTokens: 100,
+      logger: createLogger({ level: 'silent' }),
+      now: () => clock.t,
+    });
+    watch.screen({ ...auth('bound'), extra: { sub: 's', aud: 'https://mcp.example/mcp' } });
+    watch.screen({ ...auth('both'), extra: { sub: 's', aud: ['mcp-server', 'https://mcp.example/mcp'] } });
+    watch.screen({ ...auth('compat'), extra: { sub: 's', aud: 'mcp-server' } });
+    await watch.check();
+    assert.deepEqual(asked.sort(), ['both', 'bound']);
+  });
 });

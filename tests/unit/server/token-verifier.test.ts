@@ -51,7 +51,7 @@ describe('token verifier', () => {
     assert.equal(info.clientId, 'test-client');
     assert.deepEqual(info.scopes, ['file.list', 'file.read']);
     assert.equal(typeof info.expiresAt, 'number');
-    assert.deepEqual(info.extra, { sub: 'user-1' });
+    assert.deepEqual(info.extra, { sub: 'user-1', aud: 'mcp-server' });
     assert.equal(verifier.keysLoaded, true);
   });
   it('uses client_id when azp is absent, and accepts aud arrays', async () => {
