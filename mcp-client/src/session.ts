@@ -28,6 +28,7 @@ import {
   sleep,
 } from './reconnect.ts';
 import type { ResilientClientOptions } from './session-options.ts';
+import { isHttpUrl } from './transport/http-client-transport.ts';
 import type { CloseInfo } from './transport/ws-client-transport.ts';
 
 export type { ResilientClientOptions, SessionEvent } from './session-options.ts';
@@ -55,6 +56,8 @@ export class ResilientClient {
   readonly #callMaxAttempts: number;
   /** Tool annotations from the latest tools/list, by tool name: what may be re-sent. */
   readonly #annotations = new Map<string, Tool['annotations']>();
+  /** Connections (their SDK clients) whose tools/list the SDK holds. */
+  readonly #listed = new WeakSet<Client>();
 
   private constructor(options: ResilientClientOptions) {
     this.#opts = options;
@@ -97,19 +100,40 @@ export class ResilientClient {
 
   /** Lists every tool the token may call, following `nextCursor`; remembers their annotations. */
   async listTools(): Promise<Tool[]> {
-    const tools = await this.#run(
+    return this.#run(
       'tools/list',
       async () => true,
-      async (client) => {
-        // Without a cursor the SDK follows nextCursor itself (at most 64 pages); 'refresh' asks the
-        // server every time, since the answer decides what may be re-sent.
-        const { tools } = await client.listTools(undefined, { ...this.#requestOptions(), cacheMode: 'refresh' });
-        return tools;
-      },
+      (client) => this.#listOn(client),
     );
+  }
+
+  async #listOn(client: Client): Promise<Tool[]> {
+    // Without a cursor the SDK follows nextCursor itself (at most 64 pages); 'refresh' asks the
+    // server every time, since the answer decides what may be re-sent.
+    const { tools } = await client.listTools(undefined, { ...this.#requestOptions(), cacheMode: 'refresh' });
+    this.#listed.add(client);
     this.#annotations.clear();
     for (const t of tools) this.#annotations.set(t.name, t.annotations);
     return tools;
+  }
+
+  /**
+   * Over Streamable HTTP in 2026-07-28 the SDK mirrors parameters a tool marks `x-mcp-header`
+   * into `Mcp-Param-*` headers (SEP-2243), from the definitions tools/list gave on that
+   * connection: list first on a connection that has not listed yet. Failing to list is reported
+   * as a request that never left (the call was not sent).
+   */
+  async #defineToolsOn(client: Client): Promise<void> {
+    if (this.#listed.has(client) || client.getProtocolEra() !== 'modern' || !isHttpUrl(this.#opts.url)) return;
+    try {
+      await this.#listOn(client);
+    } catch (err) {
+      if (interruptionOf(err) === undefined) throw err;
+      throw new ClientError('connect_failed', 'the connection dropped while listing tools', {
+        cause: err,
+        unsent: true,
+      });
+    }
   }
 
   /**
@@ -122,7 +146,10 @@ export class ResilientClient {
     return this.#run(
       name,
       () => this.#isRepeatable(name),
-      async (client) => client.callTool({ name, arguments: args }, this.#requestOptions()),
+      async (client) => {
+        await this.#defineToolsOn(client);
+        return client.callTool({ name, arguments: args }, this.#requestOptions());
+      },
     );
   }
 

@@ -117,8 +117,22 @@ describe('MCP eras over Streamable HTTP', () => {
     try {
       assert.equal(client.protocolVersion, '2026-07-28');
       assert.equal(text(await client.callTool('read-file', { filePath: 'a.txt' })), 'contents of a.txt');
-      assert.deepEqual(server.methods, ['server/discover', 'tools/call']);
-      assert.deepEqual(server.versionHeaders, ['2026-07-28', '2026-07-28']);
+      assert.deepEqual(server.methods, ['server/discover', 'tools/list', 'tools/call']);
+      assert.deepEqual(server.versionHeaders, ['2026-07-28', '2026-07-28', '2026-07-28']);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('2026-07-28: lists the tools before the first call on a connection, so x-mcp-header parameters become Mcp-Param-* headers', async () => {
+    const server = await startSdkHttpServer('dual');
+    const client = await connect(server.url);
+    try {
+      assert.equal(text(await client.callTool('where', { region: 'eu-west-1' })), 'region eu-west-1');
+      assert.equal(text(await client.callTool('where', { region: 'ap-south-1' })), 'region ap-south-1');
+      assert.deepEqual(server.methods, ['server/discover', 'tools/list', 'tools/call', 'tools/call']);
+      assert.deepEqual(server.regionHeaders, ['eu-west-1', 'ap-south-1']);
     } finally {
       await client.close();
       await server.close();

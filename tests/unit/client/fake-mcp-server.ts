@@ -213,6 +213,8 @@ export class FakeMcpServer {
 export interface FakeToolOptions {
   callDelayMs?: number | undefined;
   unsafeTool?: boolean | undefined;
+  /** Also offer `where`, whose `region` parameter is mirrored in an `Mcp-Param-Region` header (SEP-2243). */
+  headerTool?: boolean | undefined;
   /** Told the name of each tool called, before it answers. */
   record(tool: string): void;
 }
@@ -266,6 +268,17 @@ export function createFakeMcpServer(o: FakeToolOptions): McpServer {
         o.record('append-line');
         await delay();
         return { content: [{ type: 'text', text: `appended ${line}` }] };
+      },
+    );
+  }
+  if (o.headerTool) {
+    const region = z.string().meta({ 'x-mcp-header': 'Region' });
+    server.registerTool(
+      'where',
+      { description: 'Echo the region', inputSchema: z.object({ region }), annotations: SAFE },
+      async ({ region }) => {
+        o.record('where');
+        return { content: [{ type: 'text', text: `region ${region}` }] };
       },
     );
   }

@@ -18,6 +18,8 @@ export interface SdkHttpServer {
   readonly versionHeaders: string[];
   /** tools/call requests that reached a tool. */
   readonly calls: string[];
+  /** `Mcp-Param-Region` header of each tools/call POST (`-` when absent). */
+  readonly regionHeaders: string[];
   close(): Promise<void>;
 }
 
@@ -26,13 +28,17 @@ export async function startSdkHttpServer(era: 'dual' | 'legacy'): Promise<SdkHtt
   const methods: string[] = [];
   const versionHeaders: string[] = [];
   const calls: string[] = [];
-  const build = () => createFakeMcpServer({ record: (t) => calls.push(t) });
+  const regionHeaders: string[] = [];
+  const build = () => createFakeMcpServer({ record: (t) => calls.push(t), headerTool: true });
   const serve = era === 'dual' ? toNodeHandler(createMcpHandler(build)) : legacyHandler(build);
   const http: Server = createServer(async (req, res) => {
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     if (body !== undefined) {
       for (const m of Array.isArray(body) ? body : [body]) if (typeof m?.method === 'string') methods.push(m.method);
       versionHeaders.push(String(req.headers['mcp-protocol-version'] ?? '-'));
+      if ((body as { method?: unknown }).method === 'tools/call') {
+        regionHeaders.push(String(req.headers['mcp-param-region'] ?? '-'));
+      }
     }
     await serve(req, res, body);
   });
@@ -44,6 +50,7 @@ export async function startSdkHttpServer(era: 'dual' | 'legacy'): Promise<SdkHtt
     methods,
     versionHeaders,
     calls,
+    regionHeaders,
     close: async () => {
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
