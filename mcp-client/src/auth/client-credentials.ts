@@ -63,6 +63,8 @@ export class ClientCredentialsTokenSource implements TokenSource {
   readonly #cache: TokenCache;
   #inflight: Promise<string> | undefined;
   #requests = 0;
+  /** Tokens this source obtained, with their expiry (ms): what {@link revoke} revokes. */
+  readonly #issued = new Map<string, number>();
 
   /** @throws TypeError when neither or both of `issuer`/`tokenUrl`, or neither secret option, are given. */
   constructor(options: ClientCredentialsOptions) {
@@ -120,10 +122,27 @@ export class ClientCredentialsTokenSource implements TokenSource {
     this.#secret ??= readSecretFile(this.#opts.clientSecretFile as string);
     const fresh = await this.#grantWithRetry(server, this.#secret);
     this.#cache.set(this.#key(server), fresh);
+    this.#issued.set(fresh.token, fresh.expiresAt);
     return fresh.token;
   }
 
-  async #grantWithRetry(server: oidc.ServerMetadata, secret: string): Promise<CachedToken> {
+  async revoke(): Promise<number> {
+    const server = this.#server;
+    const now = this.#now();
+    const live = [...this.#issued].filter(([, expiresAt]) => expiresAt > now).map(([token]) => token);
+    this.#issued.clear();
+    if (server === undefined || live.length === 0) return 0;
+    for (const token of live) this.#cache.delete(this.#key(server), token);
+    const endpoint = revocationEndpointOf(server);
+    if (endpoint === undefined || this.#secret === undefined) return 0;
+    const config = this.#configuration(server, this.#secret);
+    const results = await Promise.allSettled(
+      live.map((token) => oidc.tokenRevocation(config, token, { token_type_hint: 'access_token' })),
+    );
+    return results.filter((r) => r.status === 'fulfilled').length;
+  }
+
+  async #grantWithRetry(server: oidc.ServerMetadata, secret: string): Promise<IssuedToken> {
     try {
       return await this.#grant(server, secret);
     } catch (err) {
@@ -151,7 +170,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
     }
   }
 
-  async #grant(server: oidc.ServerMetadata, secret: string): Promise<CachedToken> {
+  #configuration(server: oidc.ServerMetadata, secret: string): oidc.Configuration {
     // client_secret_post unless the server lists methods without it and with client_secret_basic.
     const methods = server.token_endpoint_auth_methods_supported;
     const basic =
@@ -163,6 +182,11 @@ export class ClientCredentialsTokenSource implements TokenSource {
       basic ? basicAuth(secret) : oidc.ClientSecretPost(secret),
     );
     this.#tune(config);
+    return config;
+  }
+
+  async #grant(server: oidc.ServerMetadata, secret: string): Promise<IssuedToken> {
+    const config = this.#configuration(server, secret);
     this.#requests += 1;
     const started = this.#now();
     const params: Record<string, string> = {};
@@ -173,7 +197,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
     const tokens = await oidc.clientCredentialsGrant(config, params);
     const lifetimeMs = lifetimeOf(tokens, started) * 1000;
     const skewMs = Math.min((this.#opts.renewSkewSeconds ?? 30) * 1000, lifetimeMs / 2);
-    return { token: tokens.access_token, renewAt: started + lifetimeMs - skewMs };
+    return { token: tokens.access_token, renewAt: started + lifetimeMs - skewMs, expiresAt: started + lifetimeMs };
   }
 
   async #serverMetadata(): Promise<oidc.ServerMetadata> {
@@ -257,6 +281,26 @@ export class ClientCredentialsTokenSource implements TokenSource {
       );
     }
     return new ClientError('token_endpoint', `token request to ${at} failed: ${describeFailure(err)}`, { cause: err });
+  }
+}
+
+/** A token as obtained: cached until `renewAt`, revocable until `expiresAt` (ms). */
+interface IssuedToken extends CachedToken {
+  readonly expiresAt: number;
+}
+
+/**
+ * The issuer's RFC 7009 endpoint, when its metadata names one on the token endpoint's origin: the
+ * secret goes nowhere else (metadata may confirm where the trusted issuer is, never send the
+ * secret to another host). Undefined with OAUTH_TOKEN_URL (no metadata).
+ */
+function revocationEndpointOf(server: oidc.ServerMetadata): string | undefined {
+  const endpoint = server.revocation_endpoint;
+  if (typeof endpoint !== 'string' || typeof server.token_endpoint !== 'string') return undefined;
+  try {
+    return new URL(endpoint).origin === new URL(server.token_endpoint).origin ? endpoint : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -43,6 +43,12 @@ export class TokenCache {
     return entry !== undefined && now < entry.renewAt ? entry.token : undefined;
   }
 
+  /** Drops the token for `key` if it is `token` (a revoked token must not be handed out again). */
+  delete(key: TokenKey, token: string): void {
+    const k = keyString(key);
+    if (this.#entries.get(k)?.token === token) this.#entries.delete(k);
+  }
+
   /** Stores (or replaces) the token for `key`. */
   set(key: TokenKey, token: CachedToken): void {
     const k = keyString(key);

@@ -22,4 +22,10 @@ export interface TokenSource {
   readonly clientId?: string | undefined;
   /** Told about a server's `WWW-Authenticate` challenge (e.g. to learn its resource metadata URL). */
   onChallenge?(challenge: BearerChallenge): void;
+  /**
+   * Revokes at the authorization server (RFC 7009) the tokens this source obtained that have not
+   * expired, when the issuer's metadata advertises a `revocation_endpoint`, and forgets them. Best
+   * effort: resolves with how many the server accepted, never rejects. Called on close.
+   */
+  revoke?(): Promise<number>;
 }
