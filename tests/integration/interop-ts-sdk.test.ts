@@ -4,7 +4,8 @@
 // `legacy` (initialize) — over Streamable HTTP (the SDK's own transport with an Authorization
 // header) and over WebSocket (tests/interop/ws-client-transport.ts, written from docs/transport.md).
 // Each case connects (server/discover or initialize), lists tools, reads a file, lists a directory,
-// and with a token that lacks file.read sees read-file refused.
+// and with a token that lacks file.read sees read-file refused (HTTP: 403 insufficient_scope step-up
+// challenge; WebSocket: an error result), as docs/http-transport.md and docs/transport.md say.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   type CallToolResult,
   Client,
+  InsufficientScopeError,
   StreamableHTTPClientTransport,
   type Transport,
   type VersionNegotiationMode,
@@ -70,8 +72,7 @@ describe('TypeScript SDK v2 Client against the server', () => {
   }
 
   for (const kind of TRANSPORTS) {
-    // The modern era on WebSocket joins once the server selects the era per connection (issue 14, in progress).
-    for (const m of MODES.filter((x) => kind === 'Streamable HTTP' || x.era === 'legacy')) {
+    for (const m of MODES) {
       it(`${m.name} over ${kind}: connects as ${m.revision}, lists tools, reads, lists, refuses without scope`, async () => {
         const client = await connect(kind, m.mode, full);
         try {
@@ -110,12 +111,20 @@ describe('TypeScript SDK v2 Client against the server', () => {
             (await limited.listTools()).tools.map((t) => t.name),
             ['list-files'],
           );
-          const refused = (await limited.callTool({
-            name: 'read-file',
-            arguments: { filePath: 'sample1.txt' },
-          })) as CallToolResult;
-          assert.equal(refused.isError, true);
-          assert.match(text(refused), /read-file needs scope file\.read/);
+          const call = limited.callTool({ name: 'read-file', arguments: { filePath: 'sample1.txt' } });
+          if (kind === 'Streamable HTTP') {
+            // 403 insufficient_scope naming the scope the tool needs (step-up), as the SDK reports it.
+            await assert.rejects(call, (err: unknown) => {
+              assert.ok(err instanceof InsufficientScopeError, String(err));
+              assert.equal(err.requiredScope, 'file.read');
+              return true;
+            });
+          } else {
+            // A WebSocket has no status per call: an error result naming the missing scope.
+            const refused = (await call) as CallToolResult;
+            assert.equal(refused.isError, true);
+            assert.match(text(refused), /read-file needs scope file\.read/);
+          }
         } finally {
           await limited.close();
         }

@@ -6,8 +6,9 @@ Usage: python_client.py <server /mcp URL> <mode> <file to read>
         "auto" (server/discover, falling back to initialize) or "legacy" (initialize).
 The bearer token comes from the environment (MCP_TOKEN), never from the command line, where
 other local users could read it. Prints one JSON object: the negotiated protocol version, the
-tool names tools/list returned and the outcome of a read-file call
-(its text blocks: the file's text, then the structured result mirrored as JSON).
+tool names tools/list returned and the outcome of a read-file call: `read` (its text blocks: the
+file's text, then the structured result mirrored as JSON), or `refused` when the SDK raised an
+MCP error for it.
 """
 
 import asyncio
@@ -18,22 +19,37 @@ import sys
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 
 async def run(url: str, mode: str, file_path: str) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {os.environ['MCP_TOKEN']}"}
+    # What the server answered when it refused a request (the SDK reports only a generic error).
+    refusals: list[dict[str, object]] = []
+
+    async def note_refusal(response: httpx2.Response) -> None:
+        if response.status_code >= 400:
+            challenge = response.headers.get("www-authenticate")
+            refusals.append({"status": response.status_code, "challenge": challenge})
+
     # The SDK's documented way to send headers: an httpx2 client of one's own.
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http:
+    hooks = {"response": [note_refusal]}
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300), event_hooks=hooks) as http:
         transport = streamable_http_client(url, http_client=http)
         async with Client(transport, mode=mode) as client:
             tools = await client.list_tools()
-            read = await client.call_tool("read-file", {"filePath": file_path})
-            texts = [block.text for block in read.content if block.type == "text"]
-            return {
+            outcome: dict[str, object] = {
                 "protocolVersion": client.protocol_version,
                 "tools": [tool.name for tool in tools.tools],
-                "read": {"isError": bool(read.is_error), "texts": texts},
             }
+            try:
+                read = await client.call_tool("read-file", {"filePath": file_path})
+            except MCPError as refused:
+                outcome["refused"] = {"code": refused.code, "message": refused.message, "http": refusals}
+                return outcome
+            texts = [block.text for block in read.content if block.type == "text"]
+            outcome["read"] = {"isError": bool(read.is_error), "texts": texts}
+            return outcome
 
 
 def main() -> None:
