@@ -1,6 +1,6 @@
 /**
  * Child process: the peer. The same two tools (the server's own session factory, so the same
- * tool code) served by the SDK's `StreamableHTTPServerTransport` with JSON responses, stateful
+ * tool code) served by the SDK v2 `NodeStreamableHTTPServerTransport` with JSON responses, stateful
  * (one transport + McpServer per session), every request's bearer token verified with jose
  * against the same issuer's JWKS (cached). Logs go to stdout, which the parent discards.
  * Commands: `start({ issuer, jwksUrl, root, logLevel })` -> endpoint URL.
@@ -10,9 +10,8 @@ import '../mcp-server/src/threadpool.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { type AuthInfo, isInitializeRequest } from '@modelcontextprotocol/server';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createLogger } from '../mcp-server/src/log.ts';
 import { createSession } from '../mcp-server/src/mcp/session.ts';
@@ -57,7 +56,7 @@ serveCommands(
     async start(args: PeerArgs): Promise<string> {
       const logger = createLogger({ level: args.logLevel });
       const jwks = createRemoteJWKSet(new URL(args.jwksUrl));
-      const transports = new Map<string, StreamableHTTPServerTransport>();
+      const transports = new Map<string, NodeStreamableHTTPServerTransport>();
 
       async function authenticate(req: IncomingMessage): Promise<AuthInfo | undefined> {
         const header = req.headers.authorization;
@@ -88,7 +87,7 @@ serveCommands(
           const sessionId = req.headers['mcp-session-id'];
           let transport = typeof sessionId === 'string' ? transports.get(sessionId) : undefined;
           if (!transport && sessionId === undefined && isInitializeRequest(body)) {
-            const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+            const created: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
               sessionIdGenerator: () => randomUUID(),
               enableJsonResponse: true,
               onsessioninitialized: (id): void => {

@@ -1,12 +1,13 @@
 /**
  * Child process: HTTP load generator for Streamable HTTP peers. Keep-alive `node:http` Agent with
- * one socket per request in flight; raw pre-serialized JSON-RPC bodies; one MCP session.
+ * one socket per request in flight; raw pre-serialized JSON-RPC bodies; one MCP session
+ * (2025-11-25) or none (2026-07-28: each POST stands alone, with the headers that revision requires).
  * Commands: `capture`, `run`.
  */
 import { Agent, request } from 'node:http';
 import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
-import { PROTOCOL_VERSION, requestFrames, type ToolCall, toolCallFrames } from './wire.ts';
+import { MODERN_VERSION, PROTOCOL_VERSION, requestFrames, type ToolCall, toolCallFrames } from './wire.ts';
 
 /** Arguments of `capture` and `run`. */
 export interface HttpTarget {
@@ -14,6 +15,8 @@ export interface HttpTarget {
   readonly url: string;
   readonly token: string;
   readonly call: ToolCall;
+  /** 2026-07-28: no session, the version in `_meta` and in MCP-Protocol-Version, Mcp-Method, Mcp-Name. */
+  readonly modern?: boolean;
 }
 
 /** Arguments of `run`. */
@@ -77,10 +80,21 @@ function jsonOf(body: string): string {
   return events.filter((e) => e !== '').at(-1) ?? '';
 }
 
-/** Opens an MCP session: initialize + initialized; answers the headers later requests need. */
+/**
+ * Opens an MCP session: initialize + initialized; answers the headers later requests need. A
+ * 2026-07-28 target has no session: its headers are those of every tools/call POST.
+ */
 async function openSession(agent: Agent, target: HttpTarget): Promise<Record<string, string>> {
   const url = new URL(target.url);
   const auth = { authorization: `Bearer ${target.token}` };
+  if (target.modern) {
+    return {
+      ...auth,
+      'mcp-protocol-version': MODERN_VERSION,
+      'mcp-method': 'tools/call',
+      'mcp-name': target.call.name,
+    };
+  }
   const init = await post(agent, url, auth, INITIALIZE(0));
   if (init.status !== 200) throw new Error(`initialize: HTTP ${init.status} ${init.body.toString().slice(0, 200)}`);
   const headers: Record<string, string> = { ...auth, 'mcp-protocol-version': PROTOCOL_VERSION };
@@ -95,7 +109,7 @@ serveCommands({
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const headers = await openSession(agent, target);
-      const reply = await post(agent, new URL(target.url), headers, toolCallFrames(target.call)(1));
+      const reply = await post(agent, new URL(target.url), headers, toolCallFrames(target.call, target.modern)(1));
       if (reply.status !== 200) throw new Error(`tools/call: HTTP ${reply.status}`);
       return jsonOf(reply.body.toString());
     } finally {
@@ -108,7 +122,7 @@ serveCommands({
     const url = new URL(args.url);
     try {
       const headers = await openSession(agent, args);
-      const frames = toolCallFrames(args.call);
+      const frames = toolCallFrames(args.call, args.modern);
       const loop = createLoop(args);
       return await loop.start((id) => {
         post(agent, url, headers, frames(id)).then(

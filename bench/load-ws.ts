@@ -12,8 +12,10 @@ import { closeWs, frameId, initialize, openWs, requestOnce, type ToolCall, toolC
 export interface WsTarget {
   readonly url: string;
   readonly token?: string | undefined;
-  /** Send initialize first (MCP servers); the echo ceiling skips it. */
+  /** Send initialize first (2025-11-25 MCP servers); the echo ceiling and 2026-07-28 skip it. */
   readonly initialize: boolean;
+  /** 2026-07-28: every request carries the `_meta` envelope (the first one selects the era). */
+  readonly modern?: boolean;
   readonly call: ToolCall;
 }
 
@@ -41,7 +43,7 @@ serveCommands({
   async capture(target: WsTarget): Promise<string> {
     const ws = await connect(target);
     try {
-      return await requestOnce(ws, toolCallFrames(target.call), 1);
+      return await requestOnce(ws, toolCallFrames(target.call, target.modern), 1);
     } finally {
       await closeWs(ws);
     }
@@ -49,7 +51,7 @@ serveCommands({
 
   async run(args: WsRunArgs): Promise<LoopResult> {
     const ws = await connect(args);
-    const frames = toolCallFrames(args.call);
+    const frames = toolCallFrames(args.call, args.modern);
     const loop = createLoop(args);
     ws.on('message', (data: Buffer) => loop.complete(frameId(data), data.length));
     ws.once('close', (code) => loop.abort(new Error(`connection closed (${code}) during the run`)));

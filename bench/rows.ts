@@ -7,11 +7,13 @@ import type { ToolCall } from './wire.ts';
 
 /** Who answers: the load generator to use and whether an MCP handshake comes first. */
 export interface Target {
-  readonly id: 'echo' | 'server-ws' | 'server-http' | 'sdk-http';
+  readonly id: 'echo' | 'server-ws' | 'server-ws-2026' | 'server-http' | 'server-http-2026' | 'sdk-http';
   readonly label: string;
   readonly transport: 'ws' | 'http';
-  /** MCP servers need initialize; the echo ceiling does not. */
+  /** An MCP server (the echo ceiling is not). */
   readonly mcp: boolean;
+  /** Speaks 2026-07-28: no initialize, the `_meta` envelope on every request; otherwise 2025-11-25 with initialize. */
+  readonly modern?: boolean;
 }
 
 /** A benchmarked call. */
@@ -33,7 +35,15 @@ export interface Row {
 export const TARGETS: readonly Target[] = [
   { id: 'echo', label: 'ceiling: bare ws echo', transport: 'ws', mcp: false },
   { id: 'server-ws', label: 'mcp-server over WebSocket', transport: 'ws', mcp: true },
+  { id: 'server-ws-2026', label: 'mcp-server over WebSocket, 2026-07-28', transport: 'ws', mcp: true, modern: true },
   { id: 'server-http', label: 'mcp-server over Streamable HTTP', transport: 'http', mcp: true },
+  {
+    id: 'server-http-2026',
+    label: 'mcp-server over Streamable HTTP, 2026-07-28 (stateless)',
+    transport: 'http',
+    mcp: true,
+    modern: true,
+  },
   { id: 'sdk-http', label: 'peer: SDK Streamable HTTP (JSON)', transport: 'http', mcp: true },
 ];
 

@@ -86,6 +86,8 @@ async function startServerProcess(): Promise<{ child: Child; server: StartedServ
     // Capacity is what is measured: lift the per-client limits a production config keeps.
     MAX_CONNECTIONS: '20000',
     MAX_CONNECTIONS_PER_CLIENT: '20000',
+    MAX_IN_FLIGHT_PER_CONNECTION: '1000000',
+    MAX_IN_FLIGHT_PER_CLIENT: '1000000',
     RATE_LIMIT_CALLS_PER_SECOND: '1000000000',
     RATE_LIMIT_BURST: '1000000000',
   });
@@ -186,7 +188,14 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
     logLevel: settings.serverLogLevel,
   });
   const endpointOf = (t: Target): { url: string; load: Child } | undefined => {
-    const url = { echo: echoUrl, 'server-ws': server.wsUrl, 'server-http': server.httpUrl, 'sdk-http': peerUrl }[t.id];
+    const url = {
+      echo: echoUrl,
+      'server-ws': server.wsUrl,
+      'server-ws-2026': server.wsUrl,
+      'server-http': server.httpUrl,
+      'server-http-2026': server.httpUrl,
+      'sdk-http': peerUrl,
+    }[t.id];
     return url === undefined ? undefined : { url, load: t.transport === 'ws' ? loadWs : loadHttp };
   };
   const targets = TARGETS.filter((t) => endpointOf(t) !== undefined);
@@ -197,7 +206,7 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
   for (const p of PAYLOADS) {
     for (const t of targets.filter((x) => x.mcp)) {
       const { url, load } = endpointOf(t)!;
-      const text = await load.call<string>('capture', { url, token, initialize: true, call: p.call });
+      const text = await load.call<string>('capture', { url, token, ...era(t), call: p.call });
       sizes.set(`${t.id}/${p.id}`, checkCapture(text, `${t.id} ${p.id}`));
       if (t.id === 'server-ws') templates.set(p.id, text);
     }
@@ -218,7 +227,7 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
       const result = await load.call<LoopResult>('run', {
         url,
         token,
-        initialize: row.target.mcp,
+        ...era(row.target),
         call: row.payload.call,
         inflight: row.inflight,
         warmupMs: settings.warmupMs,
@@ -229,12 +238,22 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
       samples.get(rowKey(row))!.push(result);
       log(
         `rep ${rep + 1} ${rowKey(row).padEnd(22)} ${Math.round(result.perSecond).toString().padStart(7)}/s ` +
-          `p50 ${result.p50.toFixed(3)} p99 ${result.p99.toFixed(3)} ms` +
+          `p50 ${fixed(result.p50)} p99 ${fixed(result.p99)} ms` +
           (result.errors + result.lost > 0 ? ` errors ${result.errors} lost ${result.lost}` : ''),
       );
     }
   }
   return rows.map((row: Row) => rowResult(row, samples.get(rowKey(row))!, sizes));
+}
+
+/** A latency for the log; a window without completions has none (NaN arrives as null over IPC). */
+function fixed(v: number | null): string {
+  return v === null || Number.isNaN(v) ? '—' : v.toFixed(3);
+}
+
+/** How a load generator opens `t`: initialize first (2025-11-25), or the `_meta` envelope on each request (2026-07-28). */
+function era(t: Target): { initialize: boolean; modern: boolean } {
+  return { initialize: t.mcp && t.modern !== true, modern: t.modern === true };
 }
 
 function rowResult(row: Row, samples: LoopResult[], sizes: Map<string, number>): RowResult {

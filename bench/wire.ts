@@ -6,6 +6,14 @@ import WebSocket from 'ws';
 
 /** Protocol revision sent in `initialize`. */
 export const PROTOCOL_VERSION = '2025-11-25';
+/** The stateless revision: no initialize, every request carries the version in `_meta`. */
+export const MODERN_VERSION = '2026-07-28';
+/** The `_meta` envelope every 2026-07-28 request carries. */
+const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'mcp-bench', version: '0.1.0' },
+};
 
 /** A tool call of a benchmark row. */
 export interface ToolCall {
@@ -23,9 +31,10 @@ export function requestFrames(method: string, params: unknown): (id: number) => 
   return (id) => head + id + tail;
 }
 
-/** `tools/call` frames for `call`. */
-export function toolCallFrames(call: ToolCall): (id: number) => string {
-  return requestFrames('tools/call', { name: call.name, arguments: call.arguments });
+/** `tools/call` frames for `call`; `modern`: with the 2026-07-28 `_meta` envelope. */
+export function toolCallFrames(call: ToolCall, modern = false): (id: number) => string {
+  const params = { name: call.name, arguments: call.arguments };
+  return requestFrames('tools/call', modern ? { ...params, _meta: MODERN_META } : params);
 }
 
 const ID_KEY = Buffer.from('"id":');
