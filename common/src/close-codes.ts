@@ -29,11 +29,15 @@ export const CloseCode = {
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Close codes after which reconnecting (with a fresh token for TOKEN_EXPIRED) is the right move. */
+/**
+ * Close codes after which reconnecting is the right move (with a fresh token for TOKEN_EXPIRED and
+ * TOKEN_REVOKED; after TOKEN_REVOKED only once: a refused fresh token means access was withdrawn).
+ */
 export const RECONNECTABLE_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.GOING_AWAY,
   CloseCode.INTERNAL_ERROR,
   CloseCode.TRY_AGAIN_LATER,
   CloseCode.TOKEN_EXPIRED,
+  CloseCode.TOKEN_REVOKED,
   1006, // abnormal closure: no close frame (server crashed or network dropped)
 ]);

@@ -1,5 +1,5 @@
 import { CloseCode, RECONNECTABLE_CLOSE_CODES } from 'mcp-ws-common';
-import { isClientError } from './errors.ts';
+import { ClientError, isClientError } from './errors.ts';
 
 /** How a dropped connection is retried. */
 export interface ReconnectOptions {
@@ -44,19 +44,45 @@ export function isReconnectableClose(code: number | undefined): boolean {
   return code !== undefined && RECONNECTABLE_CLOSE_CODES.has(code);
 }
 
-/** True when the close means the token expired, so the next connect needs a fresh token. */
+/** True when the close means the token expired or was revoked, so the next connect needs a fresh token. */
 export function needsFreshToken(code: number | undefined): boolean {
-  return code === CloseCode.TOKEN_EXPIRED;
+  return code === CloseCode.TOKEN_EXPIRED || code === CloseCode.TOKEN_REVOKED;
+}
+
+/** True when the server closed because the authorization server withdrew the token (4403). */
+export function isRevocationClose(code: number | undefined): boolean {
+  return code === CloseCode.TOKEN_REVOKED;
 }
 
 /**
  * Whether a failed reconnect attempt is worth repeating: network failures and 503s are;
- * refused credentials, missing scopes and bad configuration are not.
+ * refused credentials, missing scopes and bad configuration are not. After a revocation (4403)
+ * a refused upgrade is not either: the fresh token was refused too, so access was withdrawn.
  */
-export function isRetryableConnectError(err: unknown): boolean {
+export function isRetryableConnectError(err: unknown, afterRevocation = false): boolean {
   if (isClientError(err, 'connect_failed', 'token_endpoint')) return true;
   // A 401 during a reconnect usually means the token just expired: retry with a fresh one.
-  return isClientError(err, 'upgrade_refused') && err.status === 401;
+  return !afterRevocation && isClientError(err, 'upgrade_refused') && err.status === 401;
+}
+
+/**
+ * The error a client stops with when the server closed for revocation (4403) and the new token
+ * was refused (by Keycloak: client disabled, secret or scope withdrawn; or by the server): same
+ * code (an authorization failure), with what happened first.
+ */
+export function accessWithdrawn(err: unknown): ClientError {
+  const cause = isClientError(err) ? err : new ClientError('protocol', String(err), { cause: err });
+  return new ClientError(
+    cause.code,
+    `access was withdrawn: the server closed the connection because the token was revoked (4403), and a new token did not restore it: ${cause.message}`,
+    {
+      ...(cause.status === undefined ? {} : { status: cause.status }),
+      ...(cause.oauthError === undefined ? {} : { oauthError: cause.oauthError }),
+      ...(cause.scope === undefined ? {} : { scope: cause.scope }),
+      closeCode: CloseCode.TOKEN_REVOKED,
+      cause,
+    },
+  );
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -21,7 +21,9 @@ import { DEFAULT_PROTOCOL } from './protocol-era.ts';
 import {
   backoffDelayMs,
   isReconnectableClose,
+  accessWithdrawn,
   isRetryableConnectError,
+  isRevocationClose,
   needsFreshToken,
   type ReconnectPolicy,
   reconnectPolicy,
@@ -153,13 +155,18 @@ export class ResilientClient {
     );
   }
 
-  /** Closes the connection (code 1000) and stops any reconnect in progress. Idempotent. */
+  /**
+   * Closes the connection (code 1000), stops any reconnect in progress, and revokes the token
+   * source's tokens (RFC 7009) when the issuer advertises a revocation endpoint. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#stop.signal.aborted) return;
     this.#stop.abort();
     const conn = this.#conn;
     this.#conn = undefined;
     await conn?.client.close();
+    // RFC 7009: tokens this client no longer needs stop working at once (when the issuer offers it).
+    await this.#opts.tokenSource.revoke?.();
   }
 
   #requestOptions(): { timeout: number } {
@@ -269,6 +276,7 @@ export class ResilientClient {
 
   async #reconnectLoop(info: CloseInfo): Promise<void> {
     let freshToken = needsFreshToken(info.code);
+    const revoked = isRevocationClose(info.code);
     let last: unknown;
     for (let attempt = 1; attempt <= this.#policy.maxAttempts; attempt++) {
       const delayMs = backoffDelayMs(attempt, this.#policy);
@@ -282,8 +290,10 @@ export class ResilientClient {
       } catch (err) {
         last = err;
         this.#opts.onEvent?.({ type: 'reconnect_failed', attempt, error: err as Error });
-        if (!isRetryableConnectError(err)) {
-          this.#failure = isClientError(err) ? err : new ClientError('protocol', String(err), { cause: err });
+        if (!isRetryableConnectError(err, revoked)) {
+          // After a 4403 the one fresh token was refused: stop, no reconnect loop.
+          if (revoked) this.#failure = accessWithdrawn(err);
+          else this.#failure = isClientError(err) ? err : new ClientError('protocol', String(err), { cause: err });
           throw this.#failure;
         }
         if (isClientError(err, 'upgrade_refused')) freshToken = true;
