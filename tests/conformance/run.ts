@@ -10,7 +10,7 @@
 // never run (renamed or unknown scenario) exits non-zero, and each is printed on a
 // `# conformance <revision> <mode>:` line, followed by the counts (passed / baselined / failed).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -95,7 +95,18 @@ function option(name: string): string | undefined {
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 
+/** The installed suite's version; the baselines were written against {@link CONFORMANCE_VERSION} only. */
+function installedVersion(): string {
+  return (JSON.parse(readFileSync(join(suiteDir, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 if (import.meta.main) {
+  if (installedVersion() !== CONFORMANCE_VERSION) {
+    console.error(
+      `conformance ${installedVersion()} is installed; the baselines are for ${CONFORMANCE_VERSION} (npm ci)`,
+    );
+    process.exit(2);
+  }
   const mode = process.argv[2]?.startsWith('--') ? 'all' : (process.argv[2] ?? 'all');
   const revision = option('--revision');
   const baseline = option('--baseline');
