@@ -19,9 +19,9 @@ import { type Connection, openConnection } from './connection.ts';
 import { ClientError, isClientError } from './errors.ts';
 import { DEFAULT_PROTOCOL } from './protocol-era.ts';
 import {
+  accessWithdrawn,
   backoffDelayMs,
   isReconnectableClose,
-  accessWithdrawn,
   isRetryableConnectError,
   isRevocationClose,
   needsFreshToken,
