@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { CloseCode } from 'mcp-ws-common';
 import type WebSocket from 'ws';
 import { isolatedRealm, TEST_RESOURCE } from '../support/keycloak.ts';
+import { startTestServer } from '../support/resilience.ts';
 import {
   httpUntilRefused,
   openHttp,
@@ -17,7 +18,7 @@ import {
   wsCallLoop,
   wsCallSucceeds,
 } from '../support/revocation.ts';
-import { type LogLine, waitForLog } from '../support/wait.ts';
+import { type LogLine, waitForLog, waitUntil } from '../support/wait.ts';
 
 const INTERVAL_MS = 500;
 const MAX_STALENESS_MS = 3000;
@@ -89,6 +90,41 @@ describe('revocation check: failure policy and cost (real Keycloak)', { timeout:
     assert.ok(await wsCallSucceeds(again, 2), 'Keycloak reachable again: the same token works');
     assert.ok((await (await openHttp(server.httpUrl, token)).call()).ok);
     again.close();
+  });
+
+  it('JWKS unreachable: the last keys serve up to max age + JWKS_MAX_STALENESS_MS, then 503 with Retry-After; back on recovery', async (t) => {
+    const kc = await isolatedRealm('jwks-stale');
+    t.after(() => kc.remove());
+    const proxy = await startKeycloakProxy(kc.baseUrl);
+    t.after(() => proxy.close());
+    const MAX_AGE_MS = 1000;
+    const STALE_MS = 2000;
+    // Without introspection: the key cache alone must bound how long removed keys could verify.
+    const server = await startTestServer(kc.issuer, {
+      PUBLIC_URL: TEST_RESOURCE,
+      OAUTH_AUDIENCE: '',
+      OAUTH_DISCOVERY_URL: `${proxy.url}/realms/${kc.realm}`,
+      JWKS_CACHE_MAX_AGE_MS: String(MAX_AGE_MS),
+      JWKS_MAX_STALENESS_MS: String(STALE_MS),
+      JWKS_COOLDOWN_MS: '200',
+    });
+    t.after(() => server.close());
+    const token = await kc.token('full', 'file.read file.list', TEST_RESOURCE);
+    const http = await openHttp(server.httpUrl, token);
+    assert.ok((await http.call()).ok);
+    // Keys fetched now; cut right after, so the bound counts from this fetch at the latest.
+    await waitUntil(async () => (await http.call()).ok && proxy.count('/certs') >= 2, 10_000, 50, 'a max-age refetch');
+    proxy.down = true;
+    const cut = Date.now();
+    const end = await httpUntilRefused(http, 503, 10 * (MAX_AGE_MS + STALE_MS));
+    const ms = end.refusedAt - cut;
+    console.log(`# JWKS unreachable: refused with 503 after ${ms} ms (bound ${MAX_AGE_MS + STALE_MS} ms)`);
+    assert.ok(ms <= MAX_AGE_MS + STALE_MS + MARGIN_MS, `503 after ${ms} ms`);
+    assert.ok(end.lastOkAt - cut >= STALE_MS - MARGIN_MS, 'stale keys served within the bound');
+    assert.equal(end.okAfter, 0, 'no call succeeds with keys older than the bound');
+    assert.match(end.retryAfter ?? '', /^\d+$/);
+    proxy.down = false;
+    await waitUntil(async () => (await http.call()).ok, 10_000, 100, 'service after the JWKS is back');
   });
 
   it('1000 WebSocket connections and HTTP requests sharing one token: at most one introspection per interval', async (t) => {
