@@ -57,4 +57,31 @@ describe('loadConfig', () => {
       },
     );
   });
+  it('revocation: off without a secret file; the introspection client defaults to the canonical URI; bounds checked', () => {
+    const issuer = { OAUTH_ISSUER: 'http://kc:8080/realms/mcp' };
+    const off = loadConfig(issuer);
+    assert.equal(off.introspectionClientId, undefined);
+    assert.equal(off.revocationCheckIntervalMs, 5000);
+    assert.equal(off.introspectionMaxStalenessMs, 120000);
+    assert.equal(off.jwksMaxStalenessMs, 300000);
+    const on = loadConfig({ ...issuer, PUBLIC_URL: 'https://mcp.example/mcp', INTROSPECTION_CLIENT_SECRET_FILE: '/s' });
+    assert.equal(on.introspectionClientId, 'https://mcp.example/mcp');
+    const named = loadConfig({ ...issuer, INTROSPECTION_CLIENT_SECRET_FILE: '/s', INTROSPECTION_CLIENT_ID: 'rs' });
+    assert.equal(named.introspectionClientId, 'rs');
+    const refused = (env: Record<string, string>, pattern: RegExp) =>
+      assert.throws(
+        () => loadConfig({ ...issuer, ...env }),
+        (err: unknown) => {
+          assert.ok(isServerError(err, 'config_invalid'));
+          assert.match(err.message, pattern);
+          return true;
+        },
+      );
+    refused({ INTROSPECTION_CLIENT_ID: 'rs' }, /INTROSPECTION_CLIENT_SECRET_FILE/);
+    refused({ PORT: '0', OAUTH_AUDIENCE: 'x', INTROSPECTION_CLIENT_SECRET_FILE: '/s' }, /INTROSPECTION_CLIENT_ID/);
+    refused(
+      { REVOCATION_CHECK_INTERVAL_MS: '10000', INTROSPECTION_MAX_STALENESS_MS: '5000' },
+      /INTROSPECTION_MAX_STALENESS_MS must be at least/,
+    );
+  });
 });
