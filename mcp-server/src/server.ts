@@ -198,6 +198,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onUpgrade: (req, socket, head) => upgrades.handle(req, socket, head),
     onMcpRequest: (req, res) => streamable.handle(req, res),
     logger,
+    allowedOrigins: config.allowedOrigins,
     tls: readTls(config),
   });
   guardHandshakes(http, config.handshakeTimeoutMs);

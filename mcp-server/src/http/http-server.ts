@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createSecureServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
+import { applyCors, serveMetadataPreflight, servePreflight } from './cors.ts';
 import { type Readiness, serveHealth, serveReadiness } from './health.ts';
 import { METADATA_PATHS, type ProtectedResourceMetadata, serveMetadata } from './protected-resource-metadata.ts';
 
@@ -18,6 +19,8 @@ export interface HttpServerOptions {
    */
   onMcpRequest?(req: IncomingMessage, res: ServerResponse): void;
   logger: Logger;
+  /** ALLOWED_ORIGINS: browser origins that get CORS answers on /mcp (cors.ts). Default none. */
+  allowedOrigins?: readonly string[] | undefined;
   /**
    * PEM certificate chain and key: serve HTTPS/wss:// natively (node:https). `handshakeTimeout`
    * bounds the TLS handshake in ms. Default unset: plain HTTP.
@@ -37,7 +40,13 @@ function notFound(res: ServerResponse, status = 404, error = 'not_found'): void 
 export function createHttpServer(options: HttpServerOptions): Server {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    if ((pathname === '/mcp' || pathname === '/') && options.onMcpRequest) return options.onMcpRequest(req, res);
+    const origins = options.allowedOrigins ?? [];
+    if ((pathname === '/mcp' || pathname === '/') && options.onMcpRequest) {
+      if (req.method === 'OPTIONS') return servePreflight(req, res, origins);
+      applyCors(req, res, origins);
+      return options.onMcpRequest(req, res);
+    }
+    if (req.method === 'OPTIONS' && METADATA_PATHS.includes(pathname)) return serveMetadataPreflight(res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return notFound(res, 405, 'method_not_allowed');
     if (METADATA_PATHS.includes(pathname)) return serveMetadata(res, req, options.metadata());
     if (pathname === '/healthz') return serveHealth(res);
