@@ -1,4 +1,8 @@
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
+import type * as z from 'zod';
+
+/** One JSON-RPC 2.0 message as the MCP SDK (v2) defines it. */
+export type JSONRPCMessage = z.infer<typeof JSONRPCMessageSchema>;
 
 /** Outcome of decoding one WebSocket frame into a JSON-RPC message. */
 export type DecodedFrame =
