@@ -4,8 +4,10 @@
  * (the only place that does): 0 ok, 2 usage/config, 3 auth, 4 connection, 5 tool/server error.
  */
 import { tokenSourceFromConfig } from './auth/from-config.ts';
+import type { TokenSource } from './auth/token-source.ts';
 import { type Command, helpText, parseCommandLine } from './cli/args.ts';
 import { type CommandContext, callCommand, cat, demo, type Io, ls, tools, whoami } from './cli/commands.ts';
+import { type LoginContext, login, logout, personalizeScopeError, tokenStoreFor } from './cli/login-commands.ts';
 import { loadConfig } from './config.ts';
 import { type ClientErrorCode, isClientError } from './errors.ts';
 
@@ -29,7 +31,9 @@ const EXIT_FOR: Record<ClientErrorCode, number> = {
   protocol: ExitCode.TOOL,
 };
 
-const RUN: Record<Exclude<Command, 'help'>, (ctx: CommandContext) => Promise<void>> = {
+const SIGN_IN: Record<'login' | 'logout', (ctx: LoginContext) => Promise<void>> = { login, logout };
+
+const RUN: Record<Exclude<Command, 'help' | 'login' | 'logout'>, (ctx: CommandContext) => Promise<void>> = {
   demo,
   tools,
   ls,
@@ -41,6 +45,7 @@ const RUN: Record<Exclude<Command, 'help'>, (ctx: CommandContext) => Promise<voi
 /** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   let json = argv.includes('--json');
+  let tokenSource: TokenSource | undefined;
   try {
     const inv = parseCommandLine(argv);
     json = inv.json;
@@ -50,10 +55,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
       return ExitCode.OK;
     }
     const config = loadConfig(env, inv.overrides);
-    const tokenSource = tokenSourceFromConfig(config);
+    if (inv.command === 'login' || inv.command === 'logout') {
+      await SIGN_IN[inv.command]({ inv, config, env, io });
+      return ExitCode.OK;
+    }
+    tokenSource = tokenSourceFromConfig(config, tokenStoreFor(env));
     await RUN[inv.command]({ inv, config, tokenSource, io });
     return ExitCode.OK;
-  } catch (err) {
+  } catch (caught) {
+    const err = personalizeScopeError(caught, tokenSource);
     const code = isClientError(err) ? err.code : undefined;
     const message = err instanceof Error ? err.message : String(err);
     if (json) {

@@ -148,18 +148,7 @@ function checkConsistency(c: ClientConfig): void {
   if (c.clientSecret !== undefined && c.clientSecretFile !== undefined) {
     throw new ClientError('config', 'set OAUTH_CLIENT_SECRET or OAUTH_CLIENT_SECRET_FILE, not both');
   }
-  if (c.accessToken === undefined && c.clientId === undefined) {
-    throw new ClientError(
-      'config',
-      'no credentials: set OAUTH_CLIENT_ID (with OAUTH_CLIENT_SECRET or OAUTH_CLIENT_SECRET_FILE), or OAUTH_ACCESS_TOKEN',
-    );
-  }
-  if (c.accessToken === undefined && c.clientSecret === undefined && c.clientSecretFile === undefined) {
-    throw new ClientError(
-      'config',
-      `no client secret for ${c.clientId}: set OAUTH_CLIENT_SECRET or OAUTH_CLIENT_SECRET_FILE`,
-    );
-  }
+  // Which credentials to use (secret, token, or a stored sign-in) is decided in auth/from-config.ts.
   for (const [name, n, min] of [
     ['TOKEN_RENEW_SKEW_SECONDS', c.tokenRenewSkewSeconds, 0],
     ['RECONNECT_MAX_ATTEMPTS', c.reconnectMaxAttempts, 0],

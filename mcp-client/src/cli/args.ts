@@ -4,7 +4,7 @@ import { ClientError } from '../errors.ts';
 import { isProtocolChoice, PROTOCOL_CHOICES, type ProtocolChoice } from '../protocol-era.ts';
 
 /** The CLI's commands. */
-export const COMMANDS = ['demo', 'tools', 'ls', 'cat', 'call', 'whoami', 'help'] as const;
+export const COMMANDS = ['demo', 'tools', 'ls', 'cat', 'call', 'whoami', 'login', 'logout', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** A parsed command line. */
@@ -19,6 +19,10 @@ export interface Invocation {
   readonly recursive: boolean;
   readonly offset: number | undefined;
   readonly length: number | undefined;
+  /** `login --device`: RFC 8628 device authorization instead of a browser on this machine. */
+  readonly device: boolean;
+  /** `login --no-browser`: print the sign-in URL without trying to open a browser. */
+  readonly noBrowser: boolean;
 }
 
 const OPTIONS = {
@@ -34,6 +38,8 @@ const OPTIONS = {
   recursive: { type: 'boolean', short: 'r' },
   offset: { type: 'string' },
   length: { type: 'string' },
+  device: { type: 'boolean' },
+  'no-browser': { type: 'boolean' },
 } as const;
 
 /** Which command-specific flags each command accepts, and how many positionals. */
@@ -44,6 +50,8 @@ const SHAPE: Record<Command, { flags: readonly string[]; min: number; max: numbe
   cat: { flags: ['offset', 'length'], min: 1, max: 1, usage: 'cat <file> [--offset N] [--length N]' },
   call: { flags: [], min: 1, max: 2, usage: "call <tool> ['<json arguments>']" },
   whoami: { flags: [], min: 0, max: 0, usage: 'whoami' },
+  login: { flags: ['device', 'no-browser'], min: 0, max: 0, usage: 'login [--device] [--no-browser]' },
+  logout: { flags: [], min: 0, max: 0, usage: 'logout' },
   help: { flags: [], min: 0, max: 1, usage: 'help [command]' },
 };
 
@@ -72,7 +80,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const shape = SHAPE[command];
   const help = v.help === true;
   if (!help) {
-    for (const flag of ['recursive', 'offset', 'length'] as const) {
+    for (const flag of ['recursive', 'offset', 'length', 'device', 'no-browser'] as const) {
       if (v[flag] !== undefined && !shape.flags.includes(flag)) {
         throw new ClientError('config', `--${flag} does not apply to "${command}"; usage: ${usageOf(command)}`);
       }
@@ -99,6 +107,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     recursive: v.recursive === true,
     offset: count('offset', v.offset),
     length: count('length', v.length),
+    device: v.device === true,
+    noBrowser: v['no-browser'] === true,
   };
 }
 
@@ -123,6 +133,9 @@ Commands:
   cat <file>           write a file's exact bytes to stdout (--offset N --length N for a byte range)
   call <tool> [json]   call any tool with JSON arguments, e.g. call list-files '{"directory":"."}'
   whoami               show the token's claims (client, subject, scopes, audience, issuer, expiry); never the token
+  login                sign in as a person in the browser (--device: with a code, for SSH sessions); later
+                       commands act as you until logout
+  logout               revoke the sign-in at the authorization server and forget it
   help [command]       help for a command
 
 Options (override the environment):
@@ -131,7 +144,7 @@ Options (override the environment):
                             2026-07-28 or 2025-11-25 (that revision only)
   --issuer URL              OAUTH_ISSUER (discovered)
   --token-url URL           OAUTH_TOKEN_URL (used without discovery)
-  --client-id ID            OAUTH_CLIENT_ID
+  --client-id ID            OAUTH_CLIENT_ID (login: the public client, default mcp-cli; with --device mcp-cli-device)
   --client-secret-file PATH OAUTH_CLIENT_SECRET_FILE (there is no flag for the secret itself: use the env or a file)
   --scope "A B"             OAUTH_SCOPE (default "file.read file.list")
   --json                    machine-readable output on stdout
@@ -149,6 +162,13 @@ const COMMAND_HELP: Record<Command, string> = {
     '(content and structuredContent) as JSON instead.',
   call: 'Calls a tool with a JSON object of arguments and prints the result.',
   whoami: 'Fetches a token as configured and prints its decoded claims. The token itself is never printed.',
+  login:
+    'Signs you in as a person: authorization code + PKCE in your browser with a redirect to 127.0.0.1 ' +
+    '(--no-browser: only print the URL), or --device: a code to enter on any device (RFC 8628). The ' +
+    'authorization server is OAUTH_ISSUER, else the one the server names in its metadata. Tokens are ' +
+    'kept in your config directory (mode 0600, per issuer and server) and refreshed; commands then act ' +
+    'as you while no client secret or OAUTH_ACCESS_TOKEN is set. --scope: what to ask for.',
+  logout: 'Revokes your sign-in for the server (RFC 7009) and deletes the stored tokens.',
   help: 'Shows help for a command.',
 };
 

@@ -14,6 +14,7 @@ import {
   StaticTokenSource,
   tokenSourceFromConfig,
 } from 'mcp-client';
+import { TokenStore } from '../../../mcp-client/src/login/token-store.ts';
 import { waitUntil } from '../../support/wait.ts';
 import { FakeTokenEndpoint } from './fake-token-endpoint.ts';
 
@@ -234,9 +235,16 @@ describe('tokenSourceFromConfig', () => {
   });
 
   it('refuses contradictory or missing settings with code config, never echoing secrets', () => {
+    // No credentials at all (and no stored sign-in in an empty store): refused when a source is built.
+    const empty = new TokenStore(mkdtempSync(join(tmpdir(), 'no-logins-')));
+    for (const env of [{}, { OAUTH_CLIENT_ID: 'c' }]) {
+      assert.throws(
+        () => tokenSourceFromConfig(loadConfig(env), empty),
+        (err: unknown) => err instanceof ClientError && err.code === 'config' && /login/.test(err.message),
+        JSON.stringify(env),
+      );
+    }
     const bad = [
-      {},
-      { OAUTH_CLIENT_ID: 'c' },
       { ...base, OAUTH_CLIENT_SECRET_FILE: '/run/secrets/x' },
       { ...base, SERVER_URL: 'ftp://h/mcp' },
       { ...base, RECONNECT_MAX_ATTEMPTS: '-1' },

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { storedLoginFor } from '../auth/from-config.ts';
+import type { TokenSource } from '../auth/token-source.ts';
+import type { ClientConfig } from '../config.ts';
+import { ClientError } from '../errors.ts';
+import { findLoginTarget, publicClientConfiguration } from '../login/authorization-server.ts';
+import { logout as endSignIn, LoginTokenSource } from '../login/login-token-source.ts';
+import { type SignInPrompt, signInWithBrowser, signInWithDevice } from '../login/sign-in.ts';
+import { configDir, TokenStore } from '../login/token-store.ts';
+import type { Invocation } from './args.ts';
+import type { Io } from './commands.ts';
+
+/** Default public clients of the realm (keycloak/realm-export.json). */
+export const DEFAULT_LOGIN_CLIENT = 'mcp-cli';
+export const DEFAULT_DEVICE_CLIENT = 'mcp-cli-device';
+/** How long `login` waits for the person, in ms. */
+const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
+
+/** What `login` and `logout` need. */
+export interface LoginContext {
+  readonly inv: Invocation;
+  readonly config: ClientConfig;
+  readonly env: NodeJS.ProcessEnv;
+  readonly io: Io;
+}
+
+/** The token store of the user whose environment is `env`. */
+export function tokenStoreFor(env: NodeJS.ProcessEnv): TokenStore {
+  return new TokenStore(join(configDir(env), 'logins'));
+}
+
+/** `login [--device] [--no-browser]`: signs a person in and stores the tokens. */
+export async function login(ctx: LoginContext): Promise<void> {
+  const { inv, config, io } = ctx;
+  const target = await findLoginTarget(config);
+  const clientId = inv.overrides.clientId ?? (inv.device ? DEFAULT_DEVICE_CLIENT : DEFAULT_LOGIN_CLIENT);
+  const oidcConfig = await publicClientConfiguration(target.issuer, clientId, config.insecureHosts);
+  const options = {
+    target,
+    config: oidcConfig,
+    scope: config.scope,
+    timeoutMs: SIGN_IN_TIMEOUT_MS,
+    show: (prompt: SignInPrompt) => showPrompt(prompt, inv.noBrowser, io),
+  };
+  const signedIn = inv.device ? await signInWithDevice(options) : await signInWithBrowser(options);
+  tokenStoreFor(ctx.env).save(signedIn);
+  const granted = signedIn.scope.split(' ').filter(Boolean);
+  const missing = config.scope.split(' ').filter((s) => s !== '' && !granted.includes(s));
+  const summary = {
+    user: signedIn.username,
+    issuer: signedIn.issuer,
+    resource: signedIn.resource,
+    clientId: signedIn.clientId,
+    scopes: granted,
+    notGranted: missing,
+  };
+  if (inv.json) {
+    io.out(JSON.stringify(summary, null, 2));
+  } else {
+    io.out(`Signed in as ${signedIn.username ?? '?'} at ${signedIn.issuer} for ${signedIn.resource}`);
+    io.out(`Scopes: ${granted.join(' ') || '(none)'}`);
+    if (missing.length > 0) {
+      io.out(`Not granted: ${missing.join(' ')} (your account does not have them; ask an administrator)`);
+    }
+  }
+  if (config.clientSecret !== undefined || config.clientSecretFile !== undefined || config.accessToken !== undefined) {
+    io.err('# note: a client secret or OAUTH_ACCESS_TOKEN is set, and commands use it rather than this sign-in');
+  }
+}
+
+/** `logout`: revokes and forgets the sign-in for the configured server. */
+export async function logout(ctx: LoginContext): Promise<void> {
+  const store = tokenStoreFor(ctx.env);
+  const signedIn = storedLoginFor(ctx.config, store);
+  if (signedIn === undefined) {
+    ctx.io.out(`Not signed in for ${ctx.config.resource ?? ctx.config.serverUrl}`);
+    return;
+  }
+  const revoked = await endSignIn(store, signedIn, ctx.config.insecureHosts);
+  ctx.io.out(
+    revoked
+      ? `Signed out ${signedIn.username ?? ''}: the tokens were revoked at ${signedIn.issuer} and forgotten`
+      : `Signed out ${signedIn.username ?? ''}: the tokens were forgotten, but ${signedIn.issuer} did not confirm ` +
+          'their revocation (they stay valid until they expire)',
+  );
+}
+
+/**
+ * For a person, a missing scope means signing in again asking for it too (the union of what the
+ * sign-in asked for, what it got and what the server needs), not changing a client in Keycloak.
+ */
+export function personalizeScopeError(err: unknown, tokenSource: TokenSource | undefined): unknown {
+  if (!(err instanceof ClientError) || err.code !== 'insufficient_scope') return err;
+  if (!(tokenSource instanceof LoginTokenSource)) return err;
+  const signedIn = tokenSource.login;
+  const needed = err.scope ?? '';
+  const union = [
+    ...new Set([...signedIn.requestedScope.split(' '), ...signedIn.scope.split(' '), ...needed.split(' ')]),
+  ].filter(Boolean);
+  return new ClientError(
+    'insufficient_scope',
+    `the server needs scope ${needed || '(unnamed)'}, which your sign-in as ${signedIn.username ?? '?'} lacks ` +
+      `(it has: ${signedIn.scope || 'none'}). Sign in again asking for it: mcp-client login --scope "${union.join(' ')}". ` +
+      'If Keycloak still leaves it out, your account may not have it: ask to be added to the group that grants it.',
+    { ...(err.status ? { status: err.status } : {}), scope: needed, oauthError: 'insufficient_scope', cause: err },
+  );
+}
+
+function showPrompt(prompt: SignInPrompt, noBrowser: boolean, io: Io): void {
+  if (prompt.kind === 'device') {
+    io.err(`To sign in, open ${prompt.verificationUri} and enter the code ${prompt.userCode}`);
+    if (prompt.verificationUriComplete) io.err(`(or open ${prompt.verificationUriComplete})`);
+    io.err('Waiting for approval...');
+    return;
+  }
+  io.err(`To sign in, open this URL in your browser:\n${prompt.url}`);
+  if (!noBrowser) openBrowser(prompt.url);
+}
+
+/** Best effort: the platform's opener; when it is missing, the printed URL is the way. */
+function openBrowser(url: string): void {
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['rundll32', ['url.dll,FileProtocolHandler', url]]
+        : ['xdg-open', [url]];
+  try {
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // No opener: the URL was printed.
+  }
+}
