@@ -16,10 +16,12 @@ export interface NotBeforeResult {
  * The not-before to set, after waiting for the next whole second: Keycloak compares a token's
  * `iat` (whole seconds) with `iat < notBefore`, so "now" would spare tokens issued earlier in the
  * same second, while the next second's start withdraws every token issued before this call and
- * none requested after it returns.
+ * none requested after it returns (with this machine's clock in step with Keycloak's, as NTP keeps it).
  */
 async function nextSecond(): Promise<number> {
-  await delay(1000 - (Date.now() % 1000));
+  const from = Math.floor(Date.now() / 1000);
+  // A timer may fire a millisecond before the wall clock turns: wait until it has.
+  while (Math.floor(Date.now() / 1000) <= from) await delay(1001 - (Date.now() % 1000));
   return Math.floor(Date.now() / 1000);
 }
 

@@ -13,7 +13,8 @@ import {
   setAccessTokenLifespan,
   setClientScope,
 } from '../../scripts/admin/operations.ts';
-import { isolatedRealm, requestToken, TEST_CLIENTS, type TokenAnswer } from '../support/keycloak.ts';
+import { isolatedRealm, requestToken, TEST_CLIENTS, TEST_RESOURCE, type TokenAnswer } from '../support/keycloak.ts';
+import { INTROSPECTION_CLIENT } from '../support/revocation.ts';
 
 type Realm = Awaited<ReturnType<typeof isolatedRealm>>;
 
@@ -232,6 +233,53 @@ describe('admin CLIs', () => {
       assert.equal(grant.code, 0, grant.stderr);
       assert.match(grant.stdout, /granted optional client scope file\.read to client mcp-client/);
       assert.equal((await tokenRequest(realm, secret, 'file.read')).status, 200);
+    });
+  });
+
+  it('withdraw-access: scope unlinks then withdraws issued tokens; tokens withdraws a client or --all; usage', async () => {
+    await inRealm('adm-cli-withdraw', async (realm) => {
+      const env = envFor(realm);
+      const { clientId, clientSecret } = TEST_CLIENTS.full;
+      const token = async (id: string = clientId, secret: string = clientSecret, scope = 'file.list') =>
+        (await requestToken(realm.tokenEndpoint, id, secret, scope, TEST_RESOURCE)).access_token as string;
+      const active = async (t: string) => {
+        const res = await fetch(`${realm.issuer}/protocol/openid-connect/token/introspect`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${encodeURIComponent(INTROSPECTION_CLIENT.clientId)}:${INTROSPECTION_CLIENT.clientSecret}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ token: t }),
+        });
+        return ((await res.json()) as { active: boolean }).active;
+      };
+
+      const before = await token(clientId, clientSecret, 'file.read file.list');
+      const scope = await runScript('withdraw-access.ts', ['scope', 'mcp-client', 'file.read'], env);
+      assert.equal(scope.code, 0, scope.stderr);
+      assert.match(
+        scope.stdout,
+        /unlinked client scope file\.read from client mcp-client\nclient mcp-client: not-before set to /,
+      );
+      assert.equal(await active(before), false, 'a token carrying the scope is withdrawn');
+      assert.equal((await tokenRequest(realm, clientSecret, 'file.read')).error, 'invalid_scope');
+      const after = await token();
+      assert.equal(await active(after), true, 'a token requested afterwards works');
+
+      const lister = await token(TEST_CLIENTS.lister.clientId, TEST_CLIENTS.lister.clientSecret);
+      const client = await runScript('withdraw-access.ts', ['tokens', 'mcp-client'], env);
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(await active(after), false);
+      assert.equal(await active(lister), true, 'another client is untouched');
+      const all = await runScript('withdraw-access.ts', ['tokens', '--all'], env);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stdout, /realm adm-cli-withdraw-\S+: not-before set to /);
+      assert.equal(await active(lister), false, '--all withdraws every client');
+      assert.equal(await active(await token()), true);
+
+      const usage = await runScript('withdraw-access.ts', ['tokens', 'mcp-client', '--all'], env);
+      assert.notEqual(usage.code, 0);
+      assert.match(usage.stderr, /usage: tokens <clientId> \| tokens --all/);
     });
   });
 

@@ -129,18 +129,33 @@ export async function wsCallSucceeds(ws: WebSocket, id: number): Promise<boolean
 
 /**
  * Keeps calling list-files over `ws` until it closes; resolves with the close code, when it
- * closed, and when the last call succeeded.
+ * closed, and when the last call succeeded. Rejects when it is still open after `timeoutMs`.
  */
-export function wsCallLoop(ws: WebSocket): Promise<{ code: number; closedAt: number; lastOkAt: number }> {
+export function wsCallLoop(
+  ws: WebSocket,
+  timeoutMs: number,
+): Promise<{ code: number; closedAt: number; lastOkAt: number }> {
+  if (ws.readyState !== ws.OPEN) return Promise.reject(new Error('the WebSocket is not open'));
   let lastOkAt = 0;
   let open = true;
-  const done = closed(ws).then(({ code }) => {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const done = Promise.race([
+    closed(ws).then(({ code }) => ({ code, closedAt: Date.now(), lastOkAt })),
+    new Promise<never>((_resolve, reject) =>
+      timeout.addEventListener('abort', () => reject(new Error(`the WebSocket stayed open for ${timeoutMs} ms`))),
+    ),
+  ]).finally(() => {
     open = false;
-    return { code, closedAt: Date.now(), lastOkAt };
   });
   void (async () => {
     for (let id = 1000; open; id++) {
-      const ok = await Promise.race([wsCallSucceeds(ws, id), done.then(() => false)]);
+      const ok = await Promise.race([
+        wsCallSucceeds(ws, id),
+        done.then(
+          () => false,
+          () => false,
+        ),
+      ]);
       if (ok) lastOkAt = Date.now();
     }
   })();
