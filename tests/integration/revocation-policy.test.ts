@@ -58,7 +58,7 @@ describe('revocation check: failure policy and cost (real Keycloak)', { timeout:
     proxy.down = true;
     const cut = Date.now();
     const [wsEnd, httpEnd] = await Promise.all([
-      wsCallLoop(ws),
+      wsCallLoop(ws, MAX_STALENESS_MS + INTERVAL_MS + 10 * MARGIN_MS),
       httpUntilRefused(http, 503, MAX_STALENESS_MS + INTERVAL_MS + 10 * MARGIN_MS),
     ]);
     const wsMs = wsEnd.closedAt - cut;
