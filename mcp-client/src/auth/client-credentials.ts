@@ -4,6 +4,7 @@ import { readSecretFile } from '../config.ts';
 import { ClientError, scopeAdvice } from '../errors.ts';
 import { describeFailure, findIssuerMismatch, mapDiscoveryError } from './discovery-errors.ts';
 import { type CachedToken, TokenCache, type TokenKey } from './token-cache.ts';
+import { revocationEndpointOf } from './token-revocation.ts';
 import type { GetTokenOptions, TokenSource } from './token-source.ts';
 import { requireSecureTransport } from './trust.ts';
 
@@ -287,21 +288,6 @@ export class ClientCredentialsTokenSource implements TokenSource {
 /** A token as obtained: cached until `renewAt`, revocable until `expiresAt` (ms). */
 interface IssuedToken extends CachedToken {
   readonly expiresAt: number;
-}
-
-/**
- * The issuer's RFC 7009 endpoint, when its metadata names one on the token endpoint's origin: the
- * secret goes nowhere else (metadata may confirm where the trusted issuer is, never send the
- * secret to another host). Undefined with OAUTH_TOKEN_URL (no metadata).
- */
-function revocationEndpointOf(server: oidc.ServerMetadata): string | undefined {
-  const endpoint = server.revocation_endpoint;
-  if (typeof endpoint !== 'string' || typeof server.token_endpoint !== 'string') return undefined;
-  try {
-    return new URL(endpoint).origin === new URL(server.token_endpoint).origin ? endpoint : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** application/x-www-form-urlencoded (RFC 6749 §2.3.1) without escaping `-._*`, which some servers fail to decode. */
