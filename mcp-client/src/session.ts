@@ -35,6 +35,9 @@ import type { CloseInfo } from './transport/ws-client-transport.ts';
 
 export type { ResilientClientOptions, SessionEvent } from './session-options.ts';
 
+/** Two revocation closes this close together stop the client (the fresh token was withdrawn too). */
+const REVOKED_AGAIN_MS = 60_000;
+
 /**
  * An MCP client that survives dropped connections. On a close with a reconnectable code
  * (1001, 1006, 1011, 1013, 4401) it reconnects with exponential backoff and full jitter, fetching
@@ -54,6 +57,8 @@ export class ResilientClient {
   #conn: Connection | undefined;
   #reconnecting: Promise<void> | undefined;
   #failure: ClientError | undefined;
+  /** When the server last closed for revocation (4403). */
+  #revokedAt: number | undefined;
   #protocolVersion: string | undefined;
   readonly #callMaxAttempts: number;
   /** Tool annotations from the latest tools/list, by tool name: what may be re-sent. */
@@ -261,6 +266,7 @@ export class ResilientClient {
     this.#conn = undefined;
     const info = conn.transport.closeInfo ?? { code: 1006, reason: '' };
     this.#opts.onEvent?.({ type: 'disconnected', code: info.code, reason: info.reason });
+    if (this.#revokedAgain(info.code)) return;
     if (!isReconnectableClose(info.code) || this.#policy.maxAttempts === 0) {
       this.#failure = new ClientError('connect_failed', `the server closed the connection (${describeClose(info)})`, {
         closeCode: info.code,
@@ -272,6 +278,26 @@ export class ResilientClient {
     });
     loop.catch(() => undefined);
     this.#reconnecting = loop;
+  }
+
+  /**
+   * A second revocation close (4403) within REVOKED_AGAIN_MS of the first means the new token was
+   * withdrawn too: stop instead of fetching token after token (no reconnect loop).
+   */
+  #revokedAgain(code: number): boolean {
+    if (!isRevocationClose(code)) return false;
+    const now = Date.now();
+    const again = this.#revokedAt !== undefined && now - this.#revokedAt < REVOKED_AGAIN_MS;
+    this.#revokedAt = now;
+    if (again) {
+      this.#failure = accessWithdrawn(
+        new ClientError(
+          'upgrade_refused',
+          `the server withdrew the new token too, within ${REVOKED_AGAIN_MS / 1000} s`,
+        ),
+      );
+    }
+    return again;
   }
 
   async #reconnectLoop(info: CloseInfo): Promise<void> {

@@ -74,6 +74,22 @@ describe('mcp-client token revocation (RFC 7009, real Keycloak)', { timeout: 120
   });
 });
 
+/** RFC 7009 with the client's own credentials, as an admin holding them (or the client) would. */
+async function revoke(kc: KeycloakFixture, token: string): Promise<void> {
+  const { clientId, clientSecret } = TEST_CLIENTS.full;
+  const res = await fetch(`${kc.issuer}/protocol/openid-connect/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      token,
+      token_type_hint: 'access_token',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }),
+  });
+  assert.equal(res.status, 200);
+}
+
 async function setEnabled(kc: KeycloakFixture, enabled: boolean): Promise<void> {
   const admin = await kc.admin();
   const [client] = await admin.clients.find({ clientId: TEST_CLIENTS.full.clientId });
@@ -109,25 +125,34 @@ describe('mcp-client after a revocation close (4403), real server and Keycloak',
   it('token revoked at Keycloak: disconnected with 4403, one fresh token, calls work again', async (t) => {
     const { kc, source, client, events } = await setup(t);
     const requests = source.requestCount;
-    const token = await source.getToken();
-    const { clientId, clientSecret } = TEST_CLIENTS.full;
-    const res = await fetch(`${kc.issuer}/protocol/openid-connect/revoke`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        token,
-        token_type_hint: 'access_token',
-        client_id: clientId,
-        client_secret: clientSecret,
-      }),
-    });
-    assert.equal(res.status, 200);
+    await revoke(kc, await source.getToken());
     await waitFor(() => events.find((e) => e.type === 'reconnected'), 10_000, 'the reconnect');
     assert.ok(events.some((e) => e.type === 'disconnected' && e.code === 4403));
     assert.ok(events.some((e) => e.type === 'reconnecting' && e.freshToken));
     assert.equal(source.requestCount, requests + 1, 'exactly one new token');
     const result = await client.callTool('list-files', { directory: '.' });
     assert.notEqual(result.isError, true);
+  });
+
+  it('the new token withdrawn too (a second 4403 within a minute): the client stops, no loop', async (t) => {
+    const { kc, source, client, events } = await setup(t);
+    await revoke(kc, await source.getToken());
+    await waitFor(() => events.find((e) => e.type === 'reconnected'), 10_000, 'the reconnect');
+    const requests = source.requestCount;
+    await revoke(kc, await source.getToken());
+    await waitFor(
+      () => (events.filter((e) => e.type === 'disconnected').length === 2 ? true : undefined),
+      10_000,
+      'the second 4403',
+    );
+    const err = await client.callTool('list-files', { directory: '.' }).then(
+      () => assert.fail('a call succeeded after access was withdrawn twice'),
+      (e: unknown) => e,
+    );
+    assert.ok(isClientError(err, 'upgrade_refused'), String(err));
+    assert.match(err.message, /access was withdrawn.*withdrew the new token too/s);
+    assert.equal(events.filter((e) => e.type === 'reconnecting').length, 1, 'no second reconnect');
+    assert.equal(source.requestCount, requests, 'no further token request');
   });
 
   it('client disabled: Keycloak refuses the one fresh token, the client stops with auth_refused, no loop', async (t) => {
