@@ -85,7 +85,7 @@ describe('realm export', () => {
 });
 
 describe('least privilege by default', () => {
-  it('grants the server audience through no realm default scope, only to the two demo clients', async () => {
+  it('grants the server audience through no realm default scope, only to the demo and people clients', async () => {
     const admin = await kc.admin();
     const defaults = (await admin.clientScopes.listDefaultClientScopes()).map((s) => s.name);
     const optional = (await admin.clientScopes.listDefaultOptionalClientScopes()).map((s) => s.name);
@@ -99,7 +99,7 @@ describe('least privilege by default', () => {
       ].map((s) => s.name);
       if (linked.includes('mcp-server-audience')) holders.push(client.clientId as string);
     }
-    assert.deepEqual(holders.sort(), ['mcp-client', 'mcp-lister']);
+    assert.deepEqual(holders.sort(), ['mcp-cli', 'mcp-cli-device', 'mcp-client', 'mcp-lister']);
   });
 
   it('registers the MCP server as a resource that can issue nothing itself', async () => {

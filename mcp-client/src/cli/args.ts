@@ -23,6 +23,8 @@ export interface Invocation {
   readonly device: boolean;
   /** `login --no-browser`: print the sign-in URL without trying to open a browser. */
   readonly noBrowser: boolean;
+  /** `login --timeout S`: how long to wait for the person, in seconds (default 300). */
+  readonly timeout: number | undefined;
 }
 
 const OPTIONS = {
@@ -40,6 +42,7 @@ const OPTIONS = {
   length: { type: 'string' },
   device: { type: 'boolean' },
   'no-browser': { type: 'boolean' },
+  timeout: { type: 'string' },
 } as const;
 
 /** Which command-specific flags each command accepts, and how many positionals. */
@@ -50,7 +53,12 @@ const SHAPE: Record<Command, { flags: readonly string[]; min: number; max: numbe
   cat: { flags: ['offset', 'length'], min: 1, max: 1, usage: 'cat <file> [--offset N] [--length N]' },
   call: { flags: [], min: 1, max: 2, usage: "call <tool> ['<json arguments>']" },
   whoami: { flags: [], min: 0, max: 0, usage: 'whoami' },
-  login: { flags: ['device', 'no-browser'], min: 0, max: 0, usage: 'login [--device] [--no-browser]' },
+  login: {
+    flags: ['device', 'no-browser', 'timeout'],
+    min: 0,
+    max: 0,
+    usage: 'login [--device] [--no-browser] [--timeout S]',
+  },
   logout: { flags: [], min: 0, max: 0, usage: 'logout' },
   help: { flags: [], min: 0, max: 1, usage: 'help [command]' },
 };
@@ -80,7 +88,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const shape = SHAPE[command];
   const help = v.help === true;
   if (!help) {
-    for (const flag of ['recursive', 'offset', 'length', 'device', 'no-browser'] as const) {
+    for (const flag of ['recursive', 'offset', 'length', 'device', 'no-browser', 'timeout'] as const) {
       if (v[flag] !== undefined && !shape.flags.includes(flag)) {
         throw new ClientError('config', `--${flag} does not apply to "${command}"; usage: ${usageOf(command)}`);
       }
@@ -109,6 +117,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     length: count('length', v.length),
     device: v.device === true,
     noBrowser: v['no-browser'] === true,
+    timeout: count('timeout', v.timeout),
   };
 }
 
@@ -120,7 +129,10 @@ function protocolChoice(value: string | undefined): ProtocolChoice | undefined {
 function count(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value))
-    throw new ClientError('config', `--${flag} must be a whole number of bytes, got "${value}"`);
+    throw new ClientError(
+      'config',
+      `--${flag} must be a whole number of ${flag === 'timeout' ? 'seconds' : 'bytes'}, got "${value}"`,
+    );
   return Number(value);
 }
 
@@ -164,7 +176,7 @@ const COMMAND_HELP: Record<Command, string> = {
   whoami: 'Fetches a token as configured and prints its decoded claims. The token itself is never printed.',
   login:
     'Signs you in as a person: authorization code + PKCE in your browser with a redirect to 127.0.0.1 ' +
-    '(--no-browser: only print the URL), or --device: a code to enter on any device (RFC 8628). The ' +
+    '(--no-browser: only print the URL; --timeout S: how long to wait, default 300), or --device: a code to enter on any device (RFC 8628). The ' +
     'authorization server is OAUTH_ISSUER, else the one the server names in its metadata. Tokens are ' +
     'kept in your config directory (mode 0600, per issuer and server) and refreshed; commands then act ' +
     'as you while no client secret or OAUTH_ACCESS_TOKEN is set. --scope: what to ask for.',

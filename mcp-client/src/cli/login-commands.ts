@@ -14,8 +14,8 @@ import type { Io } from './commands.ts';
 /** Default public clients of the realm (keycloak/realm-export.json). */
 export const DEFAULT_LOGIN_CLIENT = 'mcp-cli';
 export const DEFAULT_DEVICE_CLIENT = 'mcp-cli-device';
-/** How long `login` waits for the person, in ms. */
-const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
+/** How long `login` waits for the person by default, in seconds. */
+const SIGN_IN_TIMEOUT_SECONDS = 300;
 
 /** What `login` and `logout` need. */
 export interface LoginContext {
@@ -40,7 +40,7 @@ export async function login(ctx: LoginContext): Promise<void> {
     target,
     config: oidcConfig,
     scope: config.scope,
-    timeoutMs: SIGN_IN_TIMEOUT_MS,
+    timeoutMs: (inv.timeout ?? SIGN_IN_TIMEOUT_SECONDS) * 1000,
     show: (prompt: SignInPrompt) => showPrompt(prompt, inv.noBrowser, io),
   };
   const signedIn = inv.device ? await signInWithDevice(options) : await signInWithBrowser(options);
