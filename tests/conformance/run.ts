@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { conformanceSuite } from '../support/conformance-suite.ts';
 import {
   baselineEntries,
   baselineProblems,
@@ -25,7 +26,7 @@ import {
 } from './baseline.ts';
 import { startServerUnderTest } from './server-under-test.ts';
 
-/** The suite version the baselines were written against (root devDependency alias conformance-next). */
+/** The suite version the baselines were written against (installed into ~/.cache: tests/support/conformance-suite.ts). */
 export const CONFORMANCE_VERSION = '0.2.0-alpha.12';
 /** The revisions this repo claims, each run at its own wire (initialize handshake vs stateless `_meta`). */
 export const REVISIONS = ['2025-11-25', '2026-07-28'] as const;
@@ -33,7 +34,8 @@ export type Revision = (typeof REVISIONS)[number];
 
 const here = import.meta.dirname;
 const repo = resolve(here, '../..');
-const suiteDir = join(repo, 'node_modules/@modelcontextprotocol/conformance-next');
+// Resolved (and installed on first use) before anything runs: see the main block.
+let suiteDir = '';
 
 function runSuite(args: string[], output: string): Promise<number> {
   return new Promise((done) => {
@@ -101,9 +103,10 @@ function installedVersion(): string {
 }
 
 if (import.meta.main) {
+  suiteDir = await conformanceSuite(CONFORMANCE_VERSION);
   if (installedVersion() !== CONFORMANCE_VERSION) {
     console.error(
-      `conformance ${installedVersion()} is installed; the baselines are for ${CONFORMANCE_VERSION} (npm ci)`,
+      `conformance ${installedVersion()} is installed in ${suiteDir}; the baselines are for ${CONFORMANCE_VERSION}`,
     );
     process.exit(2);
   }

@@ -1,8 +1,8 @@
 // Runs the official MCP conformance suite (0.2.0-alpha.12, server and client mode) once per
 // specification revision the repo claims (2025-11-25, 2026-07-28), through tests/conformance/run.ts, which compares the
 // results with tests/conformance/baseline-<revision>.yml. Needs no Keycloak (the server verifies
-// tokens of a local issuer); needs the suite installed (root devDependency alias
-// @modelcontextprotocol/conformance-next). A run with a tampered baseline proves the runner fails
+// tokens of a local issuer); the runner installs the pinned suite into ~/.cache on first use
+// (tests/support/conformance-suite.ts). A run with a tampered baseline proves the runner fails
 // on each kind of drift (unexpected failure, stale entry, entry never run) instead of passing quietly.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
