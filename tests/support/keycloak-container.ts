@@ -36,9 +36,10 @@ export interface KeycloakContainerOptions {
  */
 export async function startKeycloakContainer(options: KeycloakContainerOptions = {}): Promise<StartedTestContainer> {
   // resource-indicators (RFC 8707, experimental in 26.7): resource=<resource_url of client mcp-server>
-  // narrows aud to that URI; any other resource is refused with invalid_target.
+  // narrows aud to that URI; any other resource is refused with invalid_target. cimd (experimental):
+  // client ID metadata documents, for the realm's MCP host policy (docs/interactive-login.md).
   return new GenericContainer(keycloakImage())
-    .withCommand(['start-dev', '--import-realm', '--features=resource-indicators'])
+    .withCommand(['start-dev', '--import-realm', '--features=resource-indicators,cimd'])
     .withEnvironment({
       KC_BOOTSTRAP_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
       KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: TEST_ADMIN.clientSecret,
