@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { loadConfig, type ServerHandle, startServer } from 'mcp-server';
+import { createLogger, loadConfig, type ServerHandle, startServer } from 'mcp-server';
 import type { Browser, Page } from 'playwright-core';
 import { main } from '../../mcp-client/src/cli.ts';
 import type { StoredLogin } from '../../mcp-client/src/login/token-store.ts';
@@ -104,6 +105,7 @@ describe('people sign in through Keycloak in a real browser', () => {
   let browser: Browser;
   let serverUrl: string;
   const homes: string[] = [];
+  const logs: Record<string, unknown>[] = [];
 
   /** A person's environment: their own config directory, the server, nothing else. */
   function person(): Record<string, string> {
@@ -145,7 +147,6 @@ describe('people sign in through Keycloak in a real browser', () => {
       HOST: '127.0.0.1',
       OAUTH_ISSUER: kc.issuer,
       TARGET_DIR: 'data',
-      LOG_LEVEL: 'silent',
       PUBLIC_URL: TEST_RESOURCE,
     });
     // Consent is remembered per person and client: start from none, so the consent page shows.
@@ -156,7 +157,13 @@ describe('people sign in through Keycloak in a real browser', () => {
         await admin.users.revokeConsent({ id: user?.id as string, clientId }).catch(() => undefined);
       }
     }
-    server = await startServer(config);
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line));
+        done();
+      },
+    });
+    server = await startServer(config, { logger: createLogger({ level: 'info', destination }) });
     await server.ready;
     serverUrl = server.url.replace(/^ws/, 'http');
     browser = await launchBrowser();
@@ -189,6 +196,9 @@ describe('people sign in through Keycloak in a real browser', () => {
     const cat = runCli(['cat', 'sample1.txt'], env);
     assert.equal(await cat.done, 0, cat.err.join('\n'));
     assert.equal(cat.out.join(''), readFileSync('data/sample1.txt', 'utf8'));
+    const audit = logs.find((l) => l.event === 'tool.call' && l.tool === 'read-file');
+    assert.equal(audit?.user, 'alice', 'the audit line names the person');
+    assert.equal(audit?.azp, 'mcp-cli');
     const who = runCli(['whoami', '--json'], env);
     assert.equal(await who.done, 0, who.err.join('\n'));
     assert.match(who.out.join(''), /"client": "mcp-cli"/);

@@ -44,7 +44,7 @@ export interface TokenVerifierOptions {
 export interface TokenVerifier {
   /**
    * Verifies signature, `iss`, `aud`, `exp`, `nbf` and returns the SDK's AuthInfo
-   * (`expiresAt` in epoch seconds, `extra.sub`, `extra.aud`).
+   * (`expiresAt` in epoch seconds, `extra.sub`, `extra.aud`, `extra.user` = `preferred_username` when present).
    * @throws ServerError `token_invalid`, `token_expired` or `keys_unavailable`.
    */
   verify(token: string): Promise<AuthInfo>;
@@ -196,7 +196,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           clientId: typeof clientId === 'string' ? clientId : '',
           scopes: scopesOf(payload),
           expiresAt: payload.exp,
-          extra: { sub: payload.sub, aud: payload.aud },
+          // preferred_username: a person's token names them in audit lines (`user`); absent for machines.
+          extra: {
+            sub: payload.sub,
+            aud: payload.aud,
+            ...(typeof payload.preferred_username === 'string' ? { user: payload.preferred_username } : {}),
+          },
         };
       } catch (err) {
         throw toServerError(err);

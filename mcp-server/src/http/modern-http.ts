@@ -56,7 +56,12 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
     (ctx) => {
       // The entry always passes the authInfo given to fetch below; every request was authenticated.
       const authInfo = ctx.authInfo as AuthInfo;
-      const requestLogger = logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub, transport: 'http' });
+      const requestLogger = logger.child({
+        azp: authInfo.clientId,
+        sub: authInfo.extra?.sub,
+        user: authInfo.extra?.user,
+        transport: 'http',
+      });
       return options.createSession(authInfo, requestLogger);
     },
     {

@@ -121,7 +121,12 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   }
 
   function openSession(authInfo: AuthInfo, remote: string | undefined, lease: Lease): HttpSession {
-    const sessionLogger = logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub, transport: 'http' });
+    const sessionLogger = logger.child({
+      azp: authInfo.clientId,
+      sub: authInfo.extra?.sub,
+      user: authInfo.extra?.user,
+      transport: 'http',
+    });
     let session!: HttpSession;
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),

@@ -37,7 +37,7 @@ export function serveWebSocket(
 ): WsServerTransport {
   // Only the address outlives this call: the listeners below must not retain the request.
   const remote = req.socket.remoteAddress;
-  const logger = options.logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub });
+  const logger = options.logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub, user: authInfo.extra?.user });
   const transport = new WsServerTransport(ws, {
     authInfo,
     renewer: options.renewer(logger),
