@@ -202,6 +202,7 @@ describe('people sign in through Keycloak in a real browser', () => {
     const who = runCli(['whoami', '--json'], env);
     assert.equal(await who.done, 0, who.err.join('\n'));
     assert.match(who.out.join(''), /"client": "mcp-cli"/);
+    assert.match(who.out.join(''), /"user": "alice"/);
   });
 
   it('bob (list-only group) can list but not read: the CLI names file.read and the sign-in to run', async () => {

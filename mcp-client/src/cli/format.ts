@@ -105,11 +105,18 @@ export function truncationNote(result: CallToolResult): string | undefined {
 
 /** The claims `whoami` shows; the token itself is never part of it. */
 export function claimSummary(claims: JWTPayload, now = Date.now()): Record<string, unknown> {
-  const c = claims as JWTPayload & { azp?: unknown; client_id?: unknown; scope?: unknown };
+  const c = claims as JWTPayload & {
+    azp?: unknown;
+    client_id?: unknown;
+    scope?: unknown;
+    preferred_username?: unknown;
+  };
   const exp = typeof c.exp === 'number' ? c.exp : undefined;
   return {
     client: c.azp ?? c.client_id,
     subject: c.sub,
+    // A person's token (mcp-client login) names them; client-credentials tokens do not.
+    user: typeof c.preferred_username === 'string' ? c.preferred_username : undefined,
     scopes: typeof c.scope === 'string' ? c.scope.split(' ').filter(Boolean) : [],
     audience: c.aud,
     issuer: c.iss,
@@ -124,6 +131,7 @@ export function formatClaims(summary: Record<string, unknown>): string {
   return [
     `client (azp):   ${show(summary.client)}`,
     `subject (sub):  ${show(summary.subject)}`,
+    ...(summary.user === undefined ? [] : [`user:           ${show(summary.user)}`]),
     `scopes:         ${show(summary.scopes)}`,
     `audience (aud): ${show(summary.audience)}`,
     `issuer (iss):   ${show(summary.issuer)}`,

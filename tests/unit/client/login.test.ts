@@ -1,7 +1,8 @@
 // The sign-in pieces without Keycloak: the token store's modes and refusal of a readable file;
 // the loopback receiver (only GET /callback, once; a timeout); and the authorization response
 // checks before a code is redeemed: wrong state, wrong or missing RFC 9207 iss, an error answer.
-// A local token endpoint counts redemptions, so "refused before redeeming" is observed.
+// A local token endpoint counts redemptions, so "refused before redeeming" is observed. A stored
+// sign-in: refreshed with its resource and saved rotated; forgotten when the refresh is refused.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { isClientError } from '../../../mcp-client/src/errors.ts';
+import { LoginTokenSource } from '../../../mcp-client/src/login/login-token-source.ts';
 import { listenForRedirect } from '../../../mcp-client/src/login/loopback-redirect.ts';
 import { signInWithBrowser } from '../../../mcp-client/src/login/sign-in.ts';
 import { type StoredLogin, TokenStore } from '../../../mcp-client/src/login/token-store.ts';
@@ -156,4 +158,77 @@ describe('authorization response checks before the code is redeemed', () => {
       assert.equal(redemptions, before);
     });
   }
+});
+
+describe('a stored sign-in', () => {
+  let as: Server;
+  let issuer: string;
+  const forms: URLSearchParams[] = [];
+  let answer: { status: number; body: Record<string, unknown> } = { status: 200, body: {} };
+  before(async () => {
+    as = createServer(async (req, res) => {
+      if (req.url?.endsWith('/.well-known/openid-configuration')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, authorization_endpoint: `${issuer}/auth` }),
+        );
+        return;
+      }
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      forms.push(new URLSearchParams(body));
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+    });
+    as.listen(0, '127.0.0.1');
+    await once(as, 'listening');
+    issuer = `http://127.0.0.1:${(as.address() as AddressInfo).port}/realms/t`;
+  });
+  after(() => as.close());
+
+  function source(dir: string, login: StoredLogin): { store: TokenStore; tokens: LoginTokenSource } {
+    const store = new TokenStore(path.join(dir, 'logins'));
+    store.save(login);
+    return { store, tokens: new LoginTokenSource({ store, login, insecureHosts: [] }) };
+  }
+
+  it('hands out the fresh access token, then refreshes with the same resource and stores the rotated tokens', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'signin-'));
+    try {
+      const { store, tokens } = source(dir, { ...LOGIN, issuer });
+      assert.equal(await tokens.getToken(), 'at');
+      assert.equal(forms.length, 0, 'no request while the token is fresh');
+      answer = {
+        status: 200,
+        body: { access_token: 'at2', refresh_token: 'rt2', token_type: 'Bearer', expires_in: 300 },
+      };
+      assert.equal(await tokens.getToken({ forceRefresh: true }), 'at2');
+      const sent = forms.at(-1);
+      assert.equal(sent?.get('grant_type'), 'refresh_token');
+      assert.equal(sent?.get('refresh_token'), 'rt');
+      assert.equal(sent?.get('resource'), LOGIN.resource);
+      assert.equal(sent?.get('client_id'), 'mcp-cli');
+      const [saved] = store.find(LOGIN.resource, issuer);
+      assert.equal(saved?.accessToken, 'at2');
+      assert.equal(saved?.refreshToken, 'rt2');
+      assert.equal(statSync(store.pathOf(issuer, LOGIN.resource)).mode & 0o777, 0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('forgets the sign-in when the refresh token is refused, and says to sign in again', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'signin-'));
+    try {
+      const { store, tokens } = source(dir, { ...LOGIN, issuer, expiresAt: Date.now() - 1 });
+      answer = { status: 400, body: { error: 'invalid_grant', error_description: 'Token is not active' } };
+      await assert.rejects(
+        tokens.getToken(),
+        (err) =>
+          isClientError(err, 'auth_refused') && /mcp-client login/.test(err.message) && !err.message.includes('rt'),
+      );
+      assert.deepEqual(store.find(LOGIN.resource), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
