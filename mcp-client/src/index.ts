@@ -23,6 +23,10 @@ export type { GetTokenOptions, TokenSource } from './auth/token-source.ts';
 export { canonicalResource, isLoopbackHost } from './auth/trust.ts';
 export { type ClientConfig, type ConfigOverrides, loadConfig } from './config.ts';
 export { ClientError, type ClientErrorCode, type ClientErrorDetails, isClientError } from './errors.ts';
+export { findLoginTarget, type LoginTarget, publicClientConfiguration } from './login/authorization-server.ts';
+export { LoginTokenSource, type LoginTokenSourceOptions, logout } from './login/login-token-source.ts';
+export { type SignInOptions, type SignInPrompt, signInWithBrowser, signInWithDevice } from './login/sign-in.ts';
+export { configDir, type StoredLogin, TokenStore } from './login/token-store.ts';
 export {
   DEFAULT_PROTOCOL,
   isProtocolChoice,
