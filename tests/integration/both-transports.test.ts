@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { ResilientClient, StaticTokenSource } from '../../mcp-client/src/index.ts';
+import { type ClientError, ResilientClient, StaticTokenSource } from '../../mcp-client/src/index.ts';
 import { createLogger, loadConfig, type ServerHandle, startServer } from '../../mcp-server/src/index.ts';
 import { keycloak } from '../support/keycloak.ts';
 
@@ -93,9 +93,15 @@ describe('both transports on /mcp', () => {
         (await client.listTools()).map((t) => t.name),
         ['list-files'],
       );
-      const result = await client.callTool('read-file', { filePath: 'sample1.txt' });
-      assert.equal(result.isError, true);
-      assert.match(JSON.stringify(result.content), /file\.read/);
+      // Over HTTP the server refuses the call itself: 403 insufficient_scope naming file.read (step-up).
+      await assert.rejects(client.callTool('read-file', { filePath: 'sample1.txt' }), (err: ClientError) => {
+        assert.equal(err.code, 'insufficient_scope');
+        assert.equal(err.status, 403);
+        assert.match(err.message, /file\.read/);
+        return true;
+      });
+      // The session is unharmed: what the token may do still works.
+      assert.notEqual((await client.callTool('list-files', { directory: '.' })).isError, true);
     } finally {
       await client.close();
     }

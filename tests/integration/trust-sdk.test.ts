@@ -71,16 +71,29 @@ describe('SDK v2 ClientCredentialsProvider as mcp-lister over Streamable HTTP', 
       assert.ok(tools.includes('list-files'), tools.join(', '));
       const listing = await client.callTool({ name: 'list-files', arguments: { directory: '.' } });
       assert.notEqual(listing.isError, true, JSON.stringify(listing.content));
-      const read = await client.callTool({ name: 'read-file', arguments: { filePath: 'sample1.txt' } });
-      assert.equal(read.isError, true);
-      assert.match(JSON.stringify(read.content), /file\.read/, 'the refusal names the scope it would need');
+      // 403 insufficient_scope scope="file.read": the SDK steps up with the union of scopes
+      // (SEP-2350), and Keycloak refuses it, since mcp-lister may never hold file.read.
+      await assert.rejects(
+        client.callTool({ name: 'read-file', arguments: { filePath: 'sample1.txt' } }),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'invalid_scope', String(err));
+          return true;
+        },
+      );
     } finally {
       await client.close();
     }
-    assert.equal(tokenRequests.length, 1, 'one token for the whole run');
+    assert.equal(tokenRequests.length, 2, 'one token for the run, one refused step-up');
     const form = tokenRequests[0] as URLSearchParams;
     assert.equal(form.get('scope'), 'file.list', 'the challenge asked for what mcp-lister can get');
     assert.equal(form.get('resource'), url);
+    const stepUp = tokenRequests[1] as URLSearchParams;
+    assert.deepEqual(
+      stepUp.get('scope')?.split(' ').sort(),
+      ['file.list', 'file.read'],
+      'the step-up asks for the union',
+    );
+    assert.equal(stepUp.get('resource'), url);
     const token = provider.tokens()?.access_token as string;
     assert.equal(decodeJwt(token).aud, url);
     assert.equal(decodeJwt(token).client_id, clientId);

@@ -9,6 +9,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import WebSocket from 'ws';
 import {
   type ClientCredentialsTokenSource,
+  type ClientError,
   loadConfig as loadClientConfig,
   ResilientClient,
   tokenSourceFromConfig,
@@ -179,9 +180,18 @@ describe('resource-bound tokens (RFC 8707) with the real Keycloak', () => {
         assert.ok((await client.listTools()).some((t) => t.name === 'list-files'));
         const listing = await client.callTool('list-files', { directory: '.' });
         assert.notEqual(listing.isError, true);
-        const read = await client.callTool('read-file', { filePath: 'sample1.txt' });
-        assert.equal(read.isError, true);
-        assert.match(JSON.stringify(read.content), /file\.read/);
+        if (url === server.httpUrl) {
+          // Streamable HTTP refuses the call itself: 403 insufficient_scope naming file.read (step-up).
+          await assert.rejects(client.callTool('read-file', { filePath: 'sample1.txt' }), (err: ClientError) => {
+            assert.equal(err.code, 'insufficient_scope');
+            assert.equal(err.scope, 'file.read');
+            return true;
+          });
+        } else {
+          const read = await client.callTool('read-file', { filePath: 'sample1.txt' });
+          assert.equal(read.isError, true);
+          assert.match(JSON.stringify(read.content), /file\.read/);
+        }
       } finally {
         await client.close();
       }
