@@ -46,7 +46,9 @@ export async function login(ctx: LoginContext): Promise<void> {
   const signedIn = inv.device ? await signInWithDevice(options) : await signInWithBrowser(options);
   tokenStoreFor(ctx.env).save(signedIn);
   const granted = signedIn.scope.split(' ').filter(Boolean);
-  const missing = config.scope.split(' ').filter((s) => s !== '' && !granted.includes(s));
+  // Only scopes the server names can be judged missing: others (an audience scope) never appear in `scope`.
+  const judged = config.scope.split(' ').filter((s) => s !== '' && (target.scopesSupported?.includes(s) ?? true));
+  const missing = judged.filter((s) => !granted.includes(s));
   const summary = {
     user: signedIn.username,
     issuer: signedIn.issuer,
