@@ -31,15 +31,15 @@ export interface KeycloakContainerOptions {
 }
 
 /**
- * Starts Keycloak in dev mode with the repository's realm imported and a bootstrap admin service
- * account, and waits until `/health/ready` answers (see the startup timeout below).
- */
-/**
  * Dev mode re-augments Keycloak at every start (the experimental features make it a full build):
  * ~60-90 s on an idle 2-core machine, measured 196 s with the load average at 14.
  */
 const STARTUP_TIMEOUT_MS = 480_000;
 
+/**
+ * Starts Keycloak in dev mode with the repository's realm imported and a bootstrap admin service
+ * account, and waits until `/health/ready` answers (at most STARTUP_TIMEOUT_MS).
+ */
 export async function startKeycloakContainer(options: KeycloakContainerOptions = {}): Promise<StartedTestContainer> {
   // resource-indicators (RFC 8707, experimental in 26.7): resource=<resource_url of client mcp-server>
   // narrows aud to that URI; any other resource is refused with invalid_target. cimd (experimental):
