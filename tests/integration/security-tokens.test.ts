@@ -25,14 +25,15 @@ describe('adversarial Keycloak tokens', () => {
       directAccessGrantsEnabled: true,
       standardFlowEnabled: false,
     });
+    // Not a demo user of the realm (alice and bob exist there): a user of its own.
     await admin.users.create({
-      username: 'alice',
+      username: 'mallory',
       enabled: true,
-      email: 'alice@example.test',
+      email: 'mallory@example.test',
       emailVerified: true,
-      firstName: 'Alice',
+      firstName: 'Mallory',
       lastName: 'Test',
-      credentials: [{ type: 'password', value: 'alice-password', temporary: false }],
+      credentials: [{ type: 'password', value: 'mallory-password', temporary: false }],
     });
     const res = await fetch(realm.tokenEndpoint, {
       method: 'POST',
@@ -40,8 +41,8 @@ describe('adversarial Keycloak tokens', () => {
       body: new URLSearchParams({
         grant_type: 'password',
         client_id: 'sec-password',
-        username: 'alice',
-        password: 'alice-password',
+        username: 'mallory',
+        password: 'mallory-password',
         scope: 'openid',
       }),
     });
