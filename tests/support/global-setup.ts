@@ -7,6 +7,12 @@ let container: StartedTestContainer | undefined;
 
 export async function globalSetup(): Promise<void> {
   if (process.env.MCP_TEST_INTEGRATION !== '1') return;
+  // A test Keycloak already running (started with startKeycloakContainer, both variables exported) is
+  // reused: repeated local runs of one file skip the 60-90 s start. CI never sets them.
+  if (process.env.TEST_KEYCLOAK_URL && process.env.TEST_KEYCLOAK_CONTAINER_ID) {
+    console.log(`# reusing the test keycloak at ${process.env.TEST_KEYCLOAK_URL}`);
+    return;
+  }
   const t0 = Date.now();
   container = await startKeycloakContainer();
   process.env.TEST_KEYCLOAK_URL = `http://localhost:${container.getMappedPort(8080)}`;
