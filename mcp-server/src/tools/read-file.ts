@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ServerError } from '../errors.ts';
 import { throwIfAborted, toolError } from './fs-errors.ts';
-import { openInsideRoot } from './path-guard.ts';
+import { openFileCached } from './open-file-cache.ts';
 import type { ToolContext, ToolOutcome, ToolSpec } from './tool-spec.ts';
 
 /** Bytes read per chunk (a progress notification goes out after each). */
@@ -101,7 +101,7 @@ async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise
   const requested = args.filePath;
   let relPath = requested;
   try {
-    const opened = await openInsideRoot(ctx.root, requested, 'file');
+    const opened = await openFileCached(ctx.root, requested);
     relPath = opened.relPath;
     const { handle } = opened;
     try {
@@ -174,7 +174,7 @@ async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise
         bytes: used.length,
       };
     } finally {
-      await handle.close();
+      opened.release();
     }
   } catch (err) {
     return { ...toolError(err, relPath), path: relPath, bytes: 0 };

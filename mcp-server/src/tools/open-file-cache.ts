@@ -1,0 +1,162 @@
+/**
+ * An open-file cache for read-file, in the spirit of nginx's `open_file_cache`: a file that was
+ * opened through the path guard stays open for a short window, so the next read of the same path
+ * skips realpath and open (two threadpool round trips) and reads the held descriptor at once.
+ *
+ * Unlike nginx, nothing is served on trust during the window: every hit re-proves, inline and from
+ * kernel memory, what the path guard proved at the open.
+ * 1. The kernel's current path of the held descriptor (`/proc/self/fd/N`) is exactly
+ *    `<real root>/<relative path>`. The kernel builds that string from the descriptor's dentry up
+ *    through its parents, so it names the file where it is linked now: a file renamed or moved
+ *    (also out of the root), deleted (" (deleted)"), or a parent directory renamed, swapped for a
+ *    symlink or exchanged (renameat2) no longer matches. And since the path has no symlink in it and
+ *    a name in a directory has one dentry, resolving the relative path now gives this very file:
+ *    a swapped symlink or a replaced file is a miss, never a hit.
+ * 2. fstat of the descriptor: still a regular file with the same change time (ctime moves on every
+ *    write, chmod, chown, link count or rename), so a permission change is never bypassed.
+ * Only paths that resolved with no symlink at all are cached (others take the guard every time),
+ * and without /proc nothing is cached. A failed check closes the entry and the caller opens the
+ * file through the guard again. What the window still bounds: a permission change on a parent
+ * directory alone (not on the file) is seen at the next open, at most {@link VALID_MS} later.
+ */
+import { fstatSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import type { Descriptor } from './descriptor.ts';
+import { normalizeRelativePath, openedPathOf, openInsideRoot, realRoot } from './path-guard.ts';
+
+/** How long a descriptor is reused after the guard opened it, in ms; then the guard opens it again. */
+export const VALID_MS = 1000;
+/** Most descriptors held at once (per process); the least recently used is closed first. */
+export const MAX_ENTRIES = 256;
+
+interface Entry {
+  readonly key: string;
+  readonly handle: Descriptor;
+  /** `<real root>/<relative path>`: what /proc must say the descriptor is. */
+  readonly real: string;
+  readonly ctimeMs: number;
+  readonly openedAt: number;
+  /** Reads using the descriptor now; it is closed when evicted and none are left. */
+  refs: number;
+  evicted: boolean;
+}
+
+/** A file opened for one read: `release()` it when done (exactly once). */
+export interface FileLease {
+  readonly handle: Descriptor;
+  /** fstat of the descriptor, taken for this read. */
+  readonly stats: Stats;
+  /** The normalized relative path, safe to show. */
+  readonly relPath: string;
+  release(): void;
+}
+
+// Map order is use order: a hit moves its entry to the end, eviction takes from the front.
+const entries = new Map<string, Entry>();
+let sweeper: NodeJS.Timeout | undefined;
+let hits = 0;
+let misses = 0;
+
+function evict(entry: Entry): void {
+  if (entries.get(entry.key) === entry) entries.delete(entry.key);
+  entry.evicted = true;
+  if (entry.refs === 0) void entry.handle.close().catch(() => {});
+  if (entries.size === 0 && sweeper !== undefined) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+function lease(entry: Entry, stats: Stats, relPath: string): FileLease {
+  entry.refs++;
+  let released = false;
+  return {
+    handle: entry.handle,
+    stats,
+    relPath,
+    release() {
+      if (released) return;
+      released = true;
+      entry.refs--;
+      if (entry.evicted && entry.refs === 0) void entry.handle.close().catch(() => {});
+    },
+  };
+}
+
+/** The entry's re-proof (see the module comment); fresh stats when it holds, else undefined. */
+function revalidate(entry: Entry, now: number): Stats | undefined {
+  if (now - entry.openedAt >= VALID_MS) return undefined;
+  if (openedPathOf(entry.handle.fd) !== entry.real) return undefined;
+  try {
+    const stats = fstatSync(entry.handle.fd);
+    return stats.isFile() && stats.ctimeMs === entry.ctimeMs ? stats : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function insert(entry: Entry): void {
+  const old = entries.get(entry.key);
+  if (old !== undefined) evict(old);
+  entries.set(entry.key, entry);
+  while (entries.size > MAX_ENTRIES) evict(entries.values().next().value!);
+  sweeper ??= setInterval(sweep, VALID_MS).unref();
+}
+
+/** Closes entries past their window (so deleted files are not held open by an idle cache). */
+function sweep(): void {
+  const now = performance.now();
+  for (const entry of [...entries.values()]) if (now - entry.openedAt >= VALID_MS) evict(entry);
+}
+
+/**
+ * Opens regular file `relInput` under `root` for reading, through the cache: a hit costs a
+ * readlink of /proc and an fstat (no threadpool round trip); a miss opens through
+ * {@link openInsideRoot} and keeps the descriptor when its path has no symlink.
+ * @throws ServerError as {@link openInsideRoot} does (nothing is cached for a failed open).
+ */
+export async function openFileCached(root: string, relInput: string): Promise<FileLease> {
+  const relPath = normalizeRelativePath(relInput);
+  const key = `${root}\0${relPath}`;
+  const cached = entries.get(key);
+  const now = performance.now();
+  if (cached !== undefined) {
+    const stats = revalidate(cached, now);
+    if (stats !== undefined) {
+      hits++;
+      entries.delete(key);
+      entries.set(key, cached);
+      return lease(cached, stats, relPath);
+    }
+    evict(cached);
+  }
+  misses++;
+  const opened = await openInsideRoot(root, relPath, 'file');
+  const real = path.join(await realRoot(root), relPath);
+  if (opened.realPath !== real || openedPathOf(opened.handle.fd) !== real) {
+    // A symlink on the way (or no /proc to prove anything later): this read only, never cached.
+    const { handle } = opened;
+    return { handle, stats: opened.stats, relPath, release: () => void handle.close().catch(() => {}) };
+  }
+  const entry: Entry = {
+    key,
+    handle: opened.handle,
+    real,
+    ctimeMs: opened.stats.ctimeMs,
+    openedAt: now,
+    refs: 0,
+    evicted: false,
+  };
+  insert(entry);
+  return lease(entry, opened.stats, relPath);
+}
+
+/** Hits, misses and descriptors held (tests and the profile). */
+export function openFileCacheStats(): { hits: number; misses: number; held: number } {
+  return { hits, misses, held: entries.size };
+}
+
+/** Closes every held descriptor not in use (tests; a server shutting down). */
+export function clearOpenFileCache(): void {
+  for (const entry of [...entries.values()]) evict(entry);
+}
