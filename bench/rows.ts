@@ -7,7 +7,7 @@ import type { ToolCall } from './wire.ts';
 
 /** Who answers: the load generator to use and whether an MCP handshake comes first. */
 export interface Target {
-  readonly id: 'echo' | 'server-ws' | 'server-ws-2026' | 'server-http' | 'server-http-2026' | 'sdk-http';
+  readonly id: 'echo' | 'server-ws' | 'server-ws-2026' | 'server-http' | 'server-http-2026' | 'sdk-http' | 'naive-ws';
   readonly label: string;
   readonly transport: 'ws' | 'http';
   /** An MCP server (the echo ceiling is not). */
@@ -36,6 +36,8 @@ export const TARGETS: readonly Target[] = [
   { id: 'echo', label: 'ceiling: bare ws echo', transport: 'ws', mcp: false },
   { id: 'server-ws', label: 'mcp-server over WebSocket', transport: 'ws', mcp: true },
   { id: 'server-ws-2026', label: 'mcp-server over WebSocket, 2026-07-28', transport: 'ws', mcp: true, modern: true },
+  // The naive wiring (bench/ws-peer.ts): SDK McpServer on ws, jose at the upgrade, fs.readFile per call.
+  { id: 'naive-ws', label: 'peer: naive SDK McpServer over ws', transport: 'ws', mcp: true },
   { id: 'server-http', label: 'mcp-server over Streamable HTTP', transport: 'http', mcp: true },
   {
     id: 'server-http-2026',

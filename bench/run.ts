@@ -180,6 +180,12 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
   const echo = spawn('./echo-server.ts');
   const peer = spawn('./http-peer.ts', { stdout: 'ignore' });
   const loadHttp = spawn('./load-http.ts');
+  const naive = spawn('./ws-peer.ts');
+  const naiveUrl = await naive.call<string>('start', {
+    issuer: issuer.issuer,
+    jwksUrl: issuer.jwksUrl,
+    root: dataset.root,
+  });
   const echoUrl = await echo.call<string>('start');
   const peerUrl = await peer.call<string>('start', {
     issuer: issuer.issuer,
@@ -195,16 +201,18 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
       'server-http': server.httpUrl,
       'server-http-2026': server.httpUrl,
       'sdk-http': peerUrl,
+      'naive-ws': naiveUrl,
     }[t.id];
     return url === undefined ? undefined : { url, load: t.transport === 'ws' ? loadWs : loadHttp };
   };
-  const targets = TARGETS.filter((t) => endpointOf(t) !== undefined);
+  const reachable = TARGETS.filter((t) => endpointOf(t) !== undefined);
+  const targets = reachable.filter((t) => settings.targets?.has(t.id) ?? true);
 
   // Capture one real response per payload: checks the call works, sizes the echo reply.
   const templates = new Map<string, string>();
   const sizes = new Map<string, number>();
   for (const p of PAYLOADS) {
-    for (const t of targets.filter((x) => x.mcp)) {
+    for (const t of reachable.filter((x) => x.mcp)) {
       const { url, load } = endpointOf(t)!;
       const text = await load.call<string>('capture', { url, token, ...era(t), call: p.call });
       sizes.set(`${t.id}/${p.id}`, checkCapture(text, `${t.id} ${p.id}`));
@@ -277,7 +285,7 @@ async function report(results: Results): Promise<void> {
   await mkdir(path.join(repo, 'bench', 'results'), { recursive: true });
   await writeFile(path.join(repo, jsonFile), `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${jsonFile}`);
-  const partial = settings.only.size < 4;
+  const partial = settings.only.size < 4 || settings.targets !== undefined;
   if (settings.quick || partial) {
     log('quick or partial run: BENCHMARKS.md and the chart are left as they are');
     return;

@@ -3,13 +3,23 @@
  * which the parent points at /dev/null: the server pays for its audit log as in production.
  * Commands: `start(env)`, `memory()`, `profileStart()`, `profileStop(file)`. Run with
  * `--expose-gc` so `memory()` can collect first. The threadpool is sized as the entry point
- * (mcp-server/src/main.ts) sizes it in production.
+ * (mcp-server/src/main.ts) sizes it in production. `BENCH_SERVER_ROOT` (a checkout of this repository,
+ * for bench/ab.ts) serves another version of the server; default this one.
  */
-import '../mcp-server/src/threadpool.ts';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { loadConfig, type ServerHandle, startServer } from '../mcp-server/src/index.ts';
+import { pathToFileURL } from 'node:url';
+import type * as ServerModule from '../mcp-server/src/index.ts';
+import type { ServerHandle } from '../mcp-server/src/index.ts';
 import { serveCommands } from './child.ts';
+
+const sourceRoot = process.env.BENCH_SERVER_ROOT;
+const src = (file: string) =>
+  sourceRoot === undefined
+    ? new URL(`../mcp-server/src/${file}`, import.meta.url).href
+    : pathToFileURL(`${sourceRoot}/mcp-server/src/${file}`).href;
+await import(src('threadpool.ts'));
+const { loadConfig, startServer } = (await import(src('index.ts'))) as typeof ServerModule;
 
 /** What `start` answers. */
 export interface StartedServer {
@@ -30,6 +40,11 @@ serveCommands(
       await server.ready;
       const { httpUrl } = server as ServerHandle & { httpUrl?: string };
       return { wsUrl: server.wsUrl, url: server.url, pid: process.pid, ...(httpUrl ? { httpUrl } : {}) };
+    },
+    /** CPU time this process has used so far (user + system), in µs. */
+    cpu(): number {
+      const { user, system } = process.cpuUsage();
+      return user + system;
     },
     /** Collects garbage (when exposed) and answers RSS and heap in use, in bytes. */
     memory(): { rss: number; heapUsed: number } {

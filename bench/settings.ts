@@ -9,6 +9,8 @@ export interface Settings {
   readonly profile: boolean;
   /** Sections to run (default all): throughput, handshake, connections, tokens. */
   readonly only: ReadonlySet<string>;
+  /** Throughput targets to run (default all; `--targets=echo,server-ws,naive-ws`). */
+  readonly targets: ReadonlySet<string> | undefined;
   /** Re-render BENCHMARKS.md and the chart from this results JSON instead of measuring. */
   readonly from: string | undefined;
   readonly reps: number;
@@ -38,15 +40,17 @@ export function parseSettings(argv: readonly string[]): Settings {
   let only = new Set(SECTIONS);
   let serverLogLevel = 'info';
   let from: string | undefined;
+  let targets: Set<string> | undefined;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg === '--profile') profile = true;
     else if (arg.startsWith('--only=')) only = new Set(arg.slice(7).split(','));
     else if (arg.startsWith('--log-level=')) serverLogLevel = arg.slice(12);
     else if (arg.startsWith('--from=')) from = arg.slice(7);
+    else if (arg.startsWith('--targets=')) targets = new Set(arg.slice(10).split(','));
     else
       throw new TypeError(
-        `unknown flag ${arg} (use --quick, --profile, --only=${SECTIONS.join(',')}, --log-level=L, --from=results.json)`,
+        `unknown flag ${arg} (use --quick, --profile, --only=${SECTIONS.join(',')}, --log-level=L, --from=results.json, --targets=a,b)`,
       );
   }
   for (const s of only) if (!SECTIONS.includes(s)) throw new TypeError(`unknown section ${s}`);
@@ -54,6 +58,7 @@ export function parseSettings(argv: readonly string[]): Settings {
     quick,
     profile,
     only,
+    targets,
     from,
     reps: quick ? 2 : 3,
     warmupMs: quick ? 150 : 400,
