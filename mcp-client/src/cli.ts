@@ -7,7 +7,14 @@ import { tokenSourceFromConfig } from './auth/from-config.ts';
 import type { TokenSource } from './auth/token-source.ts';
 import { type Command, helpText, parseCommandLine } from './cli/args.ts';
 import { type CommandContext, callCommand, cat, demo, type Io, ls, tools, whoami } from './cli/commands.ts';
-import { type LoginContext, login, logout, personalizeScopeError, tokenStoreFor } from './cli/login-commands.ts';
+import {
+  type LoginContext,
+  login,
+  logout,
+  personalizeScopeError,
+  signInTokenSource,
+  tokenStoreFor,
+} from './cli/login-commands.ts';
 import { loadConfig } from './config.ts';
 import { type ClientErrorCode, isClientError } from './errors.ts';
 
@@ -59,7 +66,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
       await SIGN_IN[inv.command]({ inv, config, env, io });
       return ExitCode.OK;
     }
-    tokenSource = tokenSourceFromConfig(config, tokenStoreFor(env));
+    tokenSource = inv.login
+      ? signInTokenSource({ inv, config, env, io })
+      : tokenSourceFromConfig(config, tokenStoreFor(env));
     await RUN[inv.command]({ inv, config, tokenSource, io });
     return ExitCode.OK;
   } catch (caught) {

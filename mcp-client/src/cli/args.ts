@@ -25,6 +25,10 @@ export interface Invocation {
   readonly noBrowser: boolean;
   /** `login --timeout S`: how long to wait for the person, in seconds (default 300). */
   readonly timeout: number | undefined;
+  /** `--login` on a command: sign in in the browser when the server asks (and step up for more scope). */
+  readonly login: boolean;
+  /** `--client-metadata-url URL`: this client's ID metadata document, used when the authorization server supports CIMD. */
+  readonly clientMetadataUrl: string | undefined;
 }
 
 const OPTIONS = {
@@ -43,21 +47,31 @@ const OPTIONS = {
   device: { type: 'boolean' },
   'no-browser': { type: 'boolean' },
   timeout: { type: 'string' },
+  login: { type: 'boolean' },
+  'client-metadata-url': { type: 'string' },
 } as const;
+
+/** Flags of a command that may sign a person in on demand (`--login`). */
+const SIGN_IN_FLAGS = ['login', 'no-browser', 'timeout', 'client-metadata-url'] as const;
 
 /** Which command-specific flags each command accepts, and how many positionals. */
 const SHAPE: Record<Command, { flags: readonly string[]; min: number; max: number; usage: string }> = {
-  demo: { flags: [], min: 0, max: 0, usage: 'demo' },
-  tools: { flags: [], min: 0, max: 0, usage: 'tools' },
-  ls: { flags: ['recursive'], min: 0, max: 1, usage: 'ls [dir] [--recursive]' },
-  cat: { flags: ['offset', 'length'], min: 1, max: 1, usage: 'cat <file> [--offset N] [--length N]' },
-  call: { flags: [], min: 1, max: 2, usage: "call <tool> ['<json arguments>']" },
-  whoami: { flags: [], min: 0, max: 0, usage: 'whoami' },
+  demo: { flags: SIGN_IN_FLAGS, min: 0, max: 0, usage: 'demo [--login]' },
+  tools: { flags: SIGN_IN_FLAGS, min: 0, max: 0, usage: 'tools [--login]' },
+  ls: { flags: ['recursive', ...SIGN_IN_FLAGS], min: 0, max: 1, usage: 'ls [dir] [--recursive] [--login]' },
+  cat: {
+    flags: ['offset', 'length', ...SIGN_IN_FLAGS],
+    min: 1,
+    max: 1,
+    usage: 'cat <file> [--offset N] [--length N] [--login]',
+  },
+  call: { flags: SIGN_IN_FLAGS, min: 1, max: 2, usage: "call <tool> ['<json arguments>'] [--login]" },
+  whoami: { flags: SIGN_IN_FLAGS, min: 0, max: 0, usage: 'whoami [--login]' },
   login: {
-    flags: ['device', 'no-browser', 'timeout'],
+    flags: ['device', 'no-browser', 'timeout', 'client-metadata-url'],
     min: 0,
     max: 0,
-    usage: 'login [--device] [--no-browser] [--timeout S]',
+    usage: 'login [--device] [--no-browser] [--timeout S] [--client-metadata-url URL]',
   },
   logout: { flags: [], min: 0, max: 0, usage: 'logout' },
   help: { flags: [], min: 0, max: 1, usage: 'help [command]' },
@@ -88,7 +102,17 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const shape = SHAPE[command];
   const help = v.help === true;
   if (!help) {
-    for (const flag of ['recursive', 'offset', 'length', 'device', 'no-browser', 'timeout'] as const) {
+    const flags = [
+      'recursive',
+      'offset',
+      'length',
+      'device',
+      'no-browser',
+      'timeout',
+      'login',
+      'client-metadata-url',
+    ] as const;
+    for (const flag of flags) {
       if (v[flag] !== undefined && !shape.flags.includes(flag)) {
         throw new ClientError('config', `--${flag} does not apply to "${command}"; usage: ${usageOf(command)}`);
       }
@@ -118,6 +142,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     device: v.device === true,
     noBrowser: v['no-browser'] === true,
     timeout: count('timeout', v.timeout),
+    login: v.login === true,
+    clientMetadataUrl: v['client-metadata-url'],
   };
 }
 
@@ -156,7 +182,11 @@ Options (override the environment):
                             2026-07-28 or 2025-11-25 (that revision only)
   --issuer URL              OAUTH_ISSUER (discovered)
   --token-url URL           OAUTH_TOKEN_URL (used without discovery)
-  --client-id ID            OAUTH_CLIENT_ID (login: the public client, default mcp-cli; with --device mcp-cli-device)
+  --client-id ID            OAUTH_CLIENT_ID (login: the public client, default mcp-cli; with --device mcp-cli-device;
+                            auto: none registered beforehand: CIMD with --client-metadata-url when the authorization
+                            server supports it, else dynamic client registration)
+  --client-metadata-url URL login: this client's ID metadata document (https), used as client_id where supported
+  --login                   a command signs you in in the browser when the server asks, and again for more scope
   --client-secret-file PATH OAUTH_CLIENT_SECRET_FILE (there is no flag for the secret itself: use the env or a file)
   --scope "A B"             OAUTH_SCOPE (default "file.read file.list")
   --json                    machine-readable output on stdout

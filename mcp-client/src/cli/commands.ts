@@ -22,6 +22,8 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   bytes(data: Buffer): void;
+  /** Opens a URL in the person's browser (sign-in); default: the platform's opener, best effort. */
+  openBrowser?(url: string): void;
 }
 
 /** What a command needs: the parsed line, the settings and a token source built from them. */

@@ -2,12 +2,16 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { storedLoginFor } from '../auth/from-config.ts';
 import type { TokenSource } from '../auth/token-source.ts';
+import { requireSecureTransport } from '../auth/trust.ts';
 import type { ClientConfig } from '../config.ts';
 import { ClientError } from '../errors.ts';
 import { findLoginTarget, publicClientConfiguration } from '../login/authorization-server.ts';
+import { type LoginClient, resolveLoginClient } from '../login/client-registration.ts';
 import { logout as endSignIn, LoginTokenSource } from '../login/login-token-source.ts';
 import { type SignInPrompt, signInWithBrowser, signInWithDevice } from '../login/sign-in.ts';
+import { SignInTokenSource } from '../login/sign-in-token-source.ts';
 import { configDir, TokenStore } from '../login/token-store.ts';
+import { isHttpUrl } from '../transport/http-client-transport.ts';
 import type { Invocation } from './args.ts';
 import type { Io } from './commands.ts';
 
@@ -30,20 +34,46 @@ export function tokenStoreFor(env: NodeJS.ProcessEnv): TokenStore {
   return new TokenStore(join(configDir(env), 'logins'));
 }
 
+/**
+ * The client a sign-in uses: `--client-id` (registered beforehand; `auto`: none), the client ID
+ * metadata document of `--client-metadata-url` or dynamic registration when there is none, else
+ * this realm's public client (`mcp-cli`, with `--device` `mcp-cli-device`).
+ * @throws ClientError `config` for a metadata URL that is not https, or `--device` without a registered client.
+ */
+export function loginClientOf(inv: Invocation): LoginClient {
+  const id = inv.overrides.clientId;
+  const url = inv.clientMetadataUrl;
+  if (url !== undefined && !/^https:\/\/[^/]+\/./.test(url)) {
+    throw new ClientError('config', `--client-metadata-url must be an https URL with a path, got "${url}"`);
+  }
+  if (id === 'auto' || (id === undefined && url !== undefined)) {
+    if (inv.device) throw new ClientError('config', '--device needs a registered client: pass --client-id');
+    return { kind: 'auto', metadataUrl: url };
+  }
+  return { kind: 'pre-registered', clientId: id ?? (inv.device ? DEFAULT_DEVICE_CLIENT : DEFAULT_LOGIN_CLIENT) };
+}
+
 /** `login [--device] [--no-browser]`: signs a person in and stores the tokens. */
 export async function login(ctx: LoginContext): Promise<void> {
   const { inv, config, io } = ctx;
   const target = await findLoginTarget(config);
-  const clientId = inv.overrides.clientId ?? (inv.device ? DEFAULT_DEVICE_CLIENT : DEFAULT_LOGIN_CLIENT);
-  const oidcConfig = await publicClientConfiguration(target.issuer, clientId, config.insecureHosts);
-  const options = {
+  const client = loginClientOf(inv);
+  const common = {
     target,
-    config: oidcConfig,
     scope: config.scope,
     timeoutMs: (inv.timeout ?? SIGN_IN_TIMEOUT_SECONDS) * 1000,
     show: (prompt: SignInPrompt) => showPrompt(prompt, inv.noBrowser, io),
   };
-  const signedIn = inv.device ? await signInWithDevice(options) : await signInWithBrowser(options);
+  const signedIn =
+    client.kind === 'pre-registered' && inv.device
+      ? await signInWithDevice({
+          ...common,
+          config: await publicClientConfiguration(target.issuer, client.clientId, config.insecureHosts),
+        })
+      : await signInWithBrowser({
+          ...common,
+          client: (redirectUri) => resolveLoginClient(target.issuer, client, redirectUri, config.insecureHosts),
+        });
   tokenStoreFor(ctx.env).save(signedIn);
   const granted = signedIn.scope.split(' ').filter(Boolean);
   // Only scopes the server names can be judged missing: others (an audience scope) never appear in `scope`.
@@ -71,6 +101,33 @@ export async function login(ctx: LoginContext): Promise<void> {
   }
 }
 
+/**
+ * The token source of a command run with `--login`: the stored sign-in, and a browser sign-in
+ * whenever the server asks for one (see {@link SignInTokenSource}).
+ * @throws ClientError `config` when a client secret or OAUTH_ACCESS_TOKEN is set too.
+ */
+export function signInTokenSource(ctx: LoginContext): SignInTokenSource {
+  const { inv, config, io } = ctx;
+  if (config.clientSecret !== undefined || config.clientSecretFile !== undefined || config.accessToken !== undefined) {
+    throw new ClientError(
+      'config',
+      '--login signs you in as a person, but a client secret or OAUTH_ACCESS_TOKEN is set: unset it, or drop --login',
+    );
+  }
+  requireSecureTransport(config.serverUrl, 'the access token', config.insecureHosts);
+  const store = tokenStoreFor(ctx.env);
+  return new SignInTokenSource({
+    config,
+    store,
+    login: storedLoginFor(config, store),
+    client: loginClientOf(inv),
+    scope: inv.overrides.scope ?? ctx.env.OAUTH_SCOPE,
+    timeoutMs: (inv.timeout ?? SIGN_IN_TIMEOUT_SECONDS) * 1000,
+    show: (prompt) => showPrompt(prompt, inv.noBrowser, io),
+    awaitChallenge: isHttpUrl(config.serverUrl),
+  });
+}
+
 /** `logout`: revokes and forgets the sign-in for the configured server. */
 export async function logout(ctx: LoginContext): Promise<void> {
   const store = tokenStoreFor(ctx.env);
@@ -94,8 +151,9 @@ export async function logout(ctx: LoginContext): Promise<void> {
  */
 export function personalizeScopeError(err: unknown, tokenSource: TokenSource | undefined): unknown {
   if (!(err instanceof ClientError) || err.code !== 'insufficient_scope') return err;
-  if (!(tokenSource instanceof LoginTokenSource)) return err;
+  if (!(tokenSource instanceof LoginTokenSource || tokenSource instanceof SignInTokenSource)) return err;
   const signedIn = tokenSource.login;
+  if (signedIn === undefined) return err;
   const needed = err.scope ?? '';
   const union = [
     ...new Set([...signedIn.requestedScope.split(' '), ...signedIn.scope.split(' '), ...needed.split(' ')]),
@@ -117,7 +175,9 @@ function showPrompt(prompt: SignInPrompt, noBrowser: boolean, io: Io): void {
     return;
   }
   io.err(`To sign in, open this URL in your browser:\n${prompt.url}`);
-  if (!noBrowser) openBrowser(prompt.url);
+  if (noBrowser) return;
+  if (io.openBrowser) io.openBrowser(prompt.url);
+  else openBrowser(prompt.url);
 }
 
 /** Best effort: the platform's opener; when it is missing, the printed URL is the way. */

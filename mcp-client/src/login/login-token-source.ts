@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import type { GetTokenOptions, TokenSource } from '../auth/token-source.ts';
 import { ClientError } from '../errors.ts';
-import { publicClientConfiguration } from './authorization-server.ts';
+import { storedClientConfiguration } from './client-registration.ts';
 import { loginFromTokens, refusal } from './sign-in.ts';
 import type { StoredLogin, TokenStore } from './token-store.ts';
 
@@ -59,7 +59,7 @@ export class LoginTokenSource implements TokenSource {
   async #refresh(): Promise<string> {
     const login = this.#login;
     if (login.refreshToken === undefined) throw signInAgain(login, 'the sign-in has expired');
-    this.#config ??= await publicClientConfiguration(login.issuer, login.clientId, this.#opts.insecureHosts);
+    this.#config ??= await storedClientConfiguration(login.issuer, login, this.#opts.insecureHosts);
     let tokens: oidc.TokenEndpointResponse;
     try {
       tokens = await oidc.refreshTokenGrant(this.#config, login.refreshToken, { resource: login.resource });
@@ -71,7 +71,7 @@ export class LoginTokenSource implements TokenSource {
       }
       throw refusal(err, 'refreshing the sign-in');
     }
-    this.#login = loginFromTokens(login, login.clientId, login.requestedScope, tokens, login.refreshToken);
+    this.#login = loginFromTokens(login, login, login.requestedScope, tokens, login.refreshToken);
     this.#opts.store.save(this.#login);
     return this.#login.accessToken;
   }
@@ -95,7 +95,7 @@ export async function logout(
   insecureHosts: readonly string[],
 ): Promise<boolean> {
   try {
-    const config = await publicClientConfiguration(login.issuer, login.clientId, insecureHosts);
+    const config = await storedClientConfiguration(login.issuer, login, insecureHosts);
     if (config.serverMetadata().revocation_endpoint === undefined) return false;
     const revocations: Promise<void>[] = [];
     if (login.refreshToken !== undefined) {

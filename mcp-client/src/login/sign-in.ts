@@ -2,15 +2,15 @@ import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { ClientError } from '../errors.ts';
 import type { LoginTarget } from './authorization-server.ts';
+import type { RegisteredClient, ResolvedClient } from './client-registration.ts';
 import { listenForRedirect } from './loopback-redirect.ts';
 import type { StoredLogin } from './token-store.ts';
 
 /** What a sign-in needs besides the discovered authorization server. */
 export interface SignInOptions {
   readonly target: LoginTarget;
-  readonly config: oidc.Configuration;
-  /** Space-separated scopes to ask for. */
-  readonly scope: string;
+  /** Space-separated scopes to ask for; undefined or empty: no `scope` parameter (the server's default). */
+  readonly scope: string | undefined;
   /** How long to wait for the person, in ms. */
   readonly timeoutMs: number;
   /**
@@ -18,6 +18,17 @@ export interface SignInOptions {
    * and user code (device flow). The CLI prints it and may open a browser.
    */
   readonly show: (prompt: SignInPrompt) => void;
+}
+
+/** A browser sign-in: the client is settled once the loopback redirect URI is known. */
+export interface BrowserSignInOptions extends SignInOptions {
+  /** The client for `redirectUri` (a dynamic registration registers that URI). */
+  readonly client: (redirectUri: string) => Promise<ResolvedClient>;
+}
+
+/** A device sign-in, with its client. */
+export interface DeviceSignInOptions extends SignInOptions {
+  readonly config: oidc.Configuration;
 }
 
 /** What the person is asked to do. */
@@ -36,15 +47,16 @@ export type SignInPrompt =
  * does), that the response's RFC 9207 `iss` is the issuer, before the code is redeemed.
  * @throws ClientError `auth_refused` (the person or server refused, state or iss wrong), `timeout`.
  */
-export async function signInWithBrowser(opts: SignInOptions): Promise<StoredLogin> {
+export async function signInWithBrowser(opts: BrowserSignInOptions): Promise<StoredLogin> {
   const redirect = await listenForRedirect(opts.timeoutMs);
   try {
+    const { config, client } = await opts.client(redirect.redirectUri);
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(opts.config, {
+    const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirect.redirectUri,
       response_type: 'code',
-      scope: opts.scope,
+      ...(opts.scope ? { scope: opts.scope } : {}),
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
@@ -54,7 +66,7 @@ export async function signInWithBrowser(opts: SignInOptions): Promise<StoredLogi
     const callback = await redirect.wait();
     const tokens = await oidc
       .authorizationCodeGrant(
-        opts.config,
+        config,
         callback,
         { pkceCodeVerifier: verifier, expectedState: state },
         { resource: opts.target.resource },
@@ -62,7 +74,7 @@ export async function signInWithBrowser(opts: SignInOptions): Promise<StoredLogi
       .catch((err: unknown) => {
         throw refusal(err, 'the sign-in');
       });
-    return toLogin(opts, tokens);
+    return loginFromTokens(opts.target, client, opts.scope ?? '', tokens, undefined);
   } finally {
     await redirect.close();
   }
@@ -74,8 +86,8 @@ export async function signInWithBrowser(opts: SignInOptions): Promise<StoredLogi
  * refuses, or the code expires.
  * @throws ClientError `auth_refused` (denied, expired), `timeout`.
  */
-export async function signInWithDevice(opts: SignInOptions): Promise<StoredLogin> {
-  const params = { scope: opts.scope, resource: opts.target.resource };
+export async function signInWithDevice(opts: DeviceSignInOptions): Promise<StoredLogin> {
+  const params = { ...(opts.scope ? { scope: opts.scope } : {}), resource: opts.target.resource };
   const device = await oidc.initiateDeviceAuthorization(opts.config, params).catch((err: unknown) => {
     throw refusal(err, 'the device authorization request');
   });
@@ -94,11 +106,8 @@ export async function signInWithDevice(opts: SignInOptions): Promise<StoredLogin
       }
       throw refusal(err, 'the device sign-in');
     });
-  return toLogin(opts, tokens);
-}
-
-function toLogin(opts: SignInOptions, tokens: oidc.TokenEndpointResponse): StoredLogin {
-  return loginFromTokens(opts.target, opts.config.clientMetadata().client_id, opts.scope, tokens, undefined);
+  const client = { clientId: opts.config.clientMetadata().client_id };
+  return loginFromTokens(opts.target, client, opts.scope ?? '', tokens, undefined);
 }
 
 /**
@@ -107,7 +116,7 @@ function toLogin(opts: SignInOptions, tokens: oidc.TokenEndpointResponse): Store
  */
 export function loginFromTokens(
   target: Pick<LoginTarget, 'issuer' | 'resource'>,
-  clientId: string,
+  client: RegisteredClient,
   requestedScope: string,
   tokens: oidc.TokenEndpointResponse,
   previousRefreshToken: string | undefined,
@@ -125,7 +134,11 @@ export function loginFromTokens(
   return {
     issuer: target.issuer,
     resource: target.resource,
-    clientId,
+    clientId: client.clientId,
+    ...(client.clientSecret === undefined ? {} : { clientSecret: client.clientSecret }),
+    ...(client.tokenEndpointAuthMethod === undefined
+      ? {}
+      : { tokenEndpointAuthMethod: client.tokenEndpointAuthMethod }),
     requestedScope,
     scope: tokens.scope ?? requestedScope,
     accessToken: tokens.access_token,

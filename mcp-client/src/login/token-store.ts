@@ -10,8 +10,12 @@ export interface StoredLogin {
   readonly issuer: string;
   /** The MCP server's canonical URI the tokens are bound to (RFC 8707). */
   readonly resource: string;
-  /** The public client the person signed in with (e.g. `mcp-cli`, or a CIMD URL). */
+  /** The client the person signed in with (e.g. `mcp-cli`, a CIMD URL, or one registered dynamically). */
   readonly clientId: string;
+  /** The secret dynamic registration (RFC 7591) gave the client, if it gave one; never printed. */
+  readonly clientSecret?: string | undefined;
+  /** How the client authenticates at the token endpoint (RFC 7591 name); absent: `none` (public). */
+  readonly tokenEndpointAuthMethod?: string | undefined;
   /** Scopes asked for at sign-in (space-separated). */
   readonly requestedScope: string;
   /** Scopes the authorization server granted (space-separated). */

@@ -1,5 +1,5 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { CloseCode } from 'mcp-ws-common';
+import { CloseCode, parseBearerChallenge } from 'mcp-ws-common';
 import type { TokenSource } from '../auth/token-source.ts';
 import { ClientError } from '../errors.ts';
 import { errorFromRefusedUpgrade } from './upgrade-refusal.ts';
@@ -73,7 +73,8 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
     const sent = new Headers(init?.headers);
     const attempt = (t: string) => {
       const headers = new Headers(sent);
-      headers.set('authorization', `Bearer ${t}`);
+      // No token yet (a sign-in that waits for the server's challenge): ask without one.
+      if (t !== '') headers.set('authorization', `Bearer ${t}`);
       return fetch(input, { ...init, headers });
     };
     const isPost = (init?.method ?? 'GET').toUpperCase() === 'POST';
@@ -100,9 +101,19 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
       throw new ClientError('connect_failed', what, { closeCode: 1006, cause: err, unsent: cause === 'ECONNREFUSED' });
     }
     if (res.status === 401 && tokenSource.refreshable) {
+      const challenge = parseBearerChallenge(res.headers.get('www-authenticate') ?? undefined);
       await res.body?.cancel();
-      token = await tokenSource.getToken({ forceRefresh: true });
+      token = await tokenSource.getToken({ forceRefresh: true, challenge });
       res = await attempt(token);
+    }
+    if (res.status === 403 && tokenSource.stepsUp) {
+      // Step-up (MCP authorization, scope challenge): a person may sign in again asking for more.
+      const challenge = parseBearerChallenge(res.headers.get('www-authenticate') ?? undefined);
+      if (challenge?.error === 'insufficient_scope') {
+        await res.body?.cancel();
+        token = await tokenSource.getToken({ forceRefresh: true, challenge });
+        res = await attempt(token);
+      }
     }
     if (res.status === 404 && isSessionPost) {
       await res.body?.cancel();

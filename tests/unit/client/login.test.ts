@@ -119,7 +119,7 @@ describe('authorization response checks before the code is redeemed', () => {
   function signIn(answer: (auth: URL) => Record<string, string>) {
     return signInWithBrowser({
       target: { issuer, resource: 'http://127.0.0.1:1/mcp', scopesSupported: undefined },
-      config: configuration(),
+      client: async () => ({ config: configuration(), client: { clientId: 'mcp-cli' }, origin: 'pre-registered' }),
       scope: 'file.list',
       timeoutMs: 5_000,
       show: (prompt) => {
