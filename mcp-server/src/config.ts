@@ -126,6 +126,16 @@ export interface ServerConfig {
   readonly tlsCertFile: string | undefined;
   /** PEM private key for native wss:// (with TLS_CERT_FILE). */
   readonly tlsKeyFile: string | undefined;
+  /**
+   * Port of the separate listener serving Prometheus metrics at `/metrics` (never the MCP port); 0
+   * picks a free port. Default unset: no metrics are collected or served.
+   */
+  readonly metricsPort: number | undefined;
+  /**
+   * Interface the metrics listener binds. Default 127.0.0.1 (which also turns its `Host` check on);
+   * set 0.0.0.0 in a container for a scraper on the container network.
+   */
+  readonly metricsHost: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -153,7 +163,8 @@ const positiveNumber = makeValidator<number>((input) => {
   return n;
 });
 const originList = makeValidator<readonly string[]>((input) => parseAllowedOrigins(input));
-const LOOPBACK_BINDS = ['127.0.0.1', 'localhost', '::1'];
+/** HOST / METRICS_HOST values that bind loopback only (and turn the `Host` check on). */
+export const LOOPBACK_BINDS: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
 
 /**
  * Reads and validates the configuration from environment variables.
@@ -201,6 +212,8 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       MAX_TOKEN_BYTES: positiveInt({ default: 8192 }),
       TLS_CERT_FILE: str({ default: undefined }),
       TLS_KEY_FILE: str({ default: undefined }),
+      METRICS_PORT: portOrZero({ default: undefined }),
+      METRICS_HOST: str({ default: '127.0.0.1' }),
     },
     {
       reporter: ({ errors }) => {
@@ -218,6 +231,12 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     throw new ServerError(
       'config_invalid',
       'invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+    );
+  }
+  if (clean.METRICS_PORT !== undefined && clean.METRICS_PORT !== 0 && clean.METRICS_PORT === clean.PORT) {
+    throw new ServerError(
+      'config_invalid',
+      'invalid configuration:\n  METRICS_PORT must differ from PORT: metrics are never served on the MCP listener',
     );
   }
   if (clean.INTROSPECTION_MAX_STALENESS_MS < clean.REVOCATION_CHECK_INTERVAL_MS) {
@@ -304,5 +323,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     maxTokenBytes: clean.MAX_TOKEN_BYTES,
     tlsCertFile: clean.TLS_CERT_FILE,
     tlsKeyFile: clean.TLS_KEY_FILE,
+    metricsPort: clean.METRICS_PORT,
+    metricsHost: clean.METRICS_HOST,
   };
 }

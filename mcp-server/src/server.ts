@@ -8,14 +8,17 @@ import { createRenewer } from './admission/renewal.ts';
 import { createAuthorizer } from './auth/authorizer.ts';
 import { createRevocationWatch } from './auth/revocation.ts';
 import type { WithdrawnReason } from './auth/revocation-watch.ts';
-import type { ServerConfig } from './config.ts';
+import { LOOPBACK_BINDS, type ServerConfig } from './config.ts';
 import { guardHandshakes } from './http/handshake-guard.ts';
 import { createHttpServer } from './http/http-server.ts';
+import { LOOPBACK_HOSTS } from './http/origin-policy.ts';
 import { buildMetadata, challengeScope, metadataUrl } from './http/protected-resource-metadata.ts';
 import { createStreamableHttpHandler } from './http/streamable-http.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRateLimiter } from './mcp/rate-limit.ts';
 import { createSession, type InFlight } from './mcp/session.ts';
+import { type MetricsListener, startMetricsListener } from './metrics/metrics-listener.ts';
+import { createServerMetrics, eraOf, type ServerMetrics } from './metrics/server-metrics.ts';
 import { startHeartbeat } from './transport/heartbeat.ts';
 import { createUpgradeHandler } from './transport/upgrade-handler.ts';
 import type { WsServerTransport } from './transport/ws-server-transport.ts';
@@ -37,6 +40,8 @@ export interface ServerHandle {
   readonly httpUrl: string;
   /** The bound port (useful with PORT=0). */
   readonly port: number;
+  /** Where Prometheus scrapes, e.g. `http://127.0.0.1:9464/metrics`; undefined unless METRICS_PORT is set. */
+  readonly metricsUrl: string | undefined;
   /**
    * Resolves once signing keys were loaded (discovery first, unless OAUTH_JWKS_URL is set): /readyz
    * answers 200 from then on. Rejects when authorization cannot start (issuer mismatch) or the
@@ -93,8 +98,9 @@ async function closeSocket(ws: WebSocket, code: number, reason: string, ms: numb
  * inactive, 1013 when its status could not be checked for longer than INTROSPECTION_MAX_STALENESS_MS.
  * Calls in flight end with the socket (the client sees them fail, none is answered afterwards).
  */
-function withdraw(ws: WebSocket, reason: WithdrawnReason): void {
+function withdraw(ws: WebSocket, reason: WithdrawnReason, metrics: ServerMetrics | undefined): void {
   if (ws.readyState !== ws.OPEN) return;
+  metrics?.withdrawn(reason);
   if (reason === 'revoked') void closeSocket(ws, CloseCode.TOKEN_REVOKED, 'token revoked', 1000);
   else void closeSocket(ws, CloseCode.TRY_AGAIN_LATER, 'token status cannot be checked', 1000);
 }
@@ -106,9 +112,14 @@ function withdraw(ws: WebSocket, reason: WithdrawnReason): void {
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const authorizer = createAuthorizer(config, logger);
+  // Collected only when they can be scraped: without METRICS_PORT every hook below is a no-op.
+  const metrics = config.metricsPort === undefined ? undefined : createServerMetrics();
+  const authorizer = createAuthorizer(config, logger, {
+    onJwksFetch: metrics && ((e) => metrics.jwksFetched(e.reason, e.ok)),
+  });
   // Revocation (RFC 7662) checked off the request path; verification only reads its verdict.
-  const revocation = createRevocationWatch(config, logger);
+  const revocation = createRevocationWatch(config, logger, metrics);
+  if (revocation !== undefined) metrics?.trackRevocation(() => revocation.size);
   const inFlight = trackInFlight();
   // One bucket per client id across all its connections and both transports.
   const rateLimiter = createRateLimiter({
@@ -138,6 +149,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     clientBudget: { maxInFlight: config.maxInFlightPerClient, maxBytes: config.maxClientBufferedBytes },
     challenge,
     logger,
+    onRefusal: metrics && ((event, reason, transport) => metrics.refused(event, reason, transport)),
   });
   const connectionBudget = { maxInFlight: config.maxInFlightPerConnection, maxBytes: config.maxBufferedBytes };
   // The heartbeat asks the transport whether a socket that missed its pong is slow or dead.
@@ -148,6 +160,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     maxMessageBytes: config.maxMessageBytes,
     logger,
     onConnection(ws, authInfo, req, lease) {
+      const gauge = metrics?.connectionOpened('websocket');
+      if (gauge) ws.once('close', () => gauge.closed());
       const transport = serveWebSocket(ws, authInfo, req, lease, {
         createSession: (auth, connLogger) =>
           createSession({
@@ -157,18 +171,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
             logger: connLogger,
             inFlight,
             rateLimiter,
+            metrics,
           }),
         renewer: (connLogger) =>
           createRenewer({ verifyToken: (token) => admission.verifyToken(token), logger: connLogger, rateLimiter }),
         maxBufferedBytes: connectionBudget.maxBytes,
         maxInFlight: connectionBudget.maxInFlight,
         logger,
+        onEra: gauge && ((era) => gauge.settle(eraOf(era))),
       });
       transports.set(ws, transport);
       // Judged by its current token at each revocation round (an in-band renewal replaces it).
       const release = revocation?.hold({
         current: () => transport.authInfo,
-        withdraw: (reason) => withdraw(ws, reason),
+        withdraw: (reason) => withdraw(ws, reason, metrics),
       });
       if (release) ws.once('close', release);
     },
@@ -185,10 +201,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         logger: sessionLogger,
         inFlight,
         rateLimiter,
+        metrics,
       }),
     maxMessageBytes: config.maxMessageBytes,
     idleTimeoutMs: config.sessionIdleTimeoutMs,
     logger,
+    metrics,
   });
 
   let metadata = buildMetadata(config.publicUrl ?? '', config.oauthIssuer);
@@ -209,12 +227,26 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     (ws, pingSentAt) => transports.get(ws)?.excusesMissedPong(pingSentAt) ?? false,
   );
 
+  // A listener of its own, never the MCP port: metrics are operational data (SECURITY.md).
+  const metricsListener: MetricsListener | undefined =
+    metrics === undefined || config.metricsPort === undefined
+      ? undefined
+      : await startMetricsListener({
+          registry: metrics.registry,
+          host: config.metricsHost,
+          port: config.metricsPort,
+          allowedHosts: LOOPBACK_BINDS.includes(config.metricsHost) ? LOOPBACK_HOSTS : [],
+          logger,
+        });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => {
       http.off('error', reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    await metricsListener?.close();
+    throw err;
   });
   const bound = http.address() as AddressInfo;
   const { port } = bound;
@@ -252,7 +284,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       streamable.closeAll(),
     ]);
     http.closeAllConnections();
-    await stopped;
+    await Promise.all([stopped, metricsListener?.close()]);
     logger.info({ event: 'stopped' });
   }
 
@@ -261,6 +293,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     wsUrl: `${secure ? 'wss' : 'ws'}://${hostPart}:${port}/mcp`,
     httpUrl: `${url}/mcp`,
     port,
+    metricsUrl: metricsListener?.url,
     ready: authorizer.ready,
     close() {
       closing ??= close();

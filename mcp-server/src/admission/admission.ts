@@ -43,7 +43,12 @@ export interface AdmissionOptions {
   /** Where challenges point clients (filled in once the port is known). */
   challenge: ChallengeContext;
   logger: Logger;
+  /** Told of every audited refusal (metrics); must not throw. Default none. */
+  onRefusal?(event: RefusalEvent, reason: string, transport: TransportName): void;
 }
+
+/** The audit event of a refusal: the credential is the cause, or policy and capacity. */
+export type RefusalEvent = 'auth.refused' | 'access.denied';
 
 /** The outcome of authentication: who, or the refusal to answer with. */
 export type Authenticated =
@@ -224,7 +229,8 @@ export function createAdmission(options: AdmissionOptions): Admission {
     },
     audit(refusal, transport, fields) {
       const credential = refusal.status === 401 || CREDENTIAL_REASONS.has(refusal.reason);
-      const event = credential ? 'auth.refused' : 'access.denied';
+      const event: RefusalEvent = credential ? 'auth.refused' : 'access.denied';
+      options.onRefusal?.(event, refusal.reason, transport);
       options.logger.warn({
         event,
         reason: refusal.reason,

@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config.ts';
 import { ServerError } from '../errors.ts';
 import type { Readiness } from '../http/health.ts';
 import type { Logger } from '../log.ts';
+import type { JwksFetchEvent } from './jwks-cache.ts';
 import { discoverProvider, rewriteJwksUri } from './oidc-discovery.ts';
 import { createTokenVerifier, type TokenVerifier } from './token-verifier.ts';
 
@@ -27,6 +28,8 @@ export interface Authorizer {
 export interface AuthorizerOptions {
   /** How long a verify() waits for readiness before answering keys_unavailable, in ms. Default 10000. */
   readyWaitMs?: number;
+  /** Told of every JWKS fetch after it is logged (metrics). Default none. */
+  onJwksFetch?: (event: JwksFetchEvent) => void;
 }
 
 /**
@@ -71,6 +74,7 @@ export function createAuthorizer(config: ServerConfig, logger: Logger, options: 
           // stale-if-error: the last good keys stay in use; tokens they verify keep working.
           logger.warn({ event: 'jwks_fetch_failed', reason: e.reason, error: e.error, servingStaleMs: e.staleAgeMs });
         } else logger.warn({ event: 'jwks_fetch_failed', reason: e.reason, error: e.error });
+        options.onJwksFetch?.(e);
       },
     });
     reason = 'loading signing keys';

@@ -9,13 +9,22 @@ import { RevocationWatch } from './revocation-watch.ts';
  */
 const INTROSPECTION_TIMEOUT_MS = 5000;
 
+/** Told the result of every introspection request (metrics). */
+export interface IntrospectionObserver {
+  introspected(result: 'active' | 'inactive' | 'error'): void;
+}
+
 /**
  * The revocation watch of this configuration: introspection with the server's own client
  * (INTROSPECTION_CLIENT_ID / INTROSPECTION_CLIENT_SECRET_FILE) every REVOCATION_CHECK_INTERVAL_MS.
  * Undefined when no introspection client is configured: then a token stays valid until its `exp`,
  * which the server says once at start.
  */
-export function createRevocationWatch(config: ServerConfig, logger: Logger): RevocationWatch | undefined {
+export function createRevocationWatch(
+  config: ServerConfig,
+  logger: Logger,
+  observer?: IntrospectionObserver,
+): RevocationWatch | undefined {
   if (config.introspectionClientId === undefined || config.introspectionClientSecretFile === undefined) {
     logger.warn({
       event: 'revocation_unchecked',
@@ -39,7 +48,7 @@ export function createRevocationWatch(config: ServerConfig, logger: Logger): Rev
     timeoutMs: INTROSPECTION_TIMEOUT_MS,
   });
   const watch = new RevocationWatch({
-    introspect: (token) => client.introspect(token),
+    introspect: observer === undefined ? (token) => client.introspect(token) : observed(client, observer),
     audience: config.introspectionClientId,
     intervalMs: config.revocationCheckIntervalMs,
     maxStalenessMs: config.introspectionMaxStalenessMs,
@@ -49,4 +58,18 @@ export function createRevocationWatch(config: ServerConfig, logger: Logger): Rev
   });
   watch.start();
   return watch;
+}
+
+/** `client.introspect`, telling `observer` each result. */
+function observed(client: IntrospectionClient, observer: IntrospectionObserver) {
+  return async (token: string): Promise<{ active: boolean }> => {
+    try {
+      const result = await client.introspect(token);
+      observer.introspected(result.active ? 'active' : 'inactive');
+      return result;
+    } catch (err) {
+      observer.introspected('error');
+      throw err;
+    }
+  };
 }

@@ -5,6 +5,7 @@ import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
 import { readableId } from '../mcp/request-id.ts';
+import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import { jsonRpcError } from './json-rpc-reply.ts';
 
 /** The 2026-07-28 revisions served; the first is the latest. */
@@ -20,6 +21,8 @@ export interface ModernHttpOptions {
   /** Largest request body in bytes (already enforced while reading; passed on to the SDK). */
   maxMessageBytes: number;
   logger: Logger;
+  /** Counts budget refusals (METRICS_PORT set). Default none. */
+  metrics?: Pick<ServerMetrics, 'refused'> | undefined;
 }
 
 /** The 2026-07-28 (stateless) leg of the Streamable HTTP endpoint. */
@@ -87,6 +90,7 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
           azp: authInfo.clientId,
           status: 429,
         });
+        options.metrics?.refused('access.denied', 'over_budget', 'http');
         res.setHeader('retry-after', String(BUSY_RETRY_AFTER_SECONDS));
         return jsonRpcError(res, 429, -32000, 'this client has too much work in flight; retry later', id);
       }

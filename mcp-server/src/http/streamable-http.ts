@@ -7,6 +7,7 @@ import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
+import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
 import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly } from './modern-http.ts';
 import { legacyPostProblem, postShapeProblem } from './post-checks.ts';
@@ -23,6 +24,8 @@ export interface StreamableHttpOptions {
   /** A session with no POST/DELETE for this long (and none in progress) is closed, in ms; GET streams don't count. */
   idleTimeoutMs: number;
   logger: Logger;
+  /** Counts sessions, requests by era and budget refusals (METRICS_PORT set). Default none. */
+  metrics?: ServerMetrics | undefined;
 }
 
 /** The Streamable HTTP side of `/mcp`. */
@@ -52,6 +55,8 @@ interface HttpSession {
   active: number;
   idleTimer: NodeJS.Timeout | undefined;
   closeReason: string | undefined;
+  /** Its place in the connections gauge, once initialized. */
+  gauge?: OpenConnection | undefined;
 }
 
 /** The incoming request as the SDK reads it: `auth` becomes `extra.authInfo` of its messages. */
@@ -87,6 +92,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     createSession: options.createSession,
     maxMessageBytes: options.maxMessageBytes,
     logger,
+    metrics: options.metrics,
   });
 
   /** A 2026-07-28 request: served statelessly under its client's budget (no session, no slot). */
@@ -133,6 +139,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       onsessioninitialized: (id) => {
         session.id = id;
         sessions.set(id, session);
+        session.gauge = options.metrics?.connectionOpened('http', '2025-11-25');
         sessionLogger.info({ event: 'auth.accepted', transport: 'http', session: id, scopes: authInfo.scopes, remote });
       },
     });
@@ -140,6 +147,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       if (session.id !== undefined && sessions.get(session.id) === session) sessions.delete(session.id);
       clearTimeout(session.idleTimer);
       session.lease.release();
+      session.gauge?.closed();
       if (session.id === undefined) return;
       session.closeReason ??= 'deleted';
       sessionLogger.info({
@@ -181,6 +189,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     }
     if (!s.lease.budget.open) {
       logger.warn({ event: 'access.denied', transport: 'http', reason: 'over_budget', azp: s.azp, status: 429 });
+      options.metrics?.refused('access.denied', 'over_budget', 'http');
       res.setHeader('retry-after', String(BUSY_RETRY_AFTER_SECONDS));
       jsonRpcError(res, 429, -32000, 'this client has too much work in flight; retry later', body.id);
       return false;
@@ -249,7 +258,11 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         });
       }
       // The SDK's own classification, so the two legs can never disagree on a request's era.
-      if (!(await isLegacyRequest(await toWebRequest(req, body), body))) return serveModern(req, res, body, authInfo);
+      if (!(await isLegacyRequest(await toWebRequest(req, body), body))) {
+        options.metrics?.httpRequest('2026-07-28');
+        return serveModern(req, res, body, authInfo);
+      }
+      options.metrics?.httpRequest('2025-11-25');
       const problem = legacyPostProblem(req, body);
       if (problem !== undefined)
         return jsonRpcError(res, problem.status, problem.code, problem.message, readableId(body));
@@ -276,6 +289,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           sub: authInfo.extra?.sub,
           remote,
         });
+        options.metrics?.refused('access.denied', 'session_binding', 'http');
         return jsonRpcError(res, 404, -32001, 'Session not found', id);
       }
       if (isInitializeRequest(body)) {

@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type * as z from 'zod';
 import type { Logger } from '../log.ts';
+import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
 import { missingScopeResult, rateLimitedResult } from '../tools/fs-errors.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -40,6 +41,8 @@ export interface SessionOptions {
   inFlight?: InFlight;
   /** Per-client tool-call limiter, shared across connections and transports. Default none. */
   rateLimiter?: RateLimiter;
+  /** Where tool calls are counted and timed (METRICS_PORT set). Default none. */
+  metrics?: { tool(name: string): ToolCallMetrics } | undefined;
 }
 
 // The SDK's Server builds an Ajv instance per server unless given a validator; it only validates
@@ -72,6 +75,8 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
     outputSchema: spec.outputSchema,
     annotations: spec.annotations,
   };
+  // Resolved once per tool: recording a call allocates nothing.
+  const calls = options.metrics?.tool(spec.name);
   // The SDK's callback type is generic over the schema; the cast keeps one typed run() per tool.
   const callback = async (args: z.infer<In>, ctx: ServerContext) => {
     const t0 = performance.now();
@@ -84,6 +89,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
         outcome: 'insufficient_scope',
         scope: spec.scope,
       });
+      calls?.refused('insufficient_scope');
       return missingScopeResult(spec.name, spec.scope);
     }
     const decision = options.rateLimiter?.take(auth.clientId);
@@ -95,6 +101,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
         outcome: 'rate_limited',
         retryAfterMs: decision.retryAfterMs,
       });
+      calls?.refused('rate_limited');
       return rateLimitedResult(spec.name, decision.retryAfterMs);
     }
     options.inFlight?.begin();
@@ -121,6 +128,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
         bytes: outcome.bytes,
         ms: Math.round((performance.now() - t0) * 100) / 100,
       });
+      calls?.ran(outcome.result.isError ? (outcome.code ?? 'error') : undefined, (performance.now() - t0) / 1000);
       return outcome.result;
     } finally {
       // The SDK sends the result after this callback returns (in microtasks of this turn): count the

@@ -18,6 +18,8 @@ export interface WsSessionOptions {
   /** Requests of this connection in flight at once (MAX_IN_FLIGHT_PER_CONNECTION). */
   maxInFlight: number;
   logger: Logger;
+  /** Told the era each time the SDK builds the connection's server (metrics). Default none. */
+  onEra?(era: 'legacy' | 'modern'): void;
 }
 
 /**
@@ -58,10 +60,17 @@ export function serveWebSocket(
       ms: Date.now() - opened,
     });
   });
-  serveStdio(() => options.createSession(() => transport.authInfo, logger), {
-    transport,
-    // Reporting only: protocol refusals were already answered on the wire.
-    onerror: (err) => logger.debug({ event: 'protocol_error', transport: 'websocket', error: err.message }),
-  });
+  serveStdio(
+    (ctx) => {
+      // The first message decides (a server/discover probe may be followed by initialize: called again).
+      options.onEra?.(ctx.era);
+      return options.createSession(() => transport.authInfo, logger);
+    },
+    {
+      transport,
+      // Reporting only: protocol refusals were already answered on the wire.
+      onerror: (err) => logger.debug({ event: 'protocol_error', transport: 'websocket', error: err.message }),
+    },
+  );
   return transport;
 }
