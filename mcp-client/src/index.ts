@@ -24,8 +24,24 @@ export { canonicalResource, isLoopbackHost } from './auth/trust.ts';
 export { type ClientConfig, type ConfigOverrides, loadConfig } from './config.ts';
 export { ClientError, type ClientErrorCode, type ClientErrorDetails, isClientError } from './errors.ts';
 export { findLoginTarget, type LoginTarget, publicClientConfiguration } from './login/authorization-server.ts';
+export {
+  type ClientOrigin,
+  type LoginClient,
+  type RegisteredClient,
+  type ResolvedClient,
+  resolveLoginClient,
+} from './login/client-registration.ts';
 export { LoginTokenSource, type LoginTokenSourceOptions, logout } from './login/login-token-source.ts';
-export { type SignInOptions, type SignInPrompt, signInWithBrowser, signInWithDevice } from './login/sign-in.ts';
+export { selectScope, stepUpScope } from './login/scope-selection.ts';
+export {
+  type BrowserSignInOptions,
+  type DeviceSignInOptions,
+  type SignInOptions,
+  type SignInPrompt,
+  signInWithBrowser,
+  signInWithDevice,
+} from './login/sign-in.ts';
+export { SignInTokenSource, type SignInTokenSourceOptions } from './login/sign-in-token-source.ts';
 export { configDir, type StoredLogin, TokenStore } from './login/token-store.ts';
 export {
   DEFAULT_PROTOCOL,

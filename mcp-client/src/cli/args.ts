@@ -209,7 +209,10 @@ const COMMAND_HELP: Record<Command, string> = {
     '(--no-browser: only print the URL; --timeout S: how long to wait, default 300), or --device: a code to enter on any device (RFC 8628). The ' +
     'authorization server is OAUTH_ISSUER, else the one the server names in its metadata. Tokens are ' +
     'kept in your config directory (mode 0600, per issuer and server) and refreshed; commands then act ' +
-    'as you while no client secret or OAUTH_ACCESS_TOKEN is set. --scope: what to ask for.',
+    'as you while no client secret or OAUTH_ACCESS_TOKEN is set. --scope: what to ask for. --client-id auto ' +
+    '(or --client-metadata-url URL): no client registered beforehand; the client ID metadata document where ' +
+    'the authorization server supports it, else dynamic client registration. Commands take --login to sign ' +
+    'in when the server asks (and again when it needs more scope).',
   logout: 'Revokes your sign-in for the server (RFC 7009) and deletes the stored tokens.',
   help: 'Shows help for a command.',
 };

@@ -66,14 +66,17 @@ export class SignInTokenSource implements TokenSource {
   }
 
   getToken(options: GetTokenOptions = {}): Promise<string> {
-    // One at a time: concurrent requests refused together need one sign-in, not several.
-    const next = this.#queue.then(() => this.#token(options));
+    // One at a time: concurrent requests refused together need one sign-in, not several. The
+    // token the caller had is noted now: if another call replaced it meanwhile, that one is the answer.
+    const had = this.#current?.login.accessToken;
+    const next = this.#queue.then(() => this.#token(options, had));
     this.#queue = next.catch(() => undefined);
     return next;
   }
 
-  async #token({ forceRefresh = false, challenge }: GetTokenOptions): Promise<string> {
+  async #token({ forceRefresh = false, challenge }: GetTokenOptions, had: string | undefined): Promise<string> {
     const current = this.#current;
+    if (forceRefresh && current !== undefined && current.login.accessToken !== had) return current.login.accessToken;
     if (challenge?.error === 'insufficient_scope') return this.#stepUp(challenge);
     if (current === undefined) {
       if (!forceRefresh && this.#opts.awaitChallenge) return '';

@@ -167,6 +167,14 @@ describe('sign-in on demand', () => {
     assert.equal(as.authorizations.length, 2, 'no third authorization for a scope already asked for');
   });
 
+  it('signs in once for requests refused together', async () => {
+    const { as, resource, store } = await setUp();
+    const tokens = source(resource.serverUrl, store);
+    const got = await Promise.all([1, 2, 3].map(() => tokens.getToken({ forceRefresh: true, challenge: {} })));
+    assert.deepEqual(got, ['token-1', 'token-1', 'token-1']);
+    assert.equal(as.authorizations.length, 1);
+  });
+
   it('runs at most three sign-ins however often the server refuses', async () => {
     const { as, resource, store } = await setUp();
     const tokens = source(resource.serverUrl, store);
