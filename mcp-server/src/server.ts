@@ -193,12 +193,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // Streamable HTTP on the same endpoint: same admission, same session factory.
   const streamable = createStreamableHttpHandler({
     admission,
-    createSession: (authInfo, sessionLogger) =>
+    createSession: (session) =>
       createSession({
-        authInfo,
+        ...session,
         root: config.targetDir,
         maxFileBytes: config.maxFileBytes,
-        logger: sessionLogger,
         inFlight,
         rateLimiter,
         metrics,

@@ -1,12 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { type AuthInfo, createMcpHandler, type McpServer } from '@modelcontextprotocol/server';
+import {
+  type AuthInfo,
+  createMcpHandler,
+  type InboundClassificationOutcome,
+  type McpServer,
+  SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_LEGACY_VERSIONS,
+} from '@modelcontextprotocol/server';
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
+import { createModernDispatch, DISPATCH_REVISION } from '../mcp/modern-dispatch.ts';
 import { readableId } from '../mcp/request-id.ts';
+import type { SessionOptions } from '../mcp/session.ts';
+import { TOOLS, visibleTools } from '../mcp/tool-list.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
+import { exchangeResponse } from './exchange-response.ts';
 import { jsonRpcError } from './json-rpc-reply.ts';
+import { dispatchableRequest } from './modern-route.ts';
 
 /** The 2026-07-28 revisions served; the first is the latest. */
 export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
@@ -14,10 +25,17 @@ export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
 /** Seconds a request refused because its client is at its budget is told to wait. */
 export const BUSY_RETRY_AFTER_SECONDS = 1;
 
+/** What the HTTP side asks of the session factory (the rest is the server's configuration). */
+export type SessionRequest = Pick<SessionOptions, 'authInfo' | 'logger'> &
+  Partial<Pick<SessionOptions, 'supportedProtocolVersions'>>;
+
 /** Options of {@link createModernHttp}. */
 export interface ModernHttpOptions {
-  /** Creates the McpServer that serves one request (fresh per request, never shared). */
-  createSession(authInfo: AuthInfo, logger: Logger): McpServer;
+  /**
+   * Creates an McpServer: the one long-lived server of the dispatch, and a fresh one per request
+   * the SDK's entry serves (never shared).
+   */
+  createSession(session: SessionRequest): McpServer;
   /** Largest request body in bytes (already enforced while reading; passed on to the SDK). */
   maxMessageBytes: number;
   logger: Logger;
@@ -31,7 +49,14 @@ export interface ModernHttp {
    * Serves one authenticated, already-parsed POST under its client's budget (`lease`, released
    * when the response closes). Over the budget: 429 + Retry-After, the request's id echoed.
    */
-  serve(req: IncomingMessage, res: ServerResponse, body: unknown, authInfo: AuthInfo, lease: Lease): Promise<void>;
+  serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    outcome: InboundClassificationOutcome,
+    authInfo: AuthInfo,
+    lease: Lease,
+  ): Promise<void>;
   /** Aborts requests in flight (shutdown). */
   close(): Promise<void>;
 }
@@ -45,27 +70,43 @@ export function isModernHeaderOnly(req: IncomingMessage): boolean {
   return typeof version === 'string' && (MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(version);
 }
 
+/** A credential with no scopes: what the dispatch's server falls back to if a request came without one (never over HTTP). */
+const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
+
+/** Tools whose input schema declares `x-mcp-header` parameters (their `Mcp-Param-*` headers are the SDK entry's to check). */
+function toolsWithParamHeaders(): ReadonlySet<string> {
+  const all = visibleTools(TOOLS.map((t) => t.scope)).tools;
+  return new Set(all.filter((t) => JSON.stringify(t.inputSchema).includes('"x-mcp-header"')).map((t) => t.name));
+}
+
 /**
- * Serves 2026-07-28 requests statelessly with the SDK's `createMcpHandler` (strict:
- * `legacy: 'reject'`; 2025-11-25 traffic never reaches it). Each request gets a fresh McpServer
- * from the shared session factory, built for the token that came with it, so any replica could
- * answer any request. The SDK checks the per-request `_meta` envelope and the
- * `MCP-Protocol-Version` / `Mcp-Method` / `Mcp-Name` headers against the body (400 -32020), and
- * answers unknown revisions with 400 -32022 naming the supported ones.
+ * Serves 2026-07-28 requests statelessly: no session, any replica could answer any request.
+ * tools/call, tools/list and server/discover that the SDK would dispatch unchanged go to one
+ * long-lived McpServer (mcp/modern-dispatch.ts), answered as the SDK's per-request transport
+ * answers (http/exchange-response.ts); everything else (refusals of its validation ladder,
+ * notifications, `subscriptions/listen`, other methods) goes to the SDK's `createMcpHandler`
+ * (strict: `legacy: 'reject'`; 2025-11-25 traffic never reaches it), which builds a fresh
+ * McpServer for the request from the shared session factory. The route is chosen by
+ * http/modern-route.ts from the SDK's own classification, so both serve a request alike.
  */
 export function createModernHttp(options: ModernHttpOptions): ModernHttp {
   const { logger } = options;
+  const httpLogger = logger.child({ transport: 'http' });
+  const paramHeaderTools = toolsWithParamHeaders();
+  const dispatch = createModernDispatch({
+    createServer: (requestLogger) =>
+      options.createSession({
+        authInfo: () => NO_CREDENTIAL,
+        logger: requestLogger,
+        supportedProtocolVersions: [...SUPPORTED_LEGACY_VERSIONS, DISPATCH_REVISION],
+      }),
+    logger: httpLogger,
+  });
   const handler = createMcpHandler(
     (ctx) => {
       // The entry always passes the authInfo given to fetch below; every request was authenticated.
       const authInfo = ctx.authInfo as AuthInfo;
-      const requestLogger = logger.child({
-        azp: authInfo.clientId,
-        sub: authInfo.extra?.sub,
-        user: authInfo.extra?.user,
-        transport: 'http',
-      });
-      return options.createSession(authInfo, requestLogger);
+      return options.createSession({ authInfo, logger: requestLoggerOf(authInfo) });
     },
     {
       legacy: 'reject',
@@ -78,8 +119,17 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
     onerror: (err) => logger.error({ event: 'http_request_failed', error: err.message }),
   });
 
+  function requestLoggerOf(authInfo: AuthInfo): Logger {
+    return logger.child({
+      azp: authInfo.clientId,
+      sub: authInfo.extra?.sub,
+      user: authInfo.extra?.user,
+      transport: 'http',
+    });
+  }
+
   return {
-    async serve(req, res, body, authInfo, lease) {
+    async serve(req, res, body, outcome, authInfo, lease) {
       res.once('close', () => lease.release());
       const id = readableId(body);
       if (!lease.budget.open) {
@@ -95,9 +145,19 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
         return jsonRpcError(res, 429, -32000, 'this client has too much work in flight; retry later', id);
       }
       meterResponse(res, [lease.budget]);
-      (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
-      await node(req, res, body);
+      const request = dispatchableRequest(outcome, req, paramHeaderTools);
+      if (request === undefined) {
+        (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
+        return node(req, res, body);
+      }
+      const exchange = dispatch.dispatch(request, authInfo, requestLoggerOf(authInfo), exchangeResponse(res));
+      // The client went away before its answer: abort the handler, as the SDK's entry does.
+      res.once('close', () => {
+        if (!res.writableFinished) exchange.cancel('the client closed the request');
+      });
     },
-    close: () => handler.close(),
+    async close() {
+      await Promise.all([dispatch.close(), handler.close()]);
+    },
   };
 }

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NodeStreamableHTTPServerTransport, toWebRequest } from '@modelcontextprotocol/node';
-import { type AuthInfo, isInitializeRequest, isLegacyRequest, type McpServer } from '@modelcontextprotocol/server';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import {
+  type AuthInfo,
+  type InboundClassificationOutcome,
+  isInitializeRequest,
+  type McpServer,
+} from '@modelcontextprotocol/server';
 import { type Admission, isRefusal, type Refusal } from '../admission/admission.ts';
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
@@ -9,7 +14,8 @@ import type { Logger } from '../log.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
 import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
-import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly } from './modern-http.ts';
+import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly, type SessionRequest } from './modern-http.ts';
+import { classifyPost } from './modern-route.ts';
 import { legacyPostProblem, postShapeProblem } from './post-checks.ts';
 import { missingToolScope } from './scope-step-up.ts';
 
@@ -17,8 +23,11 @@ import { missingToolScope } from './scope-step-up.ts';
 export interface StreamableHttpOptions {
   /** The admission shared with the WebSocket: Host/Origin, token, authentication, caps, shutdown. */
   admission: Admission;
-  /** Creates the McpServer of a new session or 2026-07-28 request (one each, never shared). */
-  createSession(authInfo: AuthInfo, logger: Logger): McpServer;
+  /**
+   * Creates an McpServer: one per 2025-11-25 session, and for 2026-07-28 the dispatch's one
+   * long-lived server plus one per request the SDK's entry serves (modern-http.ts).
+   */
+  createSession(session: SessionRequest): McpServer;
   /** Largest request body in bytes; larger gets 413. */
   maxMessageBytes: number;
   /** A session with no POST/DELETE for this long (and none in progress) is closed, in ms; GET streams don't count. */
@@ -100,6 +109,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     req: AuthedRequest,
     res: ServerResponse,
     body: unknown,
+    outcome: InboundClassificationOutcome,
     authInfo: AuthInfo,
   ): Promise<void> {
     const lease = admission.borrow(authInfo);
@@ -107,7 +117,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       admission.audit(lease, 'http', { remote: req.socket.remoteAddress, azp: authInfo.clientId });
       return sendJson(res, lease.status, lease.headers, lease.body);
     }
-    await modern.serve(req, res, body, authInfo, lease);
+    await modern.serve(req, res, body, outcome, authInfo, lease);
   }
 
   function closeSession(s: HttpSession, reason: string): void {
@@ -162,7 +172,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     session = {
       id: undefined,
       transport,
-      mcp: options.createSession(authInfo, sessionLogger),
+      mcp: options.createSession({ authInfo, logger: sessionLogger }),
       azp: authInfo.clientId,
       sub: authInfo.extra?.sub,
       lease,
@@ -257,10 +267,12 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           id: readableId(body),
         });
       }
-      // The SDK's own classification, so the two legs can never disagree on a request's era.
-      if (!(await isLegacyRequest(await toWebRequest(req, body), body))) {
+      // The SDK's own classification (what its isLegacyRequest runs, without building a web
+      // Request), so the two legs can never disagree on a request's era.
+      const outcome = classifyPost(req, body);
+      if (outcome.kind !== 'legacy') {
         options.metrics?.httpRequest('2026-07-28');
-        return serveModern(req, res, body, authInfo);
+        return serveModern(req, res, body, outcome, authInfo);
       }
       options.metrics?.httpRequest('2025-11-25');
       const problem = legacyPostProblem(req, body);

@@ -35,14 +35,22 @@ export interface SessionOptions {
   root: string;
   /** MAX_FILE_BYTES. */
   maxFileBytes: number;
-  /** Audit logger (child with the connection's fields). */
-  logger: Logger;
+  /**
+   * Audit logger (child with the connection's fields), or a function answering the logger of one
+   * request (a server shared by requests of many clients logs each under its own client's fields).
+   */
+  logger: Logger | ((ctx: ServerContext) => Logger);
   /** Shutdown bookkeeping. */
   inFlight?: InFlight;
   /** Per-client tool-call limiter, shared across connections and transports. Default none. */
   rateLimiter?: RateLimiter;
   /** Where tool calls are counted and timed (METRICS_PORT set). Default none. */
   metrics?: { tool(name: string): ToolCallMetrics } | undefined;
+  /**
+   * Protocol revisions the server answers, passed to the SDK. Default the SDK's 2025-era list; a
+   * server that serves 2026-07-28 requests itself (not through an SDK entry) lists that revision too.
+   */
+  supportedProtocolVersions?: string[];
 }
 
 // The SDK's Server builds an Ajv instance per server unless given a validator; it only validates
@@ -63,6 +71,11 @@ function authOf(ctx: ServerContext, options: SessionOptions): AuthInfo {
   return typeof options.authInfo === 'function' ? options.authInfo() : options.authInfo;
 }
 
+/** The logger a request's audit lines go to. */
+function loggerOf(ctx: ServerContext, options: SessionOptions): Logger {
+  return typeof options.logger === 'function' ? options.logger(ctx) : options.logger;
+}
+
 function register<In extends z.ZodObject, Out extends z.ZodObject>(
   mcp: McpServer,
   spec: ToolSpec<In, Out>,
@@ -81,8 +94,9 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
   const callback = async (args: z.infer<In>, ctx: ServerContext) => {
     const t0 = performance.now();
     const auth = authOf(ctx, options);
+    const logger = loggerOf(ctx, options);
     if (!auth.scopes.includes(spec.scope)) {
-      options.logger.warn({
+      logger.warn({
         event: 'access.denied',
         reason: 'insufficient_scope',
         tool: spec.name,
@@ -94,7 +108,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
     }
     const decision = options.rateLimiter?.take(auth.clientId);
     if (decision !== undefined && !decision.allowed) {
-      options.logger.warn({
+      logger.warn({
         event: 'access.denied',
         reason: 'rate_limited',
         tool: spec.name,
@@ -120,7 +134,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
           });
         },
       });
-      options.logger.info({
+      logger.info({
         event: 'tool.call',
         tool: spec.name,
         path: outcome.path,
@@ -155,6 +169,9 @@ export function createSession(options: SessionOptions): McpServer {
   const mcp = new McpServer(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     jsonSchemaValidator: sharedValidator,
+    ...(options.supportedProtocolVersions === undefined
+      ? {}
+      : { supportedProtocolVersions: options.supportedProtocolVersions }),
     // server/discover is the same for every caller and changes only with a new release.
     cacheHints: { 'server/discover': { ttlMs: DISCOVER_TTL_MS, cacheScope: 'public' } },
     instructions:

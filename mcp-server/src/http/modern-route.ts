@@ -1,0 +1,77 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  classifyInboundRequest,
+  type InboundClassificationOutcome,
+  type JSONRPCRequest,
+} from '@modelcontextprotocol/server';
+import { DISPATCH_REVISION } from '../mcp/modern-dispatch.ts';
+
+/** The methods the long-lived dispatch serves; every other 2026-07-28 request goes to the SDK's entry. */
+const DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'server/discover']);
+
+/** How `Mcp-Name` carries a value that is not plain ASCII (SEP-2243): decoding it is left to the SDK. */
+const BASE64_SENTINEL_PREFIX = '=?base64?';
+const BASE64_SENTINEL_SUFFIX = '?=';
+
+/** RFC 9110 optional whitespace around a field value, as the SDK strips it before comparing. */
+function stripOws(value: string): string {
+  return value.replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
+/** A request header as the SDK's web-standard view reads it (repeated values joined, as node joins them). */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * The era of a POST (parsed `body`) as the SDK's `createMcpHandler` decides it: its own
+ * classifier, which `isLegacyRequest` runs too, called without building a web Request. `legacy`
+ * is 2025-11-25 traffic; anything else (a modern route or a refusal of its ladder) is 2026-07-28's.
+ */
+export function classifyPost(req: IncomingMessage, body: unknown): InboundClassificationOutcome {
+  return classifyInboundRequest({
+    httpMethod: 'POST',
+    protocolVersionHeader: header(req, 'mcp-protocol-version'),
+    mcpMethodHeader: header(req, 'mcp-method'),
+    mcpNameHeader: header(req, 'mcp-name'),
+    body,
+  });
+}
+
+/**
+ * The request when a 2026-07-28 POST can go to the long-lived dispatch, undefined when it must go
+ * to the SDK's `createMcpHandler` (which then answers it exactly as before). Only a request the
+ * SDK's entry would dispatch unchanged qualifies, so no refusal is written twice:
+ *
+ * - the SDK classified it as a modern request (`classifyInboundRequest`: envelope valid,
+ *   `MCP-Protocol-Version` and `Mcp-Method`, when present, agree with the body) naming the
+ *   revision served;
+ * - the standard headers its entry then requires are there (`MCP-Protocol-Version`,
+ *   `Mcp-Method`, and for tools/call an `Mcp-Name` that is not Base64-encoded and equals
+ *   `params.name`);
+ * - its method is one the dispatch serves, and no tool of `toolsWithParamHeaders` is called
+ *   (their `Mcp-Param-*` headers are checked by the SDK's entry only).
+ *
+ * Two rungs of the SDK's entry need no check here: no method requires a client capability
+ * (its table is empty), and no tool declares a scope challenge of its own (step-up is ours,
+ * http/scope-step-up.ts, before this). Notifications and `subscriptions/listen` go to the SDK.
+ */
+export function dispatchableRequest(
+  outcome: InboundClassificationOutcome,
+  req: IncomingMessage,
+  toolsWithParamHeaders: ReadonlySet<string>,
+): JSONRPCRequest | undefined {
+  if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return undefined;
+  if (outcome.classification.revision !== DISPATCH_REVISION) return undefined;
+  const request = outcome.message as JSONRPCRequest;
+  if (!DISPATCHED_METHODS.has(request.method)) return undefined;
+  if (req.headers['mcp-protocol-version'] === undefined || req.headers['mcp-method'] === undefined) return undefined;
+  if (request.method !== 'tools/call') return request;
+  const name = (request.params as { name?: unknown } | undefined)?.name;
+  const header = req.headers['mcp-name'];
+  if (typeof name !== 'string' || typeof header !== 'string' || toolsWithParamHeaders.has(name)) return undefined;
+  const value = stripOws(header);
+  if (value.startsWith(BASE64_SENTINEL_PREFIX) && value.endsWith(BASE64_SENTINEL_SUFFIX)) return undefined;
+  return value === name ? request : undefined;
+}

@@ -1,0 +1,163 @@
+import {
+  type AuthInfo,
+  type JSONRPCErrorResponse,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type McpServer,
+  type MessageClassification,
+  PerRequestHTTPServerTransport,
+  type RequestId,
+  type ServerContext,
+  type TransportSendOptions,
+} from '@modelcontextprotocol/server';
+import type { Logger } from '../log.ts';
+
+/** The revision a {@link ModernDispatch} serves. */
+export const DISPATCH_REVISION = '2026-07-28';
+
+/** The SDK's MissingRequiredClientCapability code: the one handler error answered as a refusal (HTTP 400). */
+const MISSING_CLIENT_CAPABILITY = -32021;
+
+const CLASSIFICATION: MessageClassification = { era: 'modern', revision: DISPATCH_REVISION };
+
+/** Where the answer to one request goes (the transport's side of one exchange). */
+export interface ExchangeSink {
+  /** A message the handler sends before its result (a progress notification), in order. */
+  related(message: JSONRPCMessage): void;
+  /**
+   * The result or error, carrying the request's own id. `refused` is true for an error the
+   * protocol layer answered before any handler ran (unknown method, ...) and for -32021: the
+   * cases the SDK's per-request HTTP transport answers with its ladder status instead of 200.
+   */
+  settle(message: JSONRPCMessage, refused: boolean): void;
+  /** The dispatch closed (shutdown) before the request was answered. */
+  abandon(): void;
+}
+
+/** One request in flight. */
+export interface Exchange {
+  /** Stops waiting for the answer (the client went away): the handler's signal aborts, nothing is sent. */
+  cancel(reason: string): void;
+}
+
+/** Options of {@link createModernDispatch}. */
+export interface ModernDispatchOptions {
+  /**
+   * Builds the one McpServer every request is dispatched to. It must list {@link DISPATCH_REVISION}
+   * in its supported protocol versions, and take each request's token from `ctx.http.authInfo` and
+   * its audit logger from `logger(ctx)`.
+   */
+  createServer(logger: (ctx: ServerContext) => Logger): McpServer;
+  /** Logger for lines of a request no longer tracked (answered or cancelled while its handler ran). */
+  logger: Logger;
+}
+
+/** A long-lived dispatch of 2026-07-28 requests. */
+export interface ModernDispatch {
+  /**
+   * Dispatches one request (its envelope already validated by the caller's entry) under `authInfo`,
+   * its audit lines to `logger`; the answer goes to `sink`.
+   */
+  dispatch(request: JSONRPCRequest, authInfo: AuthInfo, logger: Logger, sink: ExchangeSink): Exchange;
+  /** Closes the server: handlers in flight are aborted, their sinks abandoned. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  readonly originalId: RequestId;
+  readonly logger: Logger;
+  readonly sink: ExchangeSink;
+  /** True while the request is delivered to the protocol layer (synchronously, before any handler runs). */
+  inWindow: boolean;
+}
+
+/**
+ * The channel between the shared server and its exchanges. It is the SDK's per-request HTTP
+ * transport by type only: connecting a Server to one built for 2026-07-28 is how the SDK binds an
+ * instance to that revision (`Server.connect`), without reaching into its internals. Every
+ * method the protocol layer calls is overridden: messages are routed by the ids
+ * {@link createModernDispatch} assigns.
+ */
+class ExchangeChannel extends PerRequestHTTPServerTransport {
+  readonly pending = new Map<number, Pending>();
+  private closed = false;
+
+  constructor() {
+    super({ classification: CLASSIFICATION });
+  }
+
+  override async start(): Promise<void> {}
+
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    // The protocol layer built the message: its shape is known, so no schema check (the SDK's
+    // isJSONRPCResultResponse parses the whole result, file contents included).
+    if ('result' in message || 'error' in message) {
+      const id = message.id as number;
+      const p = this.pending.get(id);
+      if (p === undefined) return;
+      this.pending.delete(id);
+      const code = 'error' in message ? (message as JSONRPCErrorResponse).error.code : undefined;
+      const refused = code !== undefined && (p.inWindow || code === MISSING_CLIENT_CAPABILITY);
+      p.sink.settle({ ...message, id: p.originalId }, refused);
+      return;
+    }
+    // A message about a request goes to that request's exchange; 2026-07-28 has no other stream.
+    const related = options?.relatedRequestId;
+    if (related !== undefined) this.pending.get(related as number)?.sink.related(message);
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const abandoned = [...this.pending.values()];
+    this.pending.clear();
+    this.onclose?.();
+    for (const p of abandoned) p.sink.abandon();
+  }
+}
+
+/**
+ * One McpServer, bound to 2026-07-28 and built once, serving the requests of every client: the
+ * revision is stateless (no session, the client's capabilities and version in each request's
+ * `_meta`), so building a server per request (what the SDK's `createMcpHandler` does) buys
+ * nothing but its cost. What stays per request is kept per exchange, never on the server: the
+ * token (`ctx.http.authInfo`), the audit logger, and the id. Each request gets an id of the
+ * dispatch's own while it is in flight, so two clients using the same JSON-RPC id never meet
+ * (answers are routed by that id and carry the client's own id back: CVE-2026-25536 was answers
+ * crossing clients on a shared instance). The SDK's protocol layer still validates each
+ * request's envelope and params, runs the handler and encodes the result (`resultType`,
+ * `serverInfo`).
+ */
+export function createModernDispatch(options: ModernDispatchOptions): ModernDispatch {
+  const channel = new ExchangeChannel();
+  let nextId = 0;
+  const server = options.createServer((ctx) => channel.pending.get(ctx.mcpReq.id as number)?.logger ?? options.logger);
+  // connect() installs the channel's callbacks synchronously; start() does nothing.
+  const connected = server.connect(channel);
+
+  return {
+    dispatch(request, authInfo, logger, sink) {
+      const id = ++nextId;
+      const p: Pending = { originalId: request.id, logger, sink, inWindow: true };
+      channel.pending.set(id, p);
+      try {
+        channel.onmessage?.({ ...request, id }, { authInfo, classification: CLASSIFICATION });
+      } finally {
+        p.inWindow = false;
+      }
+      return {
+        cancel(reason) {
+          if (!channel.pending.delete(id)) return;
+          channel.onmessage?.(
+            { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } },
+            { classification: CLASSIFICATION },
+          );
+        },
+      };
+    },
+    async close() {
+      await connected;
+      await server.close();
+    },
+  };
+}
