@@ -83,6 +83,7 @@ export class JwksCache {
   #inflight: Promise<boolean> | undefined;
   #scheduled: Promise<boolean> | undefined;
   #fetches = 0;
+  #generation = 0;
 
   constructor(options: JwksCacheOptions) {
     this.#url = options.url;
@@ -102,6 +103,16 @@ export class JwksCache {
   /** Fetches made so far, successful or not. */
   get fetchCount(): number {
     return this.#fetches;
+  }
+
+  /** Changes with every successful fetch: identifies the key set in use. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** True while the key set in use is younger than its max age (no refetch due). */
+  get fresh(): boolean {
+    return this.ageMs < this.#maxAgeMs;
   }
 
   /** Age in ms of the key set in use; Infinity before the first successful fetch. */
@@ -195,6 +206,7 @@ export class JwksCache {
         this.#local = createLocalJWKSet(signing);
         this.#keyCount = signing.keys.length;
         this.#fetchedAt = started;
+        this.#generation += 1;
         this.#onFetch?.({ reason, ok: true, ms: this.#now() - started, keys: this.#keyCount });
         return true;
       },

@@ -2,6 +2,7 @@ import type { AuthInfo } from '@modelcontextprotocol/server';
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { ServerError } from '../errors.ts';
 import { JwksCache, type JwksFetchEvent } from './jwks-cache.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (key confusion) are never accepted. */
 export const ALLOWED_ALGORITHMS: readonly string[] = [
@@ -38,6 +39,8 @@ export interface TokenVerifierOptions {
   fetchTimeoutMs?: number;
   /** Told about every JWKS fetch (logging, tests). */
   onJwksFetch?: (event: JwksFetchEvent) => void;
+  /** Verified tokens whose verdict is remembered (auth/verified-tokens.ts); 0 checks every token every time. Default 1024. */
+  maxVerifiedTokens?: number;
 }
 
 /** Verifies bearer tokens; {@link TokenVerifier.keysLoaded} turns true once keys were loaded. */
@@ -163,6 +166,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     onFetch: options.onJwksFetch,
   });
   let keysLoaded = false;
+  const verified = new VerifiedTokens(options.maxVerifiedTokens);
   return {
     jwks,
     get keysLoaded() {
@@ -180,6 +184,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     },
     async verify(token) {
       if (token.length === 0) throw new ServerError('token_missing', 'no bearer token');
+      // Taken before verifying: a set replaced meanwhile leaves the verdict unused (conservative).
+      const keySet = jwks.generation;
+      if (jwks.fresh) {
+        const known = verified.get(token, keySet);
+        if (known !== undefined) return known;
+      }
       try {
         const { payload, protectedHeader } = await verifyWithKeySet(token, jwks, {
           issuer: options.issuer,
@@ -191,7 +201,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         keysLoaded = true;
         checkTokenType(payload, protectedHeader.typ);
         const clientId = payload.azp ?? payload.client_id;
-        return {
+        const authInfo: AuthInfo = {
           token,
           clientId: typeof clientId === 'string' ? clientId : '',
           scopes: scopesOf(payload),
@@ -203,6 +213,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
             ...(typeof payload.preferred_username === 'string' ? { user: payload.preferred_username } : {}),
           },
         };
+        verified.set(authInfo, keySet);
+        return authInfo;
       } catch (err) {
         throw toServerError(err);
       }
