@@ -7,7 +7,15 @@ import type { ToolCall } from './wire.ts';
 
 /** Who answers: the load generator to use and whether an MCP handshake comes first. */
 export interface Target {
-  readonly id: 'echo' | 'server-ws' | 'server-ws-2026' | 'server-http' | 'server-http-2026' | 'sdk-http' | 'naive-ws';
+  readonly id:
+    | 'echo'
+    | 'server-ws'
+    | 'server-ws-2026'
+    | 'server-http'
+    | 'server-http-2026'
+    | 'sdk-http'
+    | 'sdk-handler-2026'
+    | 'naive-ws';
   readonly label: string;
   readonly transport: 'ws' | 'http';
   /** An MCP server (the echo ceiling is not). */
@@ -47,6 +55,14 @@ export const TARGETS: readonly Target[] = [
     modern: true,
   },
   { id: 'sdk-http', label: 'peer: SDK Streamable HTTP (JSON)', transport: 'http', mcp: true },
+  // The SDK v2 stateless entry served plainly (bench/sdk-handler-peer.ts): createMcpHandler, jose per request.
+  {
+    id: 'sdk-handler-2026',
+    label: 'peer: SDK createMcpHandler, 2026-07-28',
+    transport: 'http',
+    mcp: true,
+    modern: true,
+  },
 ];
 
 export const PAYLOADS: readonly Payload[] = [

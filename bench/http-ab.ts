@@ -1,0 +1,146 @@
+/**
+ * A/B of the Streamable HTTP rows only (`node --conditions=development bench/http-ab.ts`): the
+ * server's 2026-07-28 stateless path, its 2025-11-25 sessions, and the SDK `createMcpHandler`
+ * peer, read-file 1 KiB, interleaved short runs, medians. For iterating on the HTTP path without
+ * the whole `npm run bench`. Flags: --reps=N (default 5), --ms=window (default 1000),
+ * --inflight=N (default 32), --profile (profile the server under the 2026-07-28 row and print its
+ * hot spots instead).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Child, startChild } from './child.ts';
+import type { LoopResult } from './closed-loop.ts';
+import { createDataset } from './dataset.ts';
+import { startLocalIssuer } from './local-issuer.ts';
+import { hotSpotsOf } from './profile.ts';
+import { PAYLOADS } from './rows.ts';
+import type { StartedServer } from './server-process.ts';
+import { spread } from './stats.ts';
+
+const flag = (name: string, fallback: number) => {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg === undefined ? fallback : Number(arg.slice(name.length + 3));
+};
+const reps = flag('reps', 5);
+const ms = flag('ms', 1000);
+const inflight = flag('inflight', 32);
+const profile = process.argv.includes('--profile');
+/** CPU time (user + system) of process `pid` so far, in ms (Linux /proc). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+const here = (file: string) => new URL(file, import.meta.url);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const issuer = await startLocalIssuer();
+const dataset = await createDataset();
+const children: Child[] = [];
+const spawn = (file: string, options: Parameters<typeof startChild>[1] = {}) => {
+  const child = startChild(here(file), options);
+  children.push(child);
+  return child;
+};
+try {
+  const serverProc = spawn('./server-process.ts', { stdout: 'ignore', execArgv: ['--expose-gc'] });
+  const server = await serverProc.call<StartedServer>('start', {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TARGET_DIR: dataset.root,
+    OAUTH_ISSUER: issuer.issuer,
+    OAUTH_AUDIENCE: 'mcp-server',
+    LOG_LEVEL: 'info',
+    MAX_CONNECTIONS: '20000',
+    MAX_CONNECTIONS_PER_CLIENT: '20000',
+    MAX_IN_FLIGHT_PER_CONNECTION: '1000000',
+    MAX_IN_FLIGHT_PER_CLIENT: '1000000',
+    RATE_LIMIT_CALLS_PER_SECOND: '1000000000',
+    RATE_LIMIT_BURST: '1000000000',
+  });
+  const peer = spawn('./sdk-handler-peer.ts', { stdout: 'ignore' });
+  const peerUrl = await peer.call<string>('start', {
+    issuer: issuer.issuer,
+    jwksUrl: issuer.jwksUrl,
+    root: dataset.root,
+    logLevel: 'info',
+  });
+  const load = spawn('./load-http.ts');
+  const loadWs = process.argv.includes('--ws') ? spawn('./load-ws.ts') : undefined;
+  const token = await issuer.sign('bench-user', 3600);
+  const call = PAYLOADS.find((p) => p.id === 'read-1k')!.call;
+  const targets = [
+    { id: 'ours-2026', url: server.httpUrl!, modern: true },
+    { id: 'ours-2025', url: server.httpUrl!, modern: false },
+    { id: 'sdk-handler', url: peerUrl, modern: true },
+    ...(loadWs ? [{ id: 'ours-ws-2026', url: server.wsUrl, modern: true }] : []),
+  ];
+  const pids: Record<string, number> = {
+    'ours-2026': serverProc.pid,
+    'ours-2025': serverProc.pid,
+    'ours-ws-2026': serverProc.pid,
+    'sdk-handler': peer.pid,
+  };
+  const loadOf = (t: (typeof targets)[number]) => (t.id === 'ours-ws-2026' ? loadWs! : load);
+  for (const t of targets) {
+    const text = await loadOf(t).call<string>('capture', {
+      url: t.url,
+      token,
+      call,
+      modern: t.modern,
+      initialize: !t.modern,
+    });
+    log(`${t.id}: ${text.length} bytes: ${text.slice(0, 160)}`);
+  }
+  const run = (t: (typeof targets)[number], windowMs: number) =>
+    loadOf(t).call<LoopResult>('run', {
+      url: t.url,
+      token,
+      call,
+      modern: t.modern,
+      initialize: !t.modern,
+      inflight,
+      warmupMs: 300,
+      durationMs: windowMs,
+      maxRequests: 10_000_000,
+      minBytes: 1000,
+    });
+  if (profile) {
+    const file = path.join(import.meta.dirname, 'results', `http-2026-${Date.now()}-server.cpuprofile`);
+    await serverProc.call('profileStart');
+    const result = await run(targets[0]!, 4000);
+    await serverProc.call('profileStop', file);
+    log(`profiled ${result.count} calls (${Math.round(result.perSecond)}/s) -> ${file}`);
+    for (const h of await hotSpotsOf(file, 40)) {
+      log(`${(h.share * 100).toFixed(1).padStart(6)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.where}`);
+    }
+  } else {
+    const perSecond = new Map<string, number[]>(targets.map((t) => [t.id, []]));
+    for (let rep = 0; rep < reps; rep++) {
+      for (const t of targets) {
+        const [s0, l0] = [cpuMs(pids[t.id]!), cpuMs(loadOf(t).pid)];
+        const r = await run(t, ms);
+        // Whole run (warm-up included) over measured calls: an estimate of CPU per call.
+        const calls = r.count * ((ms + 300) / ms);
+        const [s1, l1] = [cpuMs(pids[t.id]!), cpuMs(loadOf(t).pid)];
+        perSecond.get(t.id)!.push(r.perSecond);
+        log(
+          `rep ${rep + 1} ${t.id.padEnd(12)} ${Math.round(r.perSecond)}/s p50 ${r.p50.toFixed(2)} ms errors ${r.errors}` +
+            ` server ${(((s1 - s0) * 1000) / calls).toFixed(0)} µs/call, load ${(((l1 - l0) * 1000) / calls).toFixed(0)} µs/call`,
+        );
+      }
+    }
+    const median = (id: string) => spread(perSecond.get(id)!).median;
+    for (const t of targets) {
+      const s = spread(perSecond.get(t.id)!);
+      log(`${t.id.padEnd(12)} median ${Math.round(s.median)}/s (${Math.round(s.min)}-${Math.round(s.max)})`);
+    }
+    log(
+      `ours-2026 / sdk-handler = ${(median('ours-2026') / median('sdk-handler')).toFixed(2)}x; ` +
+        `ours-2026 / ours-2025 = ${(median('ours-2026') / median('ours-2025')).toFixed(2)}x`,
+    );
+  }
+} finally {
+  await Promise.allSettled(children.map((c) => c.stop()));
+  await issuer.close();
+  await dataset.remove();
+}
