@@ -1,10 +1,11 @@
 /**
  * Child process: WebSocket load generator. Sends raw pre-serialized JSON-RPC frames over one
  * `ws` connection (not the SDK client), so the figures are the server's.
- * Commands: `capture`, `run`, `handshake`.
+ * Commands: `capture`, `run`, `handshake`, `renewals`.
  */
 import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
+import { measureRenewals, type RenewalArgs, type RenewalResult } from './renewal.ts';
 import { type Sample, summarize } from './stats.ts';
 import { closeWs, frameId, initialize, openWs, requestOnce, type ToolCall, toolCallFrames } from './wire.ts';
 
@@ -57,6 +58,17 @@ serveCommands({
     ws.once('close', (code) => loop.abort(new Error(`connection closed (${code}) during the run`)));
     try {
       return await loop.start((id) => ws.send(frames(id)));
+    } finally {
+      await closeWs(ws);
+    }
+  },
+
+  /** In-band renewals on one initialized connection (bench/renewal.ts). */
+  async renewals(args: RenewalArgs & { url: string; token: string }): Promise<RenewalResult> {
+    const ws = await openWs(args.url, { token: args.token });
+    try {
+      await initialize(ws);
+      return await measureRenewals(ws, args);
     } finally {
       await closeWs(ws);
     }

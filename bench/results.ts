@@ -17,6 +17,8 @@ export interface RunMeta {
   readonly os: string;
   /** Soft limit on open files of the benchmark processes. */
   readonly maxOpenFiles: string;
+  /** Connection counts left out because the open-files limit cannot hold them. */
+  readonly connectionsSkipped?: readonly number[];
   readonly quick: boolean;
   readonly reps: number;
   readonly warmupMs: number;
@@ -65,11 +67,29 @@ export interface HandshakeResult {
   readonly p99: Spread;
 }
 
+/** In-band renewal (`auth/renew`) figures over the repetitions (bench/renewal.ts). */
+export interface RenewalFigures {
+  /** Sequential renewals per repetition on an idle connection. */
+  readonly count: number;
+  /** Idle renewal latency (server time + one loopback round trip), in ms. */
+  readonly idleP50: Spread;
+  readonly idleP99: Spread;
+  /** Calls in flight during the loaded runs, and one renewal every `intervalMs`. */
+  readonly inflight: number;
+  readonly intervalMs: number;
+  /** p99 of the calls without renewals and with them, in ms. */
+  readonly callP99Without: Spread;
+  readonly callP99With: Spread;
+  /** Renewals answered with an error (summed). */
+  readonly refused: number;
+}
+
 /** Everything a run produced. */
 export interface Results {
   readonly meta: RunMeta;
   readonly rows: RowResult[];
   readonly handshake?: HandshakeResult;
+  readonly renewal?: RenewalFigures;
   readonly connections?: ConnectionFigures[];
   readonly tokenTraffic?: TokenTrafficFigures;
   readonly profile?: { readonly file: string; readonly top: HotSpot[] };

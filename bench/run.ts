@@ -13,14 +13,17 @@ import { measureConnections } from './connections.ts';
 import { createDataset } from './dataset.ts';
 import { startLocalIssuer } from './local-issuer.ts';
 import { hotSpotsOf } from './profile.ts';
+import type { RenewalResult } from './renewal.ts';
 import { latencyChart, renderMarkdown } from './report.ts';
-import { type HandshakeResult, loadAverage, type Results, type RowResult } from './results.ts';
+import { type HandshakeResult, loadAverage, type RenewalFigures, type Results, type RowResult } from './results.ts';
 import { allRows, PAYLOADS, type Payload, type Row, rowKey, TARGETS, type Target } from './rows.ts';
 import type { StartedServer } from './server-process.ts';
-import { machine, maxOpenFiles, parseSettings } from './settings.ts';
+import { machine, maxOpenFiles, parseSettings, raiseOpenFiles, SECTIONS } from './settings.ts';
 import { combine, type Sample, spread } from './stats.ts';
 import { measureTokenTraffic } from './token-traffic.ts';
 
+/** Descriptors the server needs besides its connections (files, listeners, the peers' sockets). */
+const CONNECTION_FD_HEADROOM = 1000;
 const here = (file: string) => new URL(file, import.meta.url);
 const repo = path.resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -32,6 +35,8 @@ if (settings.from !== undefined) {
   process.exit(0);
 }
 const started = new Date();
+// Before any child starts, so all inherit it: the connection rows hold tens of thousands of sockets.
+log(`open-files limit ${raiseOpenFiles()}`);
 const loadBefore = loadAverage();
 const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const issuer = await startLocalIssuer({ tokenLifetimeSeconds: settings.tokenLifetimeSeconds });
@@ -75,7 +80,10 @@ try {
 
 /** Starts the server under test in its own process, with the per-client limits lifted. */
 async function startServerProcess(): Promise<{ child: Child; server: StartedServer }> {
-  const child = spawn('./server-process.ts', { stdout: 'ignore', execArgv: ['--expose-gc'] });
+  const child = spawn('./server-process.ts', {
+    stdout: 'ignore',
+    execArgv: ['--expose-gc', '--max-old-space-size=4096'],
+  });
   const server = await child.call<StartedServer>('start', {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -84,8 +92,8 @@ async function startServerProcess(): Promise<{ child: Child; server: StartedServ
     OAUTH_AUDIENCE: 'mcp-server', // the local issuer's tokens
     LOG_LEVEL: settings.serverLogLevel,
     // Capacity is what is measured: lift the per-client limits a production config keeps.
-    MAX_CONNECTIONS: '20000',
-    MAX_CONNECTIONS_PER_CLIENT: '20000',
+    MAX_CONNECTIONS: '60000',
+    MAX_CONNECTIONS_PER_CLIENT: '60000',
     MAX_IN_FLIGHT_PER_CONNECTION: '1000000',
     MAX_IN_FLIGHT_PER_CLIENT: '1000000',
     RATE_LIMIT_CALLS_PER_SECOND: '1000000000',
@@ -114,6 +122,16 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
     };
     log(`handshake p50 ${handshake.p50.median.toFixed(3)} ms, p99 ${handshake.p99.median.toFixed(3)} ms`);
   }
+  const renewal = only.has('renewal') ? await measureRenewal(server, token, loadWs) : undefined;
+  // One socket per connection in the server process: a count it cannot hold is left out, and said so.
+  const limit = Number(maxOpenFiles());
+  const fits = (n: number) => !Number.isFinite(limit) || n + CONNECTION_FD_HEADROOM <= limit;
+  const connectionsSkipped = settings.connectionCounts.filter((n) => !fits(n));
+  for (const n of connectionsSkipped) log(`connections: ${n} left out: the open-files limit is ${limit}`);
+  // In its place, as many as the limit allows.
+  const most = Math.floor((limit - CONNECTION_FD_HEADROOM) / 1000) * 1000;
+  const counts = settings.connectionCounts.filter(fits);
+  if (connectionsSkipped.length > 0 && most > (counts.at(-1) ?? 0)) counts.push(most);
   const connections = only.has('connections')
     ? await measureConnections({
         token: () => issuer.sign('bench-conn', 3600),
@@ -121,7 +139,7 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
           const { child, server } = await startServerProcess();
           return { child, wsUrl: server.wsUrl };
         },
-        counts: settings.connectionCounts,
+        counts,
         processes: settings.connectionProcesses,
         reps: settings.connectionReps,
         call: PAYLOADS.find((p) => p.id === 'read-1k')!.call,
@@ -154,6 +172,7 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
       cpuModel,
       os,
       maxOpenFiles: maxOpenFiles(),
+      ...(only.has('connections') && connectionsSkipped.length > 0 ? { connectionsSkipped } : {}),
       quick: settings.quick,
       reps: settings.reps,
       warmupMs: settings.warmupMs,
@@ -164,8 +183,46 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
     },
     rows,
     ...(handshake ? { handshake } : {}),
+    ...(renewal ? { renewal } : {}),
     ...(connections ? { connections } : {}),
     ...(tokenTraffic ? { tokenTraffic } : {}),
+  };
+}
+
+/** In-band renewals: idle latency, and calls at 32 in flight with and without a renewal every 50 ms. */
+async function measureRenewal(server: StartedServer, token: string, loadWs: Child): Promise<RenewalFigures> {
+  const inflight = 32;
+  const intervalMs = 50;
+  const count = settings.quick ? 50 : 200;
+  const runs: RenewalResult[] = [];
+  for (let rep = 0; rep < settings.reps; rep++) {
+    // Same client and subject as the connection's token; a different exp makes each one new.
+    const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => issuer.sign('bench-user', 3000 + i)));
+    const r = await loadWs.call<RenewalResult>('renewals', {
+      url: server.wsUrl,
+      token,
+      tokens,
+      idleCount: count,
+      call: PAYLOADS.find((p) => p.id === 'read-1k')!.call,
+      inflight,
+      durationMs: settings.durationMs,
+      intervalMs,
+    });
+    runs.push(r);
+    log(
+      `renewal rep ${rep + 1}: idle p50 ${fixed(r.idle.p50)} p99 ${fixed(r.idle.p99)} ms; calls p99 ` +
+        `${fixed(r.without.p99)} without, ${fixed(r.with.p99)} with renewals (${r.loaded.count} renewed, ${r.refused} refused)`,
+    );
+  }
+  return {
+    count,
+    idleP50: spread(runs.map((r) => r.idle.p50)),
+    idleP99: spread(runs.map((r) => r.idle.p99)),
+    inflight,
+    intervalMs,
+    callP99Without: spread(runs.map((r) => r.without.p99)),
+    callP99With: spread(runs.map((r) => r.with.p99)),
+    refused: runs.reduce((n, r) => n + r.refused, 0),
   };
 }
 
@@ -179,7 +236,6 @@ function checkCapture(text: string, what: string): number {
 async function measureThroughput(server: StartedServer, token: string, loadWs: Child): Promise<RowResult[]> {
   const echo = spawn('./echo-server.ts');
   const peer = spawn('./http-peer.ts', { stdout: 'ignore' });
-  const handlerPeer = spawn('./sdk-handler-peer.ts', { stdout: 'ignore' });
   const loadHttp = spawn('./load-http.ts');
   const naive = spawn('./ws-peer.ts');
   const naiveUrl = await naive.call<string>('start', {
@@ -194,12 +250,6 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
     root: dataset.root,
     logLevel: settings.serverLogLevel,
   });
-  const handlerPeerUrl = await handlerPeer.call<string>('start', {
-    issuer: issuer.issuer,
-    jwksUrl: issuer.jwksUrl,
-    root: dataset.root,
-    logLevel: settings.serverLogLevel,
-  });
   const endpointOf = (t: Target): { url: string; load: Child } | undefined => {
     const url = {
       echo: echoUrl,
@@ -208,7 +258,6 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
       'server-http': server.httpUrl,
       'server-http-2026': server.httpUrl,
       'sdk-http': peerUrl,
-      'sdk-handler-2026': handlerPeerUrl,
       'naive-ws': naiveUrl,
     }[t.id];
     return url === undefined ? undefined : { url, load: t.transport === 'ws' ? loadWs : loadHttp };
@@ -293,7 +342,7 @@ async function report(results: Results): Promise<void> {
   await mkdir(path.join(repo, 'bench', 'results'), { recursive: true });
   await writeFile(path.join(repo, jsonFile), `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${jsonFile}`);
-  const partial = settings.only.size < 4 || settings.targets !== undefined;
+  const partial = settings.only.size < SECTIONS.length || settings.targets !== undefined;
   if (settings.quick || partial) {
     log('quick or partial run: BENCHMARKS.md and the chart are left as they are');
     return;

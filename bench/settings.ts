@@ -1,4 +1,5 @@
 /** Command-line flags and the run settings they select; machine description for the header. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -7,7 +8,7 @@ export interface Settings {
   readonly quick: boolean;
   /** Only profile the server (32 in flight, read-file 1 KiB) and print its hot spots. */
   readonly profile: boolean;
-  /** Sections to run (default all): throughput, handshake, connections, tokens. */
+  /** Sections to run (default all): throughput, handshake, renewal, connections, tokens. */
   readonly only: ReadonlySet<string>;
   /** Throughput targets to run (default all; `--targets=echo,server-ws,naive-ws`). */
   readonly targets: ReadonlySet<string> | undefined;
@@ -28,7 +29,8 @@ export interface Settings {
   readonly serverLogLevel: string;
 }
 
-const SECTIONS = ['throughput', 'handshake', 'connections', 'tokens'];
+/** Every section, in the order they run. */
+export const SECTIONS = ['throughput', 'handshake', 'renewal', 'connections', 'tokens'];
 
 /**
  * Parses `--quick`, `--profile`, `--only=a,b`, `--log-level=L` and `--from=file.json`.
@@ -41,6 +43,7 @@ export function parseSettings(argv: readonly string[]): Settings {
   let serverLogLevel = 'info';
   let from: string | undefined;
   let targets: Set<string> | undefined;
+  let counts: number[] | undefined;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg === '--profile') profile = true;
@@ -48,9 +51,10 @@ export function parseSettings(argv: readonly string[]): Settings {
     else if (arg.startsWith('--log-level=')) serverLogLevel = arg.slice(12);
     else if (arg.startsWith('--from=')) from = arg.slice(7);
     else if (arg.startsWith('--targets=')) targets = new Set(arg.slice(10).split(','));
+    else if (arg.startsWith('--connections=')) counts = arg.slice(14).split(',').map(Number);
     else
       throw new TypeError(
-        `unknown flag ${arg} (use --quick, --profile, --only=${SECTIONS.join(',')}, --log-level=L, --from=results.json, --targets=a,b)`,
+        `unknown flag ${arg} (use --quick, --profile, --only=${SECTIONS.join(',')}, --log-level=L, --from=results.json, --targets=a,b, --connections=n,m)`,
       );
   }
   for (const s of only) if (!SECTIONS.includes(s)) throw new TypeError(`unknown section ${s}`);
@@ -65,14 +69,35 @@ export function parseSettings(argv: readonly string[]): Settings {
     durationMs: quick ? 400 : 1200,
     maxRequests: 1_000_000,
     handshakes: quick ? 100 : 500,
-    connectionCounts: quick ? [200, 1000] : [1000, 5000, 10000],
+    connectionCounts: counts ?? (quick ? [200, 1000] : [1000, 10000, 50000]),
     connectionProcesses: 4,
-    connectionReps: quick ? 1 : 3,
+    connectionReps: quick ? 1 : 2,
     tokenRunMs: quick ? 12_000 : 60_000,
     tokenLifetimeSeconds: quick ? 4 : 20,
     profileMs: 5000,
     serverLogLevel,
   };
+}
+
+/** Open files the bench wants: the largest connection count on the server, plus its files and the peers'. */
+export const WANTED_OPEN_FILES = 70_000;
+
+/**
+ * Raises this process's open-files limit (inherited by every child) to `want` with prlimit(1):
+ * soft and hard when allowed (root, or CAP_SYS_RESOURCE), else the soft limit up to the hard one.
+ * Answers the soft limit now in force; a run that still cannot hold its connections reports them failed.
+ */
+export function raiseOpenFiles(want = WANTED_OPEN_FILES): string {
+  const pid = String(process.pid);
+  for (const limit of [`${want}:${want}`, `${want}:`]) {
+    try {
+      execFileSync('prlimit', ['--pid', pid, `--nofile=${limit}`], { stdio: 'ignore' });
+      break;
+    } catch {
+      // Not allowed (or no prlimit): try the soft limit alone, then keep what there is.
+    }
+  }
+  return maxOpenFiles();
 }
 
 /** Soft limit on open files of this process, from /proc/self/limits ("unknown" elsewhere). */
