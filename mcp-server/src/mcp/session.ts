@@ -88,7 +88,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
     outputSchema: spec.outputSchema,
     annotations: spec.annotations,
   };
-  // Resolved once per tool: recording a call allocates nothing.
+  // Resolved once per tool (its histogram children too): a call makes no label object.
   const calls = options.metrics?.tool(spec.name);
   // The SDK's callback type is generic over the schema; the cast keeps one typed run() per tool.
   const callback = async (args: z.infer<In>, ctx: ServerContext) => {

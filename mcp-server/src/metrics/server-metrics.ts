@@ -93,17 +93,29 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     labelNames: ['transport'] as const,
     registers,
   });
-  const httpRequests = new Counter({
+  // Per-request counts are plain numbers, handed over at each scrape (a prom-client increment
+  // hashes its labels every time); see tool-call-metrics.ts.
+  const requestsByEra = { '2025-11-25': 0, '2026-07-28': 0 };
+  const tools = new Map<string, ToolCallMetrics>();
+  new Counter({
     name: name('http_requests_total'),
     help: 'Authenticated Streamable HTTP POSTs by protocol era (2026-07-28 is stateless: one request, no session).',
     labelNames: ['era'] as const,
     registers,
+    collect() {
+      this.reset();
+      for (const [era, n] of Object.entries(requestsByEra)) this.inc({ era }, n);
+    },
   });
-  const calls = new Counter({
+  new Counter({
     name: name('tool_calls_total'),
     help: 'Tool calls that reached a tool, by outcome: ok, insufficient_scope, rate_limited, or the tool error code.',
     labelNames: ['tool', 'outcome'] as const,
     registers,
+    collect() {
+      this.reset();
+      for (const tool of tools.values()) tool.collect(this);
+    },
   });
   const duration = new Histogram({
     name: name('tool_call_duration_seconds'),
@@ -143,11 +155,8 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     registers,
   });
 
-  const tools = new Map<string, ToolCallMetrics>();
-  const modernRequests = httpRequests.labels('2026-07-28');
-  const legacyRequests = httpRequests.labels('2025-11-25');
   // Series known in advance exist from the start (at 0), so rates and alerts see them at once.
-  for (const child of [modernRequests, legacyRequests, opened.labels('websocket'), opened.labels('http')]) child.inc(0);
+  for (const transport of ['websocket', 'http']) opened.labels(transport).inc(0);
   for (const era of [PENDING_ERA, '2025-11-25', '2026-07-28']) connections.labels('websocket', era).set(0);
   connections.labels('http', '2025-11-25').set(0);
 
@@ -173,12 +182,12 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
       };
     },
     httpRequest(era) {
-      (era === '2026-07-28' ? modernRequests : legacyRequests).inc();
+      requestsByEra[era]++;
     },
     tool(toolName) {
       let metrics = tools.get(toolName);
       if (metrics === undefined) {
-        metrics = toolCallMetrics(toolName, calls, duration);
+        metrics = toolCallMetrics(toolName, duration);
         tools.set(toolName, metrics);
       }
       return metrics;

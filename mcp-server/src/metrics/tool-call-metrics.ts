@@ -4,8 +4,9 @@ import type { Counter, Histogram } from 'prom-client';
 export type RefusedOutcome = 'insufficient_scope' | 'rate_limited';
 
 /**
- * The metrics of one tool, with every label child resolved once: recording a call allocates no
- * label object and looks nothing up by label (prom-client still hashes the child's labels).
+ * The metrics of one tool. Recording a call costs a plain increment plus one observation of a
+ * histogram child resolved once: counts are kept in numbers and handed to prom-client when it
+ * collects (at each scrape), because a prom-client counter increment hashes its labels every time.
  */
 export interface ToolCallMetrics {
   /** A call refused before it ran (counted, not timed). */
@@ -15,9 +16,9 @@ export interface ToolCallMetrics {
    * `seconds` is how long it took.
    */
   ran(code: string | undefined, seconds: number): void;
+  /** Adds this tool's counts to `calls` (called from the counter's `collect`, after a reset). */
+  collect(calls: Counter<'tool' | 'outcome'>): void;
 }
-
-type CounterChild = ReturnType<Counter<'tool' | 'outcome'>['labels']>;
 
 /**
  * Distinct error outcomes one tool may add as label values. Tool error codes are a closed union
@@ -30,51 +31,40 @@ export const MAX_ERROR_OUTCOMES = 32;
 export const OVERFLOW_OUTCOME = 'other';
 
 /**
- * Creates the pre-resolved metrics of tool `tool`: `calls` counts by `{tool, outcome}`,
- * `duration` observes by `{tool, result}` (`ok` or `error`).
+ * Creates the metrics of tool `tool`: counts by outcome (reported through {@link ToolCallMetrics.collect}),
+ * and `duration` observed by `{tool, result}` (`ok` or `error`), both children resolved here.
  */
-export function toolCallMetrics(
-  tool: string,
-  calls: Counter<'tool' | 'outcome'>,
-  duration: Histogram<'tool' | 'result'>,
-): ToolCallMetrics {
-  const ok = calls.labels(tool, 'ok');
-  const insufficientScope = calls.labels(tool, 'insufficient_scope');
-  const rateLimited = calls.labels(tool, 'rate_limited');
+export function toolCallMetrics(tool: string, duration: Histogram<'tool' | 'result'>): ToolCallMetrics {
   const okDuration = duration.labels(tool, 'ok');
   const errorDuration = duration.labels(tool, 'error');
-  const errors = new Map<string, CounterChild>();
   // Present from the start (at 0), so rates and alerts see the series before the first call.
-  for (const child of [ok, insufficientScope, rateLimited]) child.inc(0);
   duration.zero({ tool, result: 'ok' });
   duration.zero({ tool, result: 'error' });
-
-  let overflow: CounterChild | undefined;
-
-  function errorChild(code: string): CounterChild {
-    const known = errors.get(code);
-    if (known !== undefined) return known;
-    if (errors.size >= MAX_ERROR_OUTCOMES) {
-      overflow ??= calls.labels(tool, OVERFLOW_OUTCOME);
-      return overflow;
-    }
-    const child = calls.labels(tool, code);
-    errors.set(code, child);
-    return child;
-  }
+  let ok = 0;
+  let insufficientScope = 0;
+  let rateLimited = 0;
+  const errors = new Map<string, number>();
 
   return {
     refused(outcome) {
-      (outcome === 'rate_limited' ? rateLimited : insufficientScope).inc();
+      if (outcome === 'rate_limited') rateLimited++;
+      else insufficientScope++;
     },
     ran(code, seconds) {
       if (code === undefined) {
-        ok.inc();
+        ok++;
         okDuration.observe(seconds);
-      } else {
-        errorChild(code).inc();
-        errorDuration.observe(seconds);
+        return;
       }
+      const outcome = errors.has(code) || errors.size < MAX_ERROR_OUTCOMES ? code : OVERFLOW_OUTCOME;
+      errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
+      errorDuration.observe(seconds);
+    },
+    collect(calls) {
+      calls.inc({ tool, outcome: 'ok' }, ok);
+      calls.inc({ tool, outcome: 'insufficient_scope' }, insufficientScope);
+      calls.inc({ tool, outcome: 'rate_limited' }, rateLimited);
+      for (const [outcome, n] of errors) calls.inc({ tool, outcome }, n);
     },
   };
 }

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
 import { loadConfig } from '../../../mcp-server/src/index.ts';
-import { METRICS_MAX_CONNECTIONS } from '../../../mcp-server/src/metrics/metrics-listener.ts';
+import { createLogger } from '../../../mcp-server/src/log.ts';
+import { METRICS_MAX_CONNECTIONS, startMetricsListener } from '../../../mcp-server/src/metrics/metrics-listener.ts';
+import { createServerMetrics } from '../../../mcp-server/src/metrics/server-metrics.ts';
 import { waitUntil } from '../../support/wait.ts';
 import { call, mcpRequest, openSession } from './helpers/http-client.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
@@ -210,6 +212,37 @@ describe('metrics listener', () => {
     } finally {
       for (const s of sockets) s.destroy();
       await own.close();
+    }
+  });
+
+  it('cuts a request that does not arrive in time (slowloris)', async () => {
+    const timeoutMs = 300;
+    const listener = await startMetricsListener({
+      registry: createServerMetrics({ processMetrics: false }).registry,
+      host: '127.0.0.1',
+      port: 0,
+      allowedHosts: [],
+      logger: createLogger({ level: 'silent' }),
+      requestTimeoutMs: timeoutMs,
+    });
+    try {
+      const { port } = new URL(listener.url);
+      const socket = tcpConnect(Number(port), '127.0.0.1');
+      socket.on('error', () => {});
+      const t0 = Date.now();
+      socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      const cut = await new Promise<string>((resolve) => {
+        let answer = '';
+        socket.on('data', (c: Buffer) => {
+          answer += c.toString();
+        });
+        socket.once('close', () => resolve(answer));
+      });
+      const ms = Date.now() - t0;
+      assert.equal(cut, '', 'dropped without an answer');
+      assert.ok(ms >= timeoutMs - 50 && ms < timeoutMs + 3000, `cut after ${ms} ms`);
+    } finally {
+      await listener.close();
     }
   });
 
