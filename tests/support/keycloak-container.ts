@@ -28,7 +28,21 @@ export interface KeycloakContainerOptions {
   hostPort?: number;
   /** Extra environment for Keycloak (e.g. secrets substituted into the realm import). */
   env?: Record<string, string>;
+  /**
+   * A PEM CA certificate Keycloak trusts for its outgoing https besides the JVM's (`truststore-paths`,
+   * a runtime option): the run's test CA, so Keycloak can fetch a test's https metadata document.
+   */
+  trustedCaFile?: string;
 }
+
+/**
+ * The name the test Keycloak resolves to the Docker host (Docker's `host-gateway`, the default
+ * bridge's gateway address): where tests serve what Keycloak must fetch, such as CIMD documents.
+ */
+export const DOCKER_HOST_NAME = 'host.docker.internal';
+
+/** Where the trusted CA certificate is copied in the container. */
+const TRUSTED_CA_PATH = '/opt/keycloak/conf/test-ca.pem';
 
 /**
  * Dev mode re-augments Keycloak at every start (the experimental features make it a full build):
@@ -44,6 +58,8 @@ export async function startKeycloakContainer(options: KeycloakContainerOptions =
   // resource-indicators (RFC 8707, experimental in 26.7): resource=<resource_url of client mcp-server>
   // narrows aud to that URI; any other resource is refused with invalid_target. cimd (experimental):
   // client ID metadata documents, for the realm's MCP host policy (docs/interactive-login.md).
+  const files = [{ source: realmFile, target: '/opt/keycloak/data/import/realm-export.json' }];
+  if (options.trustedCaFile) files.push({ source: options.trustedCaFile, target: TRUSTED_CA_PATH });
   return new GenericContainer(keycloakImage())
     .withCommand(['start-dev', '--import-realm', '--features=resource-indicators,cimd'])
     .withEnvironment({
@@ -53,9 +69,11 @@ export async function startKeycloakContainer(options: KeycloakContainerOptions =
       // dev mode listens on localhost only; the container must answer on its bridge address
       KC_HTTP_HOST: '0.0.0.0',
       KC_LOG_LEVEL: 'warn',
+      ...(options.trustedCaFile ? { KC_TRUSTSTORE_PATHS: TRUSTED_CA_PATH } : {}),
       ...options.env,
     })
-    .withCopyFilesToContainer([{ source: realmFile, target: '/opt/keycloak/data/import/realm-export.json' }])
+    .withCopyFilesToContainer(files)
+    .withExtraHosts([{ host: DOCKER_HOST_NAME, ipAddress: 'host-gateway' }])
     .withExposedPorts(options.hostPort ? { container: 8080, host: options.hostPort } : 8080, 9000)
     .withWaitStrategy(Wait.forHttp('/health/ready', 9000).forStatusCode(200))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)
