@@ -174,7 +174,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
             metrics,
           }),
         renewer: (connLogger) =>
-          createRenewer({ verifyToken: (token) => admission.verifyToken(token), logger: connLogger, rateLimiter }),
+          createRenewer({
+            verifyToken: (token) => admission.verifyToken(token),
+            logger: connLogger,
+            rateLimiter,
+            onOutcome: metrics && ((result) => metrics.renewal(result)),
+          }),
         maxBufferedBytes: connectionBudget.maxBytes,
         maxInFlight: connectionBudget.maxInFlight,
         logger,

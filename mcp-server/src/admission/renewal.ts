@@ -34,6 +34,8 @@ export interface RenewerOptions {
    * client cannot spend the server's CPU on signature checks faster than on tool calls. Default none.
    */
   rateLimiter?: RateLimiter;
+  /** Told each outcome: `ok`, or the refusal's coded reason (metrics). Default none. */
+  onOutcome?(result: string): void;
 }
 
 /** RFC 6750 b64token, the form a bearer token has in an Authorization header. */
@@ -91,6 +93,7 @@ export function createRenewer(options: RenewerOptions): Renewer {
             expiresAt: next.expiresAt,
             previousExpiresAt: current.expiresAt,
           });
+          options.onOutcome?.('ok');
           return { ok: true, authInfo: next };
         } catch (err) {
           outcome = refusalOf(err);
@@ -104,6 +107,7 @@ export function createRenewer(options: RenewerOptions): Renewer {
         renewal: true,
         ...(outcome.ok ? {} : { detail: outcome.refusal.error_description }),
       });
+      options.onOutcome?.(reason);
       return outcome;
     },
   };

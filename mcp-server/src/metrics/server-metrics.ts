@@ -53,6 +53,8 @@ export interface ServerMetrics {
   introspected(result: IntrospectionResultLabel): void;
   /** Counts a WebSocket connection closed because its token was withdrawn (4403 revoked, 1013 unverifiable). */
   withdrawn(reason: 'revoked' | 'unverifiable'): void;
+  /** Counts one in-band token renewal (`auth/renew`) by result: `ok` or the refusal's coded reason. */
+  renewal(result: string): void;
   /** Reports `size()` as the number of tokens the revocation watch tracks, read at each scrape. */
   trackRevocation(size: () => number): void;
 }
@@ -148,6 +150,12 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     labelNames: ['result'] as const,
     registers,
   });
+  const renewals = new Counter({
+    name: name('token_renewals_total'),
+    help: 'In-band token renewals (auth/renew) on WebSocket connections by result: ok, or the coded refusal reason.',
+    labelNames: ['result'] as const,
+    registers,
+  });
   const withdrawals = new Counter({
     name: name('revocation_withdrawals_total'),
     help: 'WebSocket connections closed because their token was withdrawn: revoked (4403), unverifiable (1013).',
@@ -200,6 +208,9 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     },
     introspected(result) {
       introspections.labels(result).inc();
+    },
+    renewal(result) {
+      renewals.labels(result).inc();
     },
     withdrawn(reason) {
       withdrawals.labels(reason).inc();

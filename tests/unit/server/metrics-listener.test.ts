@@ -147,6 +147,21 @@ describe('metrics listener', () => {
     assert.equal(sampleValue(after, `${P}connections`), 0, 'every connection and session closed');
   });
 
+  it('counts in-band token renewals by result', async () => {
+    const token = await kc.sign();
+    const before = await scrape(server.metricsUrl as string);
+    const ws = await openWs(server.wsUrl, token);
+    await initialize(ws);
+    assert.equal((await request(ws, 1, 'auth/renew', { token: await kc.sign() })).error, undefined);
+    assert.ok((await request(ws, 2, 'auth/renew', { token: 'not a token!' })).error);
+    assert.ok((await request(ws, 3, 'auth/renew', { token: await kc.sign({ sub: 'someone-else' }) })).error);
+    ws.close();
+    await closed(ws);
+    const after = await scrape(server.metricsUrl as string);
+    const d = (result: string) => delta(before, after, `${P}token_renewals_total`, { result });
+    assert.deepEqual([d('ok'), d('token_malformed'), d('token_invalid')], [1, 1, 1]);
+  });
+
   it('puts no token, client id, subject, user name or path in any label', async () => {
     const token = await kc.sign({ azp: 'tenant-acme-billing', sub: 'sub-9d1e', preferred_username: 'carol-q' });
     const ws = await openWs(server.wsUrl, token);

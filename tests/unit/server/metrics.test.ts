@@ -121,7 +121,7 @@ describe('server metrics', () => {
     assert.equal(sampleValue(s, n('tool_calls_total'), { outcome: 'code_0' }), 1);
   });
 
-  it('counts refusals as their audit events, JWKS fetches, introspections and withdrawals', async () => {
+  it('counts refusals as their audit events, JWKS fetches, introspections, withdrawals and renewals', async () => {
     const m = createServerMetrics({ processMetrics: false });
     m.refused('auth.refused', 'token_expired', 'websocket');
     m.refused('auth.refused', 'token_expired', 'websocket');
@@ -133,6 +133,8 @@ describe('server metrics', () => {
     m.introspected('error');
     m.introspected('error');
     m.withdrawn('revoked');
+    m.renewal('ok');
+    m.renewal('token_expired');
     let tracked = 7;
     m.trackRevocation(() => tracked);
     let s = await samplesOf(m);
@@ -146,6 +148,8 @@ describe('server metrics', () => {
       [1, 1, 2],
     );
     assert.equal(sampleValue(s, n('revocation_withdrawals_total'), { reason: 'revoked' }), 1);
+    assert.equal(sampleValue(s, n('token_renewals_total'), { result: 'ok' }), 1);
+    assert.equal(sampleValue(s, n('token_renewals_total'), { result: 'token_expired' }), 1);
     assert.equal(sampleValue(s, n('revocation_tracked_tokens')), 7);
     tracked = 3;
     s = await samplesOf(m);
