@@ -70,6 +70,9 @@ export function isModernHeaderOnly(req: IncomingMessage): boolean {
   return typeof version === 'string' && (MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(version);
 }
 
+/** Principals (client, subject, user) whose audit logger is kept; beyond it the set starts over. */
+const MAX_PRINCIPAL_LOGGERS = 256;
+
 /** A credential with no scopes: what the dispatch's server falls back to if a request came without one (never over HTTP). */
 const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
 
@@ -119,13 +122,18 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
     onerror: (err) => logger.error({ event: 'http_request_failed', error: err.message }),
   });
 
+  // The audit logger of a principal, made once: a pino child per request costs more than the lookup.
+  const principalLoggers = new Map<string, Logger>();
   function requestLoggerOf(authInfo: AuthInfo): Logger {
-    return logger.child({
-      azp: authInfo.clientId,
-      sub: authInfo.extra?.sub,
-      user: authInfo.extra?.user,
-      transport: 'http',
-    });
+    const { sub, user } = authInfo.extra ?? {};
+    const key = JSON.stringify([authInfo.clientId, sub, user]);
+    let child = principalLoggers.get(key);
+    if (child === undefined) {
+      child = logger.child({ azp: authInfo.clientId, sub, user, transport: 'http' });
+      if (principalLoggers.size >= MAX_PRINCIPAL_LOGGERS) principalLoggers.clear();
+      principalLoggers.set(key, child);
+    }
+    return child;
   }
 
   return {

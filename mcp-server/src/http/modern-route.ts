@@ -15,6 +15,8 @@ const BASE64_SENTINEL_SUFFIX = '?=';
 
 /** RFC 9110 optional whitespace around a field value, as the SDK strips it before comparing. */
 function stripOws(value: string): string {
+  const isOws = (code: number) => code === 0x20 || code === 0x09;
+  if (!isOws(value.charCodeAt(0)) && !isOws(value.charCodeAt(value.length - 1))) return value;
   return value.replace(/^[ \t]+|[ \t]+$/g, '');
 }
 
