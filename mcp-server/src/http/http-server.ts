@@ -39,7 +39,14 @@ function notFound(res: ServerResponse, status = 404, error = 'not_found'): void 
  */
 export function createHttpServer(options: HttpServerOptions): Server {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    // URL.parse, not new URL: a request target such as `http://[` must get a 400, not throw here
+    // (a throw in this listener would take the whole process down).
+    const pathname = URL.parse(req.url ?? '/', 'http://localhost')?.pathname;
+    if (pathname === undefined) {
+      res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
+      res.end('{"error":"invalid_request","error_description":"malformed request target"}');
+      return;
+    }
     const origins = options.allowedOrigins ?? [];
     if ((pathname === '/mcp' || pathname === '/') && options.onMcpRequest) {
       if (req.method === 'OPTIONS') return servePreflight(req, res, origins);

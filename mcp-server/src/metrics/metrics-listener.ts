@@ -54,7 +54,8 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
     if (req.headers.origin !== undefined || !isHostAllowed(req.headers.host, options.allowedHosts)) {
       return answer(res, 403, 'forbidden\n');
     }
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    // A plain split, not URL parsing: a malformed request target must not throw in the handler.
+    const pathname = (req.url ?? '').split('?', 1)[0];
     if (pathname !== METRICS_PATH) return answer(res, 404, `not found; metrics are at ${METRICS_PATH}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'use GET\n', { allow: 'GET, HEAD' });
     registry.metrics().then(
