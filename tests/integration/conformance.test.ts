@@ -10,6 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
+import { baselineEntries, sectionEntries } from '../conformance/baseline.ts';
+import { CONFORMANCE_VERSION } from '../conformance/run.ts';
+import { conformanceSuite } from '../support/conformance-suite.ts';
 
 const dir = path.resolve(import.meta.dirname, '../conformance');
 const run = path.join(dir, 'run.ts');
@@ -100,5 +103,21 @@ it('fails on a stale, missing or unknown per-check baseline entry', { timeout: 3
     assert.match(r.verdict, /BASELINE ENTRY NOT RUN tools-list:no-such-check/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+it('excuses no scored authorization scenario in client mode: only the extensions stay baselined', async () => {
+  const suite = await conformanceSuite(CONFORMANCE_VERSION);
+  for (const revision of ['2025-11-25', '2026-07-28'] as const) {
+    const scored = new Set(sectionEntries(path.join(suite, 'requirements', `${revision}.yaml`), 'client'));
+    const baselinedAuth = baselineEntries(path.join(dir, `baseline-${revision}.yml`), 'client')
+      .map((entry) => entry.split(':')[0] as string)
+      .filter((scenario) => scenario.startsWith('auth/'));
+    assert.deepEqual(
+      baselinedAuth.filter((scenario) => scored.has(scenario)),
+      [],
+      `${revision}: a scored auth scenario is baselined`,
+    );
+    assert.ok(baselinedAuth.length > 0, `${revision}: the extension scenarios are still listed with their reasons`);
   }
 });
