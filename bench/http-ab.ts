@@ -4,7 +4,8 @@
  * peer, read-file 1 KiB, interleaved short runs, medians. For iterating on the HTTP path without
  * the whole `npm run bench`. Flags: --reps=N (default 5), --ms=window (default 1000),
  * --inflight=N (default 32), --profile (profile the server under the 2026-07-28 row and print its
- * hot spots instead).
+ * hot spots instead), --ws (adds ours over WebSocket, 2026-07-28), --base=<checkout> (adds both HTTP
+ * rows of the server of another checkout, e.g. a `git worktree` of an older commit, for per-change A/B).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,8 +43,15 @@ const spawn = (file: string, options: Parameters<typeof startChild>[1] = {}) => 
   return child;
 };
 try {
-  const serverProc = spawn('./server-process.ts', { stdout: 'ignore', execArgv: ['--expose-gc'] });
-  const server = await serverProc.call<StartedServer>('start', {
+  const startServer = async (root?: string) => {
+    const child = spawn('./server-process.ts', {
+      stdout: 'ignore',
+      execArgv: ['--expose-gc'],
+      ...(root === undefined ? {} : { env: { ...process.env, BENCH_SERVER_ROOT: root } }),
+    });
+    return { child, server: await child.call<StartedServer>('start', serverEnv) };
+  };
+  const serverEnv = {
     PORT: '0',
     HOST: '127.0.0.1',
     TARGET_DIR: dataset.root,
@@ -56,7 +64,10 @@ try {
     MAX_IN_FLIGHT_PER_CLIENT: '1000000',
     RATE_LIMIT_CALLS_PER_SECOND: '1000000000',
     RATE_LIMIT_BURST: '1000000000',
-  });
+  };
+  const { child: serverProc, server } = await startServer();
+  const baseRoot = process.argv.find((a) => a.startsWith('--base='))?.slice(7);
+  const base = baseRoot === undefined ? undefined : await startServer(path.resolve(baseRoot));
   const peer = spawn('./sdk-handler-peer.ts', { stdout: 'ignore' });
   const peerUrl = await peer.call<string>('start', {
     issuer: issuer.issuer,
@@ -73,12 +84,20 @@ try {
     { id: 'ours-2025', url: server.httpUrl!, modern: false },
     { id: 'sdk-handler', url: peerUrl, modern: true },
     ...(loadWs ? [{ id: 'ours-ws-2026', url: server.wsUrl, modern: true }] : []),
+    ...(base
+      ? [
+          { id: 'base-2026', url: base.server.httpUrl!, modern: true },
+          { id: 'base-2025', url: base.server.httpUrl!, modern: false },
+        ]
+      : []),
   ];
   const pids: Record<string, number> = {
     'ours-2026': serverProc.pid,
     'ours-2025': serverProc.pid,
     'ours-ws-2026': serverProc.pid,
     'sdk-handler': peer.pid,
+    'base-2026': base?.child.pid ?? -1,
+    'base-2025': base?.child.pid ?? -1,
   };
   const loadOf = (t: (typeof targets)[number]) => (t.id === 'ours-ws-2026' ? loadWs! : load);
   for (const t of targets) {
@@ -115,6 +134,7 @@ try {
     }
   } else {
     const perSecond = new Map<string, number[]>(targets.map((t) => [t.id, []]));
+    const serverCpu = new Map<string, number[]>(targets.map((t) => [t.id, []]));
     for (let rep = 0; rep < reps; rep++) {
       for (const t of targets) {
         const [s0, l0] = [cpuMs(pids[t.id]!), cpuMs(loadOf(t).pid)];
@@ -123,6 +143,7 @@ try {
         const calls = r.count * ((ms + 300) / ms);
         const [s1, l1] = [cpuMs(pids[t.id]!), cpuMs(loadOf(t).pid)];
         perSecond.get(t.id)!.push(r.perSecond);
+        serverCpu.get(t.id)!.push(((s1 - s0) * 1000) / calls);
         log(
           `rep ${rep + 1} ${t.id.padEnd(12)} ${Math.round(r.perSecond)}/s p50 ${r.p50.toFixed(2)} ms errors ${r.errors}` +
             ` server ${(((s1 - s0) * 1000) / calls).toFixed(0)} µs/call, load ${(((l1 - l0) * 1000) / calls).toFixed(0)} µs/call`,
@@ -132,12 +153,15 @@ try {
     const median = (id: string) => spread(perSecond.get(id)!).median;
     for (const t of targets) {
       const s = spread(perSecond.get(t.id)!);
-      log(`${t.id.padEnd(12)} median ${Math.round(s.median)}/s (${Math.round(s.min)}-${Math.round(s.max)})`);
+      const cpu = spread(serverCpu.get(t.id)!).median;
+      log(
+        `${t.id.padEnd(12)} median ${Math.round(s.median)}/s (${Math.round(s.min)}-${Math.round(s.max)}), ` +
+          `server ${cpu.toFixed(0)} µs/call`,
+      );
     }
-    log(
-      `ours-2026 / sdk-handler = ${(median('ours-2026') / median('sdk-handler')).toFixed(2)}x; ` +
-        `ours-2026 / ours-2025 = ${(median('ours-2026') / median('ours-2025')).toFixed(2)}x`,
-    );
+    const ratio = (a: string, b: string) => `${a} / ${b} = ${(median(a) / median(b)).toFixed(2)}x`;
+    log([ratio('ours-2026', 'sdk-handler'), ratio('ours-2026', 'ours-2025')].join('; '));
+    if (base) log([ratio('ours-2026', 'base-2026'), ratio('ours-2025', 'base-2025')].join('; '));
   }
 } finally {
   await Promise.allSettled(children.map((c) => c.stop()));
