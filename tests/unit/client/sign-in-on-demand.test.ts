@@ -66,16 +66,16 @@ describe('sign-in on demand', () => {
     return { as: fakeAs, resource, store: new TokenStore(mkdtempSync(path.join(dir, 'store-'))) };
   }
 
-  function source(serverUrl: string, store: TokenStore, client: LoginClient = { kind: 'auto' }, scope?: string) {
+  function source(serverUrl: string, store: TokenStore, client: LoginClient = { kind: 'auto' }, awaitChallenge = true) {
     return new SignInTokenSource({
       config: { serverUrl, resource: undefined, issuer: undefined, insecureHosts: [], tokenRenewSkewSeconds: 30 },
       store,
       login: undefined,
       client,
-      scope,
+      scope: undefined,
       timeoutMs: 10_000,
       show: approveInBrowser,
-      awaitChallenge: true,
+      awaitChallenge,
     });
   }
 
@@ -99,6 +99,16 @@ describe('sign-in on demand', () => {
     assert.equal(as.tokens[0]?.form.get('resource'), resource.serverUrl);
     assert.equal(store.find(resource.serverUrl)[0]?.accessToken, 'token-1', 'the sign-in is saved');
     assert.equal(await tokens.getToken(), 'token-1', 'and used while fresh');
+  });
+
+  it('signs in at once where no challenge can come first (WebSocket), scoped by the metadata', async () => {
+    const { as, resource, store } = await setUp({}, (issuer) => (serverUrl) => ({
+      resource: serverUrl,
+      authorization_servers: [issuer],
+      scopes_supported: ['file.list'],
+    }));
+    assert.equal(await source(resource.serverUrl, store, { kind: 'auto' }, false).getToken(), 'token-1');
+    assert.equal(as.authorizations[0]?.get('scope'), 'file.list');
   });
 
   it('asks for every scope the metadata lists without a challenge scope, and for none without either', async () => {
