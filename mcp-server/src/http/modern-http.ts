@@ -104,6 +104,7 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
         supportedProtocolVersions: [...SUPPORTED_LEGACY_VERSIONS, DISPATCH_REVISION],
       }),
     logger: httpLogger,
+    onerror: (err) => logger.debug({ event: 'protocol_error', transport: 'http', error: err.message }),
   });
   const handler = createMcpHandler(
     (ctx) => {

@@ -50,6 +50,8 @@ export interface ModernDispatchOptions {
   createServer(logger: (ctx: ServerContext) => Logger): McpServer;
   /** Logger for lines of a request no longer tracked (answered or cancelled while its handler ran). */
   logger: Logger;
+  /** Told of errors the protocol layer reports out of band (reporting only). Default none. */
+  onerror?: (error: Error) => void;
 }
 
 /** A long-lived dispatch of 2026-07-28 requests. */
@@ -132,6 +134,7 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
   const channel = new ExchangeChannel();
   let nextId = 0;
   const server = options.createServer((ctx) => channel.pending.get(ctx.mcpReq.id as number)?.logger ?? options.logger);
+  if (options.onerror) server.server.onerror = options.onerror;
   // connect() installs the channel's callbacks synchronously; start() does nothing.
   const connected = server.connect(channel);
 
@@ -142,6 +145,9 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
       channel.pending.set(id, p);
       try {
         channel.onmessage?.({ ...request, id }, { authInfo, classification: CLASSIFICATION });
+      } catch (err) {
+        channel.pending.delete(id);
+        throw err;
       } finally {
         p.inWindow = false;
       }
