@@ -120,6 +120,12 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     if (rest.length < shape.min || rest.length > shape.max) {
       throw new ClientError('config', `wrong number of arguments; usage: ${usageOf(command)}`);
     }
+    const signsIn = command === 'login' || v.login === true;
+    for (const flag of ['no-browser', 'timeout', 'client-metadata-url'] as const) {
+      if (v[flag] !== undefined && !signsIn) {
+        throw new ClientError('config', `--${flag} applies to a sign-in: add --login, or run mcp-client login`);
+      }
+    }
   }
   return {
     command,
