@@ -145,7 +145,7 @@ try {
         perSecond.get(t.id)!.push(r.perSecond);
         serverCpu.get(t.id)!.push(((s1 - s0) * 1000) / calls);
         log(
-          `rep ${rep + 1} ${t.id.padEnd(12)} ${Math.round(r.perSecond)}/s p50 ${r.p50.toFixed(2)} ms errors ${r.errors}` +
+          `rep ${rep + 1} ${t.id.padEnd(12)} ${Math.round(r.perSecond)}/s p50 ${r.p50 === null ? '—' : r.p50.toFixed(2)} ms errors ${r.errors}` +
             ` server ${(((s1 - s0) * 1000) / calls).toFixed(0)} µs/call, load ${(((l1 - l0) * 1000) / calls).toFixed(0)} µs/call`,
         );
       }
