@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import {
+  type InboundClassificationOutcome,
   isInitializeRequest,
   isJSONRPCNotification,
   isJSONRPCRequest,
@@ -26,13 +27,19 @@ export function isJsonRpcMessage(body: unknown): boolean {
 
 /**
  * What every POST must be, whatever its era, checked before the SDK sees it so the refusal can
- * echo the request id: a JSON `Content-Type` (415) and one JSON-RPC message (400 -32600).
+ * echo the request id: a JSON `Content-Type` (415) and one JSON-RPC message (400 -32600). A body
+ * the SDK's classifier routed as a 2026-07-28 message (`outcome`) is one already: it is not
+ * parsed against the JSON-RPC schemas a second time.
  */
-export function postShapeProblem(req: IncomingMessage, body: unknown): PostProblem | undefined {
+export function postShapeProblem(
+  req: IncomingMessage,
+  body: unknown,
+  outcome?: InboundClassificationOutcome,
+): PostProblem | undefined {
   if (!isJsonContentType(req.headers['content-type'] ?? null)) {
     return { status: 415, code: -32000, message: 'Unsupported Media Type: Content-Type must be application/json' };
   }
-  if (!isJsonRpcMessage(body)) {
+  if (outcome?.kind !== 'modern' && !isJsonRpcMessage(body)) {
     return { status: 400, code: -32600, message: 'Invalid Request: the body is not a JSON-RPC 2.0 message' };
   }
   return undefined;

@@ -257,7 +257,10 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       const message = await readJsonMessage(req, res, options.maxMessageBytes);
       if (message === undefined) return;
       body = message.body;
-      const shape = postShapeProblem(req, body);
+      // The SDK's own classification (what its isLegacyRequest runs, without building a web
+      // Request), so the two legs can never disagree on a request's era.
+      const outcome = classifyPost(req, body);
+      const shape = postShapeProblem(req, body, outcome);
       if (shape !== undefined) return jsonRpcError(res, shape.status, shape.code, shape.message, readableId(body));
       const stepUp = missingToolScope(body, authInfo);
       if (stepUp !== undefined) {
@@ -267,9 +270,6 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           id: readableId(body),
         });
       }
-      // The SDK's own classification (what its isLegacyRequest runs, without building a web
-      // Request), so the two legs can never disagree on a request's era.
-      const outcome = classifyPost(req, body);
       if (outcome.kind !== 'legacy') {
         options.metrics?.httpRequest('2026-07-28');
         return serveModern(req, res, body, outcome, authInfo);
