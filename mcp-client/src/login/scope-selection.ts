@@ -6,6 +6,12 @@ export function scopesOf(scope: string | undefined): string[] {
   return [...new Set((scope ?? '').split(' ').filter(Boolean))];
 }
 
+/** The distinct scopes of all of `scopes`, in order of first appearance; undefined when there are none. */
+export function unionScopes(...scopes: (string | undefined)[]): string | undefined {
+  const all = scopesOf(scopes.join(' '));
+  return all.length === 0 ? undefined : all.join(' ');
+}
+
 /** What a first sign-in can go by, best first. */
 export interface ScopeSources {
   /** What the person asked for (`--scope`, OAUTH_SCOPE): always wins. */
@@ -38,5 +44,5 @@ export function selectScope(from: ScopeSources): string | undefined {
 export function stepUpScope(requested: string, challenged: string | undefined): string | undefined {
   const before = scopesOf(requested);
   const extra = scopesOf(challenged).filter((s) => !before.includes(s));
-  return extra.length === 0 ? undefined : [...before, ...extra].join(' ');
+  return extra.length === 0 ? undefined : unionScopes(requested, challenged);
 }

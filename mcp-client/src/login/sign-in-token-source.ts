@@ -5,7 +5,7 @@ import { ClientError } from '../errors.ts';
 import { findLoginTarget, type LoginTarget } from './authorization-server.ts';
 import { type LoginClient, type ResolvedClient, resolveLoginClient } from './client-registration.ts';
 import { LoginTokenSource } from './login-token-source.ts';
-import { selectScope, stepUpScope } from './scope-selection.ts';
+import { selectScope, stepUpScope, unionScopes } from './scope-selection.ts';
 import { type SignInPrompt, signInWithBrowser } from './sign-in.ts';
 import type { StoredLogin, TokenStore } from './token-store.ts';
 
@@ -125,13 +125,18 @@ export class SignInTokenSource implements TokenSource {
     }
     this.#signIns++;
     const target = known ?? (await findLoginTarget(this.#opts.config, challenge?.resource_metadata));
+    const previous = this.#current?.login;
+    // A sign-in again (refused token, new issuer) keeps what the last one asked for (SEP-2350).
     const scope =
       stepUp ??
-      selectScope({
-        explicit: this.#opts.scope,
-        challenged: challenge?.scope,
-        scopesSupported: target.scopesSupported,
-      });
+      unionScopes(
+        previous?.requestedScope,
+        selectScope({
+          explicit: this.#opts.scope,
+          challenged: challenge?.scope,
+          scopesSupported: target.scopesSupported,
+        }),
+      );
     const login = await signInWithBrowser({
       target,
       scope,
@@ -139,7 +144,6 @@ export class SignInTokenSource implements TokenSource {
       show: this.#opts.show,
       client: (redirectUri) => this.#clientAt(target.issuer, redirectUri),
     });
-    const previous = this.#current?.login;
     // Credentials are per issuer (SEP-2352): a sign-in at another one replaces, not adds.
     if (previous !== undefined && previous.issuer !== login.issuer) {
       this.#opts.store.remove(previous.issuer, previous.resource);

@@ -177,6 +177,19 @@ describe('sign-in on demand', () => {
     assert.equal(as.authorizations.length, 2, 'no third authorization for a scope already asked for');
   });
 
+  it('keeps the stepped-up scopes when a refused token needs a new sign-in', async () => {
+    const { as, resource, store } = await setUp();
+    const tokens = source(resource.serverUrl, store);
+    await tokens.getToken({ forceRefresh: true, challenge: { scope: 'a' } });
+    await tokens.getToken({ forceRefresh: true, challenge: { error: 'insufficient_scope', scope: 'b' } });
+    // Refused later (no refresh token here): the sign-in again asks for all it had asked for.
+    await tokens.getToken({ forceRefresh: true, challenge: { scope: 'a' } });
+    assert.deepEqual(
+      as.authorizations.map((a) => a.get('scope')),
+      ['a', 'a b', 'a b'],
+    );
+  });
+
   it('signs in once for requests refused together', async () => {
     const { as, resource, store } = await setUp();
     const tokens = source(resource.serverUrl, store);
