@@ -32,7 +32,7 @@ export {
   resolveLoginClient,
 } from './login/client-registration.ts';
 export { LoginTokenSource, type LoginTokenSourceOptions, logout } from './login/login-token-source.ts';
-export { selectScope, stepUpScope } from './login/scope-selection.ts';
+export { selectScope, stepUpScope, unionScopes } from './login/scope-selection.ts';
 export {
   type BrowserSignInOptions,
   type DeviceSignInOptions,
