@@ -7,9 +7,9 @@
 #   4. the realm import is in sync with keycloak/realm-export.json.
 # Tools, fetched only from package registries and cached (first run: a few minutes, then seconds):
 #   helm and kubeconform built from the Go module proxy; the Kubernetes JSON schemas from the PyPI
-#   package kubernetes-validate (its schema files only); the ServiceMonitor CRD from the
-#   prometheus-operator Go module; Keycloak's CRD schemas are in deploy/kubernetes/schemas (the
-#   operator's CRDs are published on no registry).
+#   package kubernetes-validate (its schema files only); the CRDs of ServiceMonitor and HTTPRoute
+#   from the prometheus-operator and gateway-api Go modules. Keycloak's CRD schemas are in
+#   deploy/kubernetes/schemas (the operator's CRDs are published on no registry).
 # Usage: bash scripts/validate-chart.sh [--chart DIR] [--manifests DIR] [--tools-only]
 #   (no option)      everything above
 #   --chart DIR      only this chart (with its ci/*-values.yaml)
@@ -24,6 +24,7 @@ KUBECONFORM_VERSION=v0.8.0
 KUBERNETES_VERSION=1.37.0
 KUBERNETES_VALIDATE_VERSION=1.37.0
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
+GATEWAY_API_VERSION=v1.6.3
 
 chart=deploy/helm/mcp-server
 manifests=deploy/kubernetes
@@ -41,7 +42,7 @@ done
 cache="${MCP_K8S_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/mcp-ws-keycloak/k8s-tools}"
 bin="$cache/bin"
 schemas="$cache/kubernetes-json-schema/v${KUBERNETES_VERSION}-local-strict"
-crd_schemas="$cache/crd-schemas/prometheus-operator-${PROMETHEUS_OPERATOR_VERSION}"
+crd_schemas="$cache/crd-schemas/prometheus-operator-${PROMETHEUS_OPERATOR_VERSION}-gateway-api-${GATEWAY_API_VERSION}"
 mkdir -p "$bin"
 
 go_cmd() {
@@ -92,13 +93,19 @@ PY
   rm -rf "$tmp"
 }
 
+module_dir() { # module@version -> its directory in the Go module cache
+  GOFLAGS=-mod=mod go_cmd mod download -json "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])'
+}
+
 install_crd_schemas() {
-  if [ -f "$crd_schemas/servicemonitor-monitoring-v1.json" ]; then return; fi
-  echo "validate-chart: ServiceMonitor CRD from the prometheus-operator Go module ${PROMETHEUS_OPERATOR_VERSION}"
-  local dir
-  dir="$(GOFLAGS=-mod=mod go_cmd mod download -json "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')"
-  node scripts/k8s/crd-schema.ts "$crd_schemas" "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
+  if [ -f "$crd_schemas/servicemonitor-monitoring-v1.json" ] && [ -f "$crd_schemas/httproute-gateway-v1.json" ]; then return; fi
+  echo "validate-chart: CRDs of ServiceMonitor (prometheus-operator ${PROMETHEUS_OPERATOR_VERSION}) and HTTPRoute (gateway-api ${GATEWAY_API_VERSION}), Go modules"
+  local prometheus gateway
+  prometheus="$(module_dir "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}")"
+  gateway="$(module_dir "sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}")"
+  node scripts/k8s/crd-schema.ts "$crd_schemas" \
+    "$prometheus/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
+    "$gateway/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"
 }
 
 start=$(date +%s)

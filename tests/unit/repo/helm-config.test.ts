@@ -59,4 +59,12 @@ describe('Helm chart configuration', () => {
       [],
     );
   });
+
+  it('the values of docs/deploy.md are ci/docs-example-values.yaml, which CI validates', () => {
+    const docs = read('docs/deploy.md');
+    const block = /validated in CI\):\n\n```yaml\n([\s\S]*?)```\n/.exec(docs)?.[1];
+    assert.ok(block, 'docs/deploy.md shows the example values');
+    const file = read('deploy/helm/mcp-server/ci/docs-example-values.yaml');
+    assert.equal(file.slice(file.indexOf('\n') + 1), block);
+  });
 });

@@ -6,7 +6,7 @@
 // the cache in .ci/run first); later runs take seconds.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,10 +70,14 @@ before(
 );
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A copy of the chart with `edit` applied to one of its files. */
-function brokenChart(file: string, edit: (text: string) => string): string {
+/**
+ * A copy of the chart with `edit` applied to one of its files, validated with one values file (one
+ * that renders the edited template) to keep the run short.
+ */
+function brokenChart(file: string, edit: (text: string) => string, values = 'minimal-values.yaml'): string {
   const dir = join(scratch, `chart-${Math.random().toString(36).slice(2)}`);
   cpSync(chart, dir, { recursive: true });
+  for (const other of readdirSync(join(dir, 'ci')).filter((f) => f !== values)) rmSync(join(dir, 'ci', other));
   const path = join(dir, file);
   const text = readFileSync(path, 'utf8');
   const edited = edit(text);
@@ -86,7 +90,8 @@ describe('scripts/validate-chart.sh', () => {
   it('passes on the chart (every ci values file) and the Keycloak examples', async () => {
     const result = await validate();
     assert.equal(result.code, 0, result.output);
-    for (const values of ['minimal-values', 'production-values', 'fixed-replicas-tls-values']) {
+    const valuesFiles = ['docs-example', 'fixed-replicas-tls', 'gateway', 'minimal', 'production'];
+    for (const values of valuesFiles.map((name) => `${name}-values`)) {
       assert.match(
         result.output,
         new RegExp(
@@ -117,6 +122,20 @@ describe('scripts/validate-chart.sh', () => {
     const result = await validate('--chart', dir);
     assert.notEqual(result.code, 0);
     assert.match(result.output, /HorizontalPodAutoscaler mcp-mcp-server is invalid/);
+  });
+
+  it('fails on a misspelt field of a custom resource (checked against its CRD)', async () => {
+    for (const [file, from, to, kind, values] of [
+      ['templates/servicemonitor.yaml', 'scrapeTimeout:', 'scrapeTimout:', 'ServiceMonitor', 'production-values.yaml'],
+      ['templates/httproute.yaml', 'backendRefs:', 'backendRef:', 'HTTPRoute', 'gateway-values.yaml'],
+    ] as const) {
+      const result = await validate(
+        '--chart',
+        brokenChart(file, (t) => t.replace(from, to), values),
+      );
+      assert.notEqual(result.code, 0, file);
+      assert.match(result.output, new RegExp(`${kind} mcp-mcp-server is invalid.*'${to.slice(0, -1)}' not allowed`));
+    }
   });
 
   it('fails on values the schema refuses: a setting the chart owns, a misspelt one', async () => {
