@@ -183,11 +183,12 @@ interface Container {
   livenessProbe: { httpGet: unknown };
   securityContext: unknown;
   lifecycle: { preStop: { sleep: { seconds: number } } };
+  volumeMounts: { mountPath: string; readOnly: boolean }[];
 }
 interface PodSpec {
   containers: Container[];
   automountServiceAccountToken: boolean;
-  securityContext: { runAsNonRoot: boolean };
+  securityContext: unknown;
   terminationGracePeriodSeconds: number;
 }
 
@@ -210,10 +211,53 @@ describe('the rendered Deployment', () => {
       readOnlyRootFilesystem: true,
     });
     assert.equal(pod.automountServiceAccountToken, false);
-    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.deepEqual(pod.securityContext, {
+      fsGroup: 1000,
+      runAsGroup: 1000,
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    assert.deepEqual(
+      container.volumeMounts.map((m) => [m.mountPath, m.readOnly]),
+      [
+        ['/data', true],
+        ['/run/secrets/introspection', true],
+        ['/etc/mcp-server/ca', true],
+      ],
+    );
     // Drain: the grace period covers the preStop sleep plus the server's own shutdown grace.
     const preStop = container.lifecycle.preStop.sleep.seconds;
     assert.ok(pod.terminationGracePeriodSeconds >= preStop + Number(config.SHUTDOWN_GRACE_MS) / 1000);
+  });
+
+  it('NetworkPolicy: in only from the ingress controller (metrics: the scraper), out only to Keycloak and DNS', async () => {
+    const docs = await render(join(chart, 'ci/production-values.yaml'));
+    const policy = docs.find((d) => d.kind === 'NetworkPolicy') as Doc;
+    const spec = policy.spec as {
+      policyTypes: string[];
+      ingress: { from: unknown[]; ports: { port: string }[] }[];
+      egress: { to: { namespaceSelector: { matchLabels: Record<string, string> }; podSelector: unknown }[] }[];
+    };
+    assert.deepEqual(spec.policyTypes, ['Ingress', 'Egress']);
+    const namespaceOf = (peer: unknown) =>
+      (peer as { namespaceSelector: { matchLabels: Record<string, string> } }).namespaceSelector.matchLabels[
+        'kubernetes.io/metadata.name'
+      ];
+    assert.deepEqual(
+      spec.ingress.map((rule) => [rule.from.map(namespaceOf), rule.ports.map((p) => p.port)]),
+      [
+        [['ingress-nginx'], ['mcp']],
+        [['monitoring'], ['metrics']],
+      ],
+    );
+    assert.deepEqual(
+      spec.egress.map((rule) => rule.to.map((peer) => [namespaceOf(peer), peer.podSelector])),
+      [
+        [['keycloak', { matchLabels: { app: 'keycloak', 'app.kubernetes.io/managed-by': 'keycloak-operator' } }]],
+        [['kube-system', { matchLabels: { 'k8s-app': 'kube-dns' } }]],
+      ],
+    );
   });
 
   it('refuses a grace period too short to drain calls in flight', async () => {
