@@ -185,7 +185,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
           body: forbiddenError('origin'),
         };
       }
-      if (hasTokenInQuery(new URL(req.url ?? '/', 'http://localhost'))) {
+      if (hasTokenInQuery(URL.parse(req.url ?? '/', 'http://localhost'))) {
         const err = new ServerError('token_in_query', 'tokens are accepted only in the Authorization header');
         return fromServerError(err, options.challenge);
       }

@@ -14,8 +14,9 @@ export interface RequestAuthOptions {
 }
 
 /** True when the URL carries a token in the query string (refused: MCP authorization forbids it). */
-export function hasTokenInQuery(url: URL): boolean {
-  return url.searchParams.has('access_token') || url.searchParams.has('token');
+export function hasTokenInQuery(url: URL | null): boolean {
+  // null: a target no URL parser accepts; both entry points refuse it (400) before asking this
+  return url !== null && (url.searchParams.has('access_token') || url.searchParams.has('token'));
 }
 
 /**

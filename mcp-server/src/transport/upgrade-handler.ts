@@ -76,7 +76,13 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
       admission.audit(refusal, 'websocket', { remote, ...fields });
       refuseUpgrade(socket, refusal);
     };
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // URL.parse, not new URL: a target such as `http://[` is the client's error (400), not ours (500)
+    const url = URL.parse(req.url ?? '/', 'http://localhost');
+    if (url === null) {
+      return refuse(
+        plainRefusal(400, 'bad_request_target', 'invalid_request', 'the request target is not a valid URL'),
+      );
+    }
     if (url.pathname !== MCP_PATH && url.pathname !== '/') {
       return refuse(
         plainRefusal(404, 'bad_path', 'not_found', `no WebSocket endpoint at ${url.pathname}; use ${MCP_PATH}`),
