@@ -48,7 +48,7 @@ mkdir -p "$bin"
 go_cmd() {
   if command -v go >/dev/null; then go "$@"
   elif [ -x /usr/local/go/bin/go ]; then /usr/local/go/bin/go "$@"
-  else echo "validate-chart: Go is needed to build helm and kubeconform (go.dev toolchain, 1.25 or later)" >&2; exit 1
+  else echo "validate-chart: Go is needed to build helm and kubeconform (1.26 or later: helm 3.22 and kubeconform 0.8 need it)" >&2; exit 1
   fi
 }
 
