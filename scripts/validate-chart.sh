@@ -109,10 +109,14 @@ install_crd_schemas() {
 }
 
 start=$(date +%s)
+# One installer at a time (test files run in parallel may all start here on a cold cache).
+exec 9>"$cache/.install.lock"
+flock 9
 install_go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}"
 install_go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" "-X main.version=${KUBECONFORM_VERSION}"
 install_kubernetes_schemas
 install_crd_schemas
+flock -u 9
 echo "validate-chart: tools ready in $(($(date +%s) - start))s ($("$bin/helm" version --short), kubeconform $("$bin/kubeconform" -v))"
 if $tools_only; then exit 0; fi
 

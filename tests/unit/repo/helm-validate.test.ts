@@ -1,70 +1,20 @@
 // scripts/validate-chart.sh, the offline check of the Helm chart and the Kubernetes examples, passes on
 // the repository and fails on a defect of each kind it exists to catch: a misspelt field in a template,
-// a value the schema refuses, an invalid example manifest. The rendered Deployment is checked against
-// what the server does (probe paths and port, drain timing, read-only non-root container).
+// a value the schema refuses, an invalid example manifest (what it renders: helm-rendered.test.ts).
 // The first run builds helm and kubeconform from the Go module proxy into ~/.cache (minutes; CI warms
 // the cache in .ci/run first); later runs take seconds.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const chart = join(root, 'deploy/helm/mcp-server');
-const cache =
-  process.env.MCP_K8S_TOOLS_CACHE ??
-  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mcp-ws-keycloak', 'k8s-tools');
-const helm = join(cache, 'bin', 'helm');
-// The script runs node scripts; this node first on its PATH.
-const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
-const TOOL_INSTALL_MS = 15 * 60_000;
-
-interface Run {
-  readonly code: number;
-  readonly output: string;
-}
-
-async function run(file: string, args: readonly string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(file, args, { cwd: root, env, maxBuffer: 16 << 20 });
-    return { code: 0, output: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
-const validate = (...args: string[]) => run('bash', ['scripts/validate-chart.sh', ...args]);
-
-type Doc = { kind: string; metadata: { name: string }; spec: Record<string, unknown>; data?: Record<string, string> };
-async function render(valuesFile: string, ...set: string[]): Promise<Doc[]> {
-  const args = [
-    'template',
-    'mcp',
-    chart,
-    '--kube-version',
-    '1.37.0',
-    '-f',
-    valuesFile,
-    ...set.flatMap((s) => ['--set', s]),
-  ];
-  const result = await run(helm, args);
-  assert.equal(result.code, 0, result.output);
-  return parseAllDocuments(result.output)
-    .map((d) => d.toJS() as Doc)
-    .filter((d) => d !== null);
-}
+import { chart, installTools, root, TOOL_INSTALL_MS, validate } from './helm-tools.ts';
 
 let scratch = '';
 before(
   async () => {
     scratch = mkdtempSync(join(tmpdir(), 'validate-chart-'));
-    const tools = await validate('--tools-only');
-    assert.equal(tools.code, 0, tools.output);
+    await installTools();
   },
   { timeout: TOOL_INSTALL_MS },
 );
@@ -172,109 +122,5 @@ describe('scripts/validate-chart.sh', () => {
       assert.notEqual(result.code, 0, file);
       assert.match(result.output, expected);
     }
-  });
-});
-
-/** The parts of the rendered pod the server's behaviour depends on. */
-interface Container {
-  ports: { name: string; containerPort: number }[];
-  startupProbe: { httpGet: unknown };
-  readinessProbe: { httpGet: unknown };
-  livenessProbe: { httpGet: unknown };
-  securityContext: unknown;
-  lifecycle: { preStop: { sleep: { seconds: number } } };
-  volumeMounts: { mountPath: string; readOnly: boolean }[];
-}
-interface PodSpec {
-  containers: Container[];
-  automountServiceAccountToken: boolean;
-  securityContext: unknown;
-  terminationGracePeriodSeconds: number;
-}
-
-describe('the rendered Deployment', () => {
-  it('probes the server where it answers: /readyz (keys loaded) and /healthz on the PORT it listens on', async () => {
-    const docs = await render(join(chart, 'ci/production-values.yaml'));
-    const config = docs.find((d) => d.kind === 'ConfigMap')?.data ?? {};
-    const deployment = docs.find((d) => d.kind === 'Deployment') as Doc;
-    const pod = (deployment.spec.template as { spec: PodSpec }).spec;
-    const container = pod.containers[0] as Container;
-    assert.equal(String(container.ports.find((p) => p.name === 'mcp')?.containerPort), config.PORT);
-    assert.equal(config.HOST, '0.0.0.0');
-    assert.deepEqual(container.startupProbe.httpGet, { path: '/readyz', port: 'mcp', scheme: 'HTTP' });
-    assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'mcp', scheme: 'HTTP' });
-    assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'mcp', scheme: 'HTTP' });
-    assert.deepEqual(container.securityContext, {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-    });
-    assert.equal(pod.automountServiceAccountToken, false);
-    assert.deepEqual(pod.securityContext, {
-      fsGroup: 1000,
-      runAsGroup: 1000,
-      runAsNonRoot: true,
-      runAsUser: 1000,
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
-    assert.deepEqual(
-      container.volumeMounts.map((m) => [m.mountPath, m.readOnly]),
-      [
-        ['/data', true],
-        ['/run/secrets/introspection', true],
-        ['/etc/mcp-server/ca', true],
-      ],
-    );
-    // Drain: the grace period covers the preStop sleep plus the server's own shutdown grace.
-    const preStop = container.lifecycle.preStop.sleep.seconds;
-    assert.ok(pod.terminationGracePeriodSeconds >= preStop + Number(config.SHUTDOWN_GRACE_MS) / 1000);
-  });
-
-  it('NetworkPolicy: in only from the ingress controller (metrics: the scraper), out only to Keycloak and DNS', async () => {
-    const docs = await render(join(chart, 'ci/production-values.yaml'));
-    const policy = docs.find((d) => d.kind === 'NetworkPolicy') as Doc;
-    const spec = policy.spec as {
-      policyTypes: string[];
-      ingress: { from: unknown[]; ports: { port: string }[] }[];
-      egress: { to: { namespaceSelector: { matchLabels: Record<string, string> }; podSelector: unknown }[] }[];
-    };
-    assert.deepEqual(spec.policyTypes, ['Ingress', 'Egress']);
-    const namespaceOf = (peer: unknown) =>
-      (peer as { namespaceSelector: { matchLabels: Record<string, string> } }).namespaceSelector.matchLabels[
-        'kubernetes.io/metadata.name'
-      ];
-    assert.deepEqual(
-      spec.ingress.map((rule) => [rule.from.map(namespaceOf), rule.ports.map((p) => p.port)]),
-      [
-        [['ingress-nginx'], ['mcp']],
-        [['monitoring'], ['metrics']],
-      ],
-    );
-    assert.deepEqual(
-      spec.egress.map((rule) => rule.to.map((peer) => [namespaceOf(peer), peer.podSelector])),
-      [
-        [['keycloak', { matchLabels: { app: 'keycloak', 'app.kubernetes.io/managed-by': 'keycloak-operator' } }]],
-        [['kube-system', { matchLabels: { 'k8s-app': 'kube-dns' } }]],
-      ],
-    );
-  });
-
-  it('refuses a grace period too short to drain calls in flight', async () => {
-    const result = await run(helm, [
-      'template',
-      'mcp',
-      chart,
-      '--kube-version',
-      '1.37.0',
-      '-f',
-      join(chart, 'ci/minimal-values.yaml'),
-      '--set',
-      'lifecycle.terminationGracePeriodSeconds=12',
-      '--set',
-      'config.SHUTDOWN_GRACE_MS=10000',
-    ]);
-    assert.notEqual(result.code, 0);
-    assert.match(result.output, /terminationGracePeriodSeconds \(12\) must be at least .* = 25/);
   });
 });
