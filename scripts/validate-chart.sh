@@ -2,7 +2,8 @@
 # Validates the Helm chart and the Kubernetes examples offline, no cluster needed:
 #   1. helm lint --strict with each deploy/helm/mcp-server/ci/*-values.yaml (values.schema.json included);
 #   2. helm template with each of them, every rendered manifest checked by kubeconform -strict against
-#      Kubernetes' own JSON schemas (unknown or misspelt fields, wrong types, missing required fields);
+#      the JSON schemas of Kubernetes 1.30 (the chart's oldest) and 1.37 (unknown or misspelt fields,
+#      wrong types, missing required fields);
 #   3. the manifests under deploy/kubernetes (Keycloak, KeycloakRealmImport, PostgreSQL) the same way;
 #   4. the realm import is in sync with keycloak/realm-export.json.
 # Tools, fetched only from package registries and cached (first run: a few minutes, then seconds):
@@ -20,8 +21,9 @@ cd "$(dirname "$0")/.."
 
 HELM_VERSION=v3.22.0
 KUBECONFORM_VERSION=v0.8.0
-# Schemas of this Kubernetes release (kubernetes-validate ships one set per minor release).
-KUBERNETES_VERSION=1.37.0
+# Validated against the oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest
+# kubernetes-validate has schemas for (it ships one set per minor release).
+KUBERNETES_VERSIONS="1.30.0 1.37.0"
 KUBERNETES_VALIDATE_VERSION=1.37.0
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 GATEWAY_API_VERSION=v1.6.3
@@ -41,7 +43,6 @@ done
 
 cache="${MCP_K8S_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/mcp-ws-keycloak/k8s-tools}"
 bin="$cache/bin"
-schemas="$cache/kubernetes-json-schema/v${KUBERNETES_VERSION}-local-strict"
 crd_schemas="$cache/crd-schemas/prometheus-operator-${PROMETHEUS_OPERATOR_VERSION}-gateway-api-${GATEWAY_API_VERSION}"
 mkdir -p "$bin"
 
@@ -62,33 +63,40 @@ install_go_tool() { # name module version ldflags
 }
 
 install_kubernetes_schemas() {
+  local version missing=() tmp
   # The schemas reference their definitions by absolute path: a moved cache is rebuilt.
-  if grep -qs "file://$schemas/_definitions.json" "$schemas/deployment-apps-v1.json"; then return; fi
-  rm -rf "$schemas" "$schemas.partial"
-  echo "validate-chart: fetching Kubernetes ${KUBERNETES_VERSION} JSON schemas (PyPI kubernetes-validate ${KUBERNETES_VALIDATE_VERSION})"
-  local tmp
+  for version in $KUBERNETES_VERSIONS; do
+    local dir="$cache/kubernetes-json-schema/v${version}-local-strict"
+    grep -qs "file://$dir/_definitions.json" "$dir/deployment-apps-v1.json" || missing+=("$dir")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return; fi
+  echo "validate-chart: fetching Kubernetes JSON schemas (PyPI kubernetes-validate ${KUBERNETES_VALIDATE_VERSION})"
   tmp="$(mktemp -d)"
   python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}"
   # Only the strict schema files; their references point at /api/_definitions.json, which
   # kubeconform's loader cannot resolve: rewrite them to the file next to them.
-  python3 - "$tmp"/kubernetes_validate-*.whl "$schemas" <<'PY'
-import pathlib, sys, zipfile
-wheel, target = sys.argv[1], pathlib.Path(sys.argv[2])
-prefix = f"kubernetes_validate/kubernetes-json-schema/{target.name}/"
-partial = target.with_name(target.name + ".partial")
-partial.mkdir(parents=True, exist_ok=True)
-count = 0
+  python3 - "$tmp"/kubernetes_validate-*.whl "${missing[@]}" <<'PY'
+import pathlib, shutil, sys, zipfile
+wheel = sys.argv[1]
 with zipfile.ZipFile(wheel) as z:
-    for name in z.namelist():
-        if name.startswith(prefix) and name.endswith(".json"):
-            text = z.read(name).decode()
-            text = text.replace('"/api/_definitions.json#', f'"file://{target}/_definitions.json#')
-            (partial / name[len(prefix):]).write_text(text)
-            count += 1
-if count == 0:
-    sys.exit(f"no schemas under {prefix} in {wheel}")
-partial.rename(target)
-print(f"validate-chart: {count} schemas in {target}")
+    names = z.namelist()
+    for target in map(pathlib.Path, sys.argv[2:]):
+        prefix = f"kubernetes_validate/kubernetes-json-schema/{target.name}/"
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        count = 0
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".json"):
+                text = z.read(name).decode()
+                text = text.replace('"/api/_definitions.json#', f'"file://{target}/_definitions.json#')
+                (partial / name[len(prefix):]).write_text(text)
+                count += 1
+        if count == 0:
+            sys.exit(f"no schemas under {prefix} in {wheel}")
+        partial.rename(target)
+        print(f"validate-chart: {count} schemas in {target}")
 PY
   rm -rf "$tmp"
 }
@@ -120,8 +128,10 @@ flock -u 9
 echo "validate-chart: tools ready in $(($(date +%s) - start))s ($("$bin/helm" version --short), kubeconform $("$bin/kubeconform" -v))"
 if $tools_only; then exit 0; fi
 
-kubeconform() {
-  "$bin/kubeconform" -strict -summary -kubernetes-version "$KUBERNETES_VERSION" \
+kubeconform() { # kubernetes-version files...
+  local version="$1"
+  shift
+  "$bin/kubeconform" -strict -summary -kubernetes-version "$version" \
     -schema-location "$cache/kubernetes-json-schema/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json" \
     -schema-location "$crd_schemas/{{.ResourceKind}}{{.KindSuffix}}.json" \
     -schema-location "deploy/kubernetes/schemas/{{.ResourceKind}}{{.KindSuffix}}.json" \
@@ -136,15 +146,19 @@ if [ -n "$chart" ]; then
   if [ ${#values_files[@]} -eq 0 ]; then echo "validate-chart: no $chart/ci/*-values.yaml" >&2; exit 1; fi
   for values in "${values_files[@]}"; do
     name="$(basename "$values" .yaml)"
-    echo "::: chart $chart with $name"
-    "$bin/helm" lint --strict --quiet --kube-version "$KUBERNETES_VERSION" -f "$values" "$chart"
-    "$bin/helm" template mcp "$chart" --namespace mcp --kube-version "$KUBERNETES_VERSION" -f "$values" >"$rendered/$name.yaml"
-    kubeconform "$rendered/$name.yaml"
+    for version in $KUBERNETES_VERSIONS; do
+      echo "::: chart $chart with $name, Kubernetes $version"
+      "$bin/helm" lint --strict --quiet --kube-version "$version" -f "$values" "$chart"
+      "$bin/helm" template mcp "$chart" --namespace mcp --kube-version "$version" -f "$values" >"$rendered/$name.yaml"
+      kubeconform "$version" "$rendered/$name.yaml"
+    done
   done
 fi
 if [ -n "$manifests" ]; then
-  echo "::: manifests in $manifests"
-  kubeconform -ignore-filename-pattern '\.json$' "$manifests"
+  for version in $KUBERNETES_VERSIONS; do
+    echo "::: manifests in $manifests, Kubernetes $version"
+    kubeconform "$version" -ignore-filename-pattern '\.json$' "$manifests"
+  done
 fi
 if $all; then
   echo "::: realm import"
