@@ -5,7 +5,8 @@
  * A checkout is a directory holding this repository (e.g. a `git worktree` of an older commit with
  * a `node_modules` symlink); `.` is this one. Each round runs every row once on A, then on B (the
  * order alternates by round). Prints per row the median calls/s, p50 and server CPU time per call
- * (user + system of the server process, all its threads: steadier than rates on a busy machine).
+ * (user + system of the server process, all its threads: steadier than rates on a busy machine; the
+ * least over the rounds is the figure other work on the machine disturbs least, since it only adds).
  */
 import path from 'node:path';
 import { type Child, startChild } from './child.ts';
@@ -97,7 +98,8 @@ try {
     const med = (xs: number[]) => spread(xs).median;
     process.stdout.write(
       `${key.padEnd(16)} ${Math.round(med(f.rate)).toString().padStart(7)} calls/s  p50 ${med(f.p50).toFixed(3)} ms  ` +
-        `cpu ${med(f.cpu).toFixed(1)} µs/call  (rates ${f.rate.map((x) => Math.round(x)).join(' ')})\n`,
+        `cpu ${med(f.cpu).toFixed(1)} µs/call (least ${Math.min(...f.cpu).toFixed(1)})  ` +
+        `(rates ${f.rate.map((x) => Math.round(x)).join(' ')})\n`,
     );
   }
 } finally {

@@ -1,8 +1,8 @@
 /** Renders BENCHMARKS.md and the latency chart from a {@link Results}. Pure: returns strings. */
-import { CHANGES } from './changes.ts';
+import { CHANGES, NOT_KEPT } from './changes.ts';
 import { lineChart } from './chart-svg.ts';
 import type { LoadAverage, Results, RowResult } from './results.ts';
-import { CHART_INFLIGHT, CHART_PAYLOAD, PAYLOADS, TARGETS } from './rows.ts';
+import { CHART_INFLIGHT, CHART_PAYLOAD, TARGETS } from './rows.ts';
 import type { Spread } from './stats.ts';
 
 const num = (v: number, digits = 0) =>
@@ -232,7 +232,7 @@ function changesSection(): string[] {
     }
     lines.push('');
   }
-  lines.pop();
+  lines.push('Measured and not kept:', '', ...NOT_KEPT.map((n) => `- ${n}`));
   return lines;
 }
 

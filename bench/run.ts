@@ -2,7 +2,7 @@
  * Benchmark runner (`npm run bench`): starts the server under test, the echo ceiling, the
  * Streamable HTTP peer and the load generators as separate processes, measures every row, and
  * writes bench/results/<date>.json, BENCHMARKS.md and bench/latency-vs-inflight.svg.
- * Flags: --quick (short runs, no BENCHMARKS.md), --profile, --only=sections, --log-level=L,
+ * Flags: --quick (short runs, no BENCHMARKS.md), --profile[=payload], --only=sections, --log-level=L,
  * --from=bench/results/<date>.json (re-render the report only).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -57,7 +57,10 @@ try {
   if (settings.profile) {
     const file = path.join(repo, 'bench', 'results', `${stamp}-server.cpuprofile`);
     await mkdir(path.dirname(file), { recursive: true });
-    const call = PAYLOADS.find((p) => p.id === 'read-1k')!.call;
+    const payload = PAYLOADS.find((p) => p.id === settings.profilePayload);
+    if (!payload)
+      throw new TypeError(`unknown payload ${settings.profilePayload} (${PAYLOADS.map((p) => p.id).join(', ')})`);
+    const call = payload.call;
     const run = { url: server.wsUrl, token, initialize: true, call, inflight: 32, maxRequests: 5_000_000 };
     await loadWs.call('run', { ...run, warmupMs: 200, durationMs: 1000 });
     await serverProc.call('profileStart');

@@ -8,6 +8,8 @@ export interface Settings {
   readonly quick: boolean;
   /** Only profile the server (32 in flight, read-file 1 KiB) and print its hot spots. */
   readonly profile: boolean;
+  /** The payload profiled (`--profile=list-10`); default read-1k. */
+  readonly profilePayload: string;
   /** Sections to run (default all): throughput, handshake, renewal, connections, tokens. */
   readonly only: ReadonlySet<string>;
   /** Throughput targets to run (default all; `--targets=echo,server-ws,naive-ws`). */
@@ -39,6 +41,7 @@ export const SECTIONS = ['throughput', 'handshake', 'renewal', 'connections', 't
 export function parseSettings(argv: readonly string[]): Settings {
   let quick = false;
   let profile = false;
+  let profilePayload = 'read-1k';
   let only = new Set(SECTIONS);
   let serverLogLevel = 'info';
   let from: string | undefined;
@@ -47,20 +50,24 @@ export function parseSettings(argv: readonly string[]): Settings {
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg === '--profile') profile = true;
-    else if (arg.startsWith('--only=')) only = new Set(arg.slice(7).split(','));
+    else if (arg.startsWith('--profile=')) {
+      profile = true;
+      profilePayload = arg.slice(10);
+    } else if (arg.startsWith('--only=')) only = new Set(arg.slice(7).split(','));
     else if (arg.startsWith('--log-level=')) serverLogLevel = arg.slice(12);
     else if (arg.startsWith('--from=')) from = arg.slice(7);
     else if (arg.startsWith('--targets=')) targets = new Set(arg.slice(10).split(','));
     else if (arg.startsWith('--connections=')) counts = arg.slice(14).split(',').map(Number);
     else
       throw new TypeError(
-        `unknown flag ${arg} (use --quick, --profile, --only=${SECTIONS.join(',')}, --log-level=L, --from=results.json, --targets=a,b, --connections=n,m)`,
+        `unknown flag ${arg} (use --quick, --profile[=payload], --only=${SECTIONS.join(',')}, --log-level=L, --from=results.json, --targets=a,b, --connections=n,m)`,
       );
   }
   for (const s of only) if (!SECTIONS.includes(s)) throw new TypeError(`unknown section ${s}`);
   return {
     quick,
     profile,
+    profilePayload,
     only,
     targets,
     from,
