@@ -10,9 +10,10 @@ let ca: TestCa | undefined;
 
 export async function globalSetup(): Promise<void> {
   if (process.env.MCP_TEST_INTEGRATION !== '1') return;
-  // A test Keycloak already running (started with startKeycloakContainer, both variables exported) is
-  // reused: repeated local runs of one file skip the 60-90 s start. CI never sets them. Tests that
-  // need the trusted test CA (CIMD) need its TEST_CA_DIR exported too, and fail without it.
+  // A test Keycloak already running (both variables exported; tests/support/start-test-keycloak.ts
+  // starts one and prints them) is reused: repeated local runs of one file skip the 60-90 s start.
+  // CI never sets them. Tests that need the trusted test CA (CIMD) need its TEST_CA_DIR exported
+  // too (the script prints it), and fail saying so without it.
   if (process.env.TEST_KEYCLOAK_URL && process.env.TEST_KEYCLOAK_CONTAINER_ID) {
     const trust = process.env[TEST_CA_DIR_ENV] ? `, trusting the CA in ${process.env[TEST_CA_DIR_ENV]}` : '';
     console.log(`# reusing the test keycloak at ${process.env.TEST_KEYCLOAK_URL}${trust}`);
