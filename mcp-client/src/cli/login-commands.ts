@@ -8,6 +8,8 @@ import { ClientError } from '../errors.ts';
 import { findLoginTarget, publicClientConfiguration } from '../login/authorization-server.ts';
 import { type LoginClient, resolveLoginClient } from '../login/client-registration.ts';
 import { logout as endSignIn, LoginTokenSource } from '../login/login-token-source.ts';
+import { RegisteredClientStore } from '../login/registered-clients.ts';
+import { unionScopes } from '../login/scope-selection.ts';
 import { type SignInPrompt, signInWithBrowser, signInWithDevice } from '../login/sign-in.ts';
 import { SignInTokenSource } from '../login/sign-in-token-source.ts';
 import { configDir, TokenStore } from '../login/token-store.ts';
@@ -32,6 +34,11 @@ export interface LoginContext {
 /** The token store of the user whose environment is `env`. */
 export function tokenStoreFor(env: NodeJS.ProcessEnv): TokenStore {
   return new TokenStore(join(configDir(env), 'logins'));
+}
+
+/** The clients registered dynamically by the user whose environment is `env`, per issuer. */
+export function registeredClientStoreFor(env: NodeJS.ProcessEnv): RegisteredClientStore {
+  return new RegisteredClientStore(join(configDir(env), 'clients'));
 }
 
 /**
@@ -72,7 +79,11 @@ export async function login(ctx: LoginContext): Promise<void> {
         })
       : await signInWithBrowser({
           ...common,
-          client: (redirectUri) => resolveLoginClient(target.issuer, client, redirectUri, config.insecureHosts),
+          client: (redirectUri) =>
+            resolveLoginClient(target.issuer, client, redirectUri, config.insecureHosts, {
+              scope: unionScopes(config.scope, target.scopesSupported?.join(' ')),
+              store: registeredClientStoreFor(ctx.env),
+            }),
         });
   tokenStoreFor(ctx.env).save(signedIn);
   const granted = signedIn.scope.split(' ').filter(Boolean);
@@ -121,6 +132,7 @@ export function signInTokenSource(ctx: LoginContext): SignInTokenSource {
     store,
     login: storedLoginFor(config, store),
     client: loginClientOf(inv),
+    registrations: registeredClientStoreFor(ctx.env),
     scope: inv.overrides.scope ?? ctx.env.OAUTH_SCOPE,
     timeoutMs: (inv.timeout ?? SIGN_IN_TIMEOUT_SECONDS) * 1000,
     show: (prompt) => showPrompt(prompt, inv.noBrowser, io),

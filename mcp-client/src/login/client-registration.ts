@@ -1,6 +1,8 @@
 import * as oidc from 'openid-client';
 import { ClientError } from '../errors.ts';
 import { type DiscoveryAlgorithm, discoverIssuer, requestOptions } from './authorization-server.ts';
+import type { RegisteredClientStore } from './registered-clients.ts';
+import { scopesOf } from './scope-selection.ts';
 
 /**
  * Which OAuth client a person signs in with (MCP authorization, "Client Registration Approaches"):
@@ -21,6 +23,17 @@ export interface RegisteredClient {
   readonly clientSecret?: string | undefined;
   /** RFC 7591 `token_endpoint_auth_method`; absent: `none`. */
   readonly tokenEndpointAuthMethod?: string | undefined;
+}
+
+/** What dynamic registration asks for, and where it keeps what it got. */
+export interface RegistrationOptions {
+  /**
+   * The scopes the client will ask for, sent as RFC 7591 `scope` (Keycloak makes them the client's
+   * optional scopes, which its "Allowed Client Scopes" policy must allow); undefined: none named.
+   */
+  readonly scope?: string | undefined;
+  /** Clients registered before, per issuer: one whose `scope` covers this one is used again. */
+  readonly store?: RegisteredClientStore | undefined;
 }
 
 /** How the client of a sign-in came to be. */
@@ -63,11 +76,23 @@ export async function storedClientConfiguration(
   return (await discoverIssuer(issuer, client.clientId, insecureHosts, clientAuthOf(client))).config;
 }
 
+/** `redirectUri` without its port. */
+function portless(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  url.port = '';
+  return url.href;
+}
+
 /** Metadata of a dynamically registered client: a native app with a loopback redirect (RFC 8252). */
-function registrationMetadata(redirectUri: string): Partial<oidc.ClientMetadata> {
+function registrationMetadata(redirectUri: string, scope: string | undefined): Partial<oidc.ClientMetadata> {
   return {
     client_name: 'mcp-client',
-    redirect_uris: [redirectUri],
+    ...(scope ? { scope } : {}),
+    // The port of this sign-in's listener, and the same URI without a port: RFC 8252 §7.3 has the
+    // server accept any port on a loopback redirect, but Keycloak does so only for a registered URI
+    // without one ("Invalid parameter: redirect_uri" otherwise), and the kept client's next
+    // sign-in listens on another port.
+    redirect_uris: [redirectUri, portless(redirectUri)],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
@@ -80,6 +105,9 @@ function registrationMetadata(redirectUri: string): Partial<oidc.ClientMetadata>
  * The client to sign in with at `issuer` (see {@link LoginClient}). Dynamic registration asks for
  * a public native client redirected to `redirectUri`; the authorization server may register it
  * otherwise (a secret, another authentication method), and its answer is what counts.
+ * A client registered at `issuer` before (`registration.store`) is used again when it was
+ * registered for every scope asked for now; its loopback redirect URI may name another port, which
+ * the authorization server must accept (RFC 8252 §7.3; Keycloak does).
  * @throws ClientError `config` when `auto` finds neither CIMD (with a document URL) nor a
  *   registration endpoint; `auth_refused` when registration is refused; discovery errors.
  */
@@ -88,6 +116,7 @@ export async function resolveLoginClient(
   choice: LoginClient,
   redirectUri: string,
   insecureHosts: readonly string[],
+  registration: RegistrationOptions = {},
 ): Promise<ResolvedClient> {
   if (choice.kind === 'pre-registered') {
     const { config } = await discoverIssuer(issuer, choice.clientId, insecureHosts);
@@ -105,7 +134,32 @@ export async function resolveLoginClient(
       `${issuer} offers no dynamic client registration${cimd}: register a client there and pass --client-id`,
     );
   }
-  return register(issuer, redirectUri, found.algorithm);
+  const kept = registration.store?.find(issuer);
+  const wanted = scopesOf(registration.scope);
+  if (kept !== undefined && wanted.every((s) => scopesOf(kept.scope).includes(s))) {
+    const client: RegisteredClient = {
+      clientId: kept.clientId,
+      clientSecret: kept.clientSecret,
+      tokenEndpointAuthMethod: kept.tokenEndpointAuthMethod,
+    };
+    return { config: configurationFor(found.config.serverMetadata(), client), client, origin: 'dynamic-registration' };
+  }
+  const registered = await register(issuer, redirectUri, registration.scope, found.algorithm);
+  registration.store?.save({ issuer, scope: wanted.join(' '), ...registered.client });
+  return registered;
+}
+
+/** openid-client's configuration for a registered `client`, authenticating as it was registered. */
+function configurationFor(server: oidc.ServerMetadata, client: RegisteredClient): oidc.Configuration {
+  const meta: Partial<oidc.ClientMetadata> = {
+    ...(client.clientSecret === undefined ? {} : { client_secret: client.clientSecret }),
+    ...(client.tokenEndpointAuthMethod === undefined
+      ? {}
+      : { token_endpoint_auth_method: client.tokenEndpointAuthMethod }),
+  };
+  const config = new oidc.Configuration(server, client.clientId, meta, clientAuthOf(client));
+  if (new URL(server.issuer).protocol === 'http:') oidc.allowInsecureRequests(config);
+  return config;
 }
 
 /**
@@ -130,11 +184,16 @@ async function toleratingSecretExpiry(url: string, init: oidc.CustomFetchOptions
   return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
 }
 
-async function register(issuer: string, redirectUri: string, algorithm: DiscoveryAlgorithm): Promise<ResolvedClient> {
+async function register(
+  issuer: string,
+  redirectUri: string,
+  scope: string | undefined,
+  algorithm: DiscoveryAlgorithm,
+): Promise<ResolvedClient> {
   const url = new URL(issuer);
   let registered: oidc.Configuration;
   try {
-    registered = await oidc.dynamicClientRegistration(url, registrationMetadata(redirectUri), undefined, {
+    registered = await oidc.dynamicClientRegistration(url, registrationMetadata(redirectUri, scope), undefined, {
       ...requestOptions(url, algorithm),
       [oidc.customFetch]: toleratingSecretExpiry,
     });
@@ -159,7 +218,5 @@ async function register(issuer: string, redirectUri: string, algorithm: Discover
   };
   // openid-client would authenticate a client with a secret by client_secret_post whatever the
   // registration said: rebuild it with the method the authorization server registered.
-  const config = new oidc.Configuration(registered.serverMetadata(), client.clientId, meta, clientAuthOf(client));
-  if (url.protocol === 'http:') oidc.allowInsecureRequests(config);
-  return { config, client, origin: 'dynamic-registration' };
+  return { config: configurationFor(registered.serverMetadata(), client), client, origin: 'dynamic-registration' };
 }

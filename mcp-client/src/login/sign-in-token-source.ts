@@ -5,6 +5,7 @@ import { ClientError } from '../errors.ts';
 import { findLoginTarget, type LoginTarget } from './authorization-server.ts';
 import { type LoginClient, type ResolvedClient, resolveLoginClient } from './client-registration.ts';
 import { LoginTokenSource } from './login-token-source.ts';
+import type { RegisteredClientStore } from './registered-clients.ts';
 import { selectScope, stepUpScope, unionScopes } from './scope-selection.ts';
 import { type SignInPrompt, signInWithBrowser } from './sign-in.ts';
 import type { StoredLogin, TokenStore } from './token-store.ts';
@@ -17,6 +18,8 @@ export interface SignInTokenSourceOptions {
   /** The stored sign-in to start from, if any. */
   readonly login: StoredLogin | undefined;
   readonly client: LoginClient;
+  /** Clients registered dynamically, per issuer, used again by later commands; absent: per process only. */
+  readonly registrations?: RegisteredClientStore | undefined;
   /** Scopes the person asked for (`--scope`); undefined: chosen from the server's challenge and metadata. */
   readonly scope: string | undefined;
   /** How long to wait for the person at each sign-in, in ms. */
@@ -44,7 +47,7 @@ export class SignInTokenSource implements TokenSource {
   readonly refreshable = true;
   readonly stepsUp = true;
   readonly #opts: SignInTokenSourceOptions;
-  /** Clients by issuer: registered once per issuer and process, never used at another issuer. */
+  /** Clients by issuer and registered scope: never used at another issuer. */
   readonly #clients = new Map<string, Promise<ResolvedClient>>();
   #current: LoginTokenSource | undefined;
   #signIns = 0;
@@ -142,7 +145,9 @@ export class SignInTokenSource implements TokenSource {
       scope,
       timeoutMs: this.#opts.timeoutMs,
       show: this.#opts.show,
-      client: (redirectUri) => this.#clientAt(target.issuer, redirectUri),
+      // A registered client names every scope this server supports, so a step-up can use it again.
+      client: (redirectUri) =>
+        this.#clientAt(target.issuer, redirectUri, unionScopes(scope, target.scopesSupported?.join(' '))),
     });
     // Credentials are per issuer (SEP-2352): a sign-in at another one replaces, not adds.
     if (previous !== undefined && previous.issuer !== login.issuer) {
@@ -153,12 +158,16 @@ export class SignInTokenSource implements TokenSource {
     return login.accessToken;
   }
 
-  #clientAt(issuer: string, redirectUri: string): Promise<ResolvedClient> {
-    let client = this.#clients.get(issuer);
+  #clientAt(issuer: string, redirectUri: string, scope: string | undefined): Promise<ResolvedClient> {
+    const key = `${issuer}\n${scope ?? ''}`;
+    let client = this.#clients.get(key);
     if (client === undefined) {
-      client = resolveLoginClient(issuer, this.#opts.client, redirectUri, this.#opts.config.insecureHosts);
-      client.catch(() => this.#clients.delete(issuer));
-      this.#clients.set(issuer, client);
+      client = resolveLoginClient(issuer, this.#opts.client, redirectUri, this.#opts.config.insecureHosts, {
+        scope,
+        store: this.#opts.registrations,
+      });
+      client.catch(() => this.#clients.delete(key));
+      this.#clients.set(key, client);
     }
     return client;
   }

@@ -90,7 +90,13 @@ describe('sign-in on demand', () => {
     const registered = as.registrations[0] as Record<string, unknown>;
     assert.equal(registered.application_type, 'native');
     assert.equal(registered.token_endpoint_auth_method, 'none');
+    assert.equal(registered.scope, 'mcp:basic', 'RFC 7591 scope: what the client will ask for');
     assert.match(String((registered.redirect_uris as string[])[0]), /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    assert.equal(
+      (registered.redirect_uris as string[])[1],
+      'http://127.0.0.1/callback',
+      'any port later (RFC 8252 §7.3)',
+    );
     const auth = as.authorizations[0] as URLSearchParams;
     assert.equal(auth.get('client_id'), as.clientIds[0]);
     assert.equal(auth.get('scope'), 'mcp:basic');
@@ -169,7 +175,10 @@ describe('sign-in on demand', () => {
     });
     assert.equal(stepped, 'token-2');
     assert.equal(as.authorizations[1]?.get('scope'), 'mcp:basic mcp:write');
-    assert.equal(as.registrations.length, 1, 'the client registered once is used again at the same issuer');
+    // The first client was registered for mcp:basic only (the metadata lists no scopes): a client
+    // for the union is registered, as an authorization server may refuse scopes a client lacks.
+    assert.equal(as.registrations.length, 2);
+    assert.equal((as.registrations[1] as Record<string, unknown>).scope, 'mcp:basic mcp:write');
     await assert.rejects(
       tokens.getToken({ forceRefresh: true, challenge: { error: 'insufficient_scope', scope: 'mcp:write' } }),
       (err) => isClientError(err, 'insufficient_scope') && err.scope === 'mcp:write',
