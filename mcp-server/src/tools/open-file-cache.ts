@@ -18,6 +18,12 @@
  * and without /proc nothing is cached. A failed check closes the entry and the caller opens the
  * file through the guard again. What the window still bounds: a permission change on a parent
  * directory alone (not on the file) is seen at the next open, at most {@link VALID_MS} later.
+ *
+ * An entry whose whole file (at most {@link INLINE_READ_MAX_BYTES}) was read through the threadpool
+ * since the open, at the same ctime, is `warm`: its pages were just read into the page cache, so
+ * read-file reads it again inline, as nginx reads files, instead of paying a threadpool trip
+ * (which costs more than the copy). Anything else, and any page of a larger file, stays on the
+ * threadpool, where a read that must wait for a disk cannot hold up the event loop.
  */
 import { fstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +34,8 @@ import { normalizeRelativePath, openedPathOf, openInsideRoot, realRoot } from '.
 export const VALID_MS = 1000;
 /** Most descriptors held at once (per process); the least recently used is closed first. */
 export const MAX_ENTRIES = 256;
+/** Largest file a warm entry lets read-file read inline. */
+export const INLINE_READ_MAX_BYTES = 64 * 1024;
 
 interface Entry {
   readonly key: string;
@@ -39,6 +47,8 @@ interface Entry {
   /** Reads using the descriptor now; it is closed when evicted and none are left. */
   refs: number;
   evicted: boolean;
+  /** The whole file was read since the open (see the module comment). */
+  warm: boolean;
 }
 
 /** A file opened for one read: `release()` it when done (exactly once). */
@@ -48,6 +58,13 @@ export interface FileLease {
   readonly stats: Stats;
   /** The normalized relative path, safe to show. */
   readonly relPath: string;
+  /**
+   * True when the whole file (at most {@link INLINE_READ_MAX_BYTES}, this size and ctime) was read
+   * through this cache entry within its window: its pages are in the page cache.
+   */
+  readonly warm: boolean;
+  /** Records that the whole file was just read (through the threadpool). */
+  markWarm(): void;
   release(): void;
 }
 
@@ -56,6 +73,7 @@ const entries = new Map<string, Entry>();
 let sweeper: NodeJS.Timeout | undefined;
 let hits = 0;
 let misses = 0;
+let warmHits = 0;
 
 function evict(entry: Entry): void {
   if (entries.get(entry.key) === entry) entries.delete(entry.key);
@@ -70,10 +88,16 @@ function evict(entry: Entry): void {
 function lease(entry: Entry, stats: Stats, relPath: string): FileLease {
   entry.refs++;
   let released = false;
+  const warm = entry.warm && stats.size <= INLINE_READ_MAX_BYTES;
+  if (warm) warmHits++;
   return {
     handle: entry.handle,
     stats,
     relPath,
+    warm,
+    markWarm() {
+      if (stats.size <= INLINE_READ_MAX_BYTES) entry.warm = true;
+    },
     release() {
       if (released) return;
       released = true;
@@ -136,7 +160,14 @@ export async function openFileCached(root: string, relInput: string): Promise<Fi
   if (opened.realPath !== real || openedPathOf(opened.handle.fd) !== real) {
     // A symlink on the way (or no /proc to prove anything later): this read only, never cached.
     const { handle } = opened;
-    return { handle, stats: opened.stats, relPath, release: () => void handle.close().catch(() => {}) };
+    return {
+      handle,
+      stats: opened.stats,
+      relPath,
+      warm: false,
+      markWarm: () => {},
+      release: () => void handle.close().catch(() => {}),
+    };
   }
   const entry: Entry = {
     key,
@@ -146,14 +177,15 @@ export async function openFileCached(root: string, relInput: string): Promise<Fi
     openedAt: now,
     refs: 0,
     evicted: false,
+    warm: false,
   };
   insert(entry);
   return lease(entry, opened.stats, relPath);
 }
 
-/** Hits, misses and descriptors held (tests and the profile). */
-export function openFileCacheStats(): { hits: number; misses: number; held: number } {
-  return { hits, misses, held: entries.size };
+/** Hits (warm ones among them), misses and descriptors held (tests and the profile). */
+export function openFileCacheStats(): { hits: number; warmHits: number; misses: number; held: number } {
+  return { hits, warmHits, misses, held: entries.size };
 }
 
 /** Closes every held descriptor not in use (tests; a server shutting down). */

@@ -89,6 +89,20 @@ describe('open-file cache: a changed path is never served from the cache', () =>
     assert.equal((await read('f.txt')).text, 'rewritten');
   });
 
+  it('reads a small file inline once read whole, never a copy older than a write', async () => {
+    await warm('f.txt', 'inside');
+    const warmHits = openFileCacheStats().warmHits;
+    assert.equal((await read('f.txt')).text, 'inside');
+    assert.equal(openFileCacheStats().warmHits, warmHits + 1, 'the read after a whole read was not inline');
+    writeFileSync(path.join(root, 'f.txt'), 'INSIDE');
+    assert.equal((await read('f.txt')).text, 'INSIDE');
+    // A page of a file is never read inline: only whole reads warm an entry.
+    writeFileSync(path.join(root, 'big.txt'), 'x'.repeat(100));
+    for (let i = 0; i < 3; i++)
+      await readFileTool.run(readFileTool.inputSchema.parse({ filePath: 'big.txt', offset: 0, length: 10 }), ctx());
+    assert.equal(openFileCacheStats().warmHits, warmHits + 1);
+  });
+
   it('refuses the file once it is a symlink to the outside', async () => {
     await warm('f.txt', 'inside');
     unlinkSync(path.join(root, 'f.txt'));
