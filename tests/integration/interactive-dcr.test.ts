@@ -1,12 +1,13 @@
 // Dynamic client registration (RFC 7591) at the real Keycloak, with a person signing in in a real
 // browser: `mcp-client ls --login --client-id auto` registers a public native client at the realm's
 // registration endpoint when no client is registered beforehand, then alice signs in on Keycloak's
-// pages. The realm keeps Keycloak's default anonymous registration policies, which refuse every
-// host; the test acts as the operator does in the console (docs/interactive-login.md, "Hosts that
-// use DCR"), in a copy realm: Trusted Hosts lists the address Keycloak sees the request come from
-// (the test reaches the container through a published port, so that is the Docker bridge gateway,
-// read with docker inspect, not 127.0.0.1) and the redirect URI's host 127.0.0.1; Allowed Client
-// Scopes lists the server's scopes. Each refusal on the way is Keycloak's own, quoted by the CLI.
+// pages. The realm lists Keycloak's default anonymous registration policies, with Allowed Client
+// Scopes naming the server's scopes and Trusted Hosts trusting nobody; the test acts as the
+// operator does in the console (docs/interactive-login.md, "Hosts that use DCR"), in a copy realm:
+// Trusted Hosts lists the address Keycloak sees the request come from (the test reaches the
+// container through a published port, so that is the Docker bridge gateway, read with docker
+// inspect, not 127.0.0.1) and the redirect URI's host 127.0.0.1. Each refusal on the way is
+// Keycloak's own, quoted by the CLI.
 // What Keycloak 26.7.3 then does, asserted as it is: the registered client has no audience mapper
 // (without the scope mcp-server-audience the code exchange fails with HTTP 500, keycloak#49077) and
 // issues typ JWT tokens, which the server refuses until the client's at+jwt switch is on.
@@ -16,6 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type ComponentRepresentation from '@keycloak/keycloak-admin-client/lib/defs/componentRepresentation.js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createLogger, loadConfig, type ServerHandle, startServer } from 'mcp-server';
 import type { Browser } from 'playwright-core';
@@ -71,13 +73,21 @@ describe('dynamic client registration at the real Keycloak (--client-id auto)', 
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
+  /** The realm's anonymous registration policy `providerId`. */
+  async function anonymousPolicy(providerId: string) {
+    const policies = await (await realm.admin()).components.find({ type: POLICY_TYPE });
+    const policy = policies.find((c) => c.providerId === providerId && c.subType === 'anonymous');
+    assert.ok(policy?.id, `the realm has the anonymous policy ${providerId}`);
+    return policy;
+  }
+
   /** Sets `config` on the realm's anonymous registration policy `providerId`, as the console does. */
   async function setAnonymousPolicy(providerId: string, config: Record<string, string[]>): Promise<void> {
-    const admin = await realm.admin();
-    const policies = await admin.components.find({ type: POLICY_TYPE });
-    const policy = policies.find((c) => c.providerId === providerId && c.subType === 'anonymous');
-    assert.ok(policy?.id, `the realm has Keycloak's default anonymous policy ${providerId}`);
-    await admin.components.update({ id: policy.id }, { ...policy, config: { ...policy.config, ...config } });
+    const policy = await anonymousPolicy(providerId);
+    await (await realm.admin()).components.update(
+      { id: policy.id as string },
+      { ...policy, config: { ...policy.config, ...config } },
+    );
   }
 
   /** The clients the CLI registered in the realm. */
@@ -134,22 +144,38 @@ describe('dynamic client registration at the real Keycloak (--client-id auto)', 
     return (JSON.parse(readFileSync(path.join(dir, name as string), 'utf8')) as { accessToken: string }).accessToken;
   }
 
+  it('the realm keeps every anonymous policy Keycloak creates by default, trusting no host', async () => {
+    // A realm export that lists registration policies replaces Keycloak's defaults wholesale: compare
+    // with a realm Keycloak set up itself, so that none (Consent Required, Max Clients...) is lost.
+    const admin = await realm.admin();
+    const reference = `dcr-defaults-${process.pid}`;
+    await admin.realms.create({ realm: reference, enabled: false });
+    try {
+      const policies = async (name: string) =>
+        (await admin.components.find({ realm: name, type: POLICY_TYPE }))
+          .map((c) => `${c.subType} ${c.providerId} ${c.name}`)
+          .sort();
+      assert.deepEqual(await policies(realm.realm), await policies(reference));
+      const defaults = await admin.components.find({ realm: reference, type: POLICY_TYPE });
+      const mappers = (c: ComponentRepresentation | undefined) =>
+        [c?.config?.['allowed-protocol-mapper-types'] ?? []].flat().sort();
+      for (const ours of await admin.components.find({ realm: realm.realm, type: POLICY_TYPE })) {
+        if (ours.providerId !== 'allowed-protocol-mappers') continue;
+        const theirs = defaults.find((c) => c.providerId === ours.providerId && c.subType === ours.subType);
+        assert.deepEqual(mappers(ours), mappers(theirs), `${ours.subType} protocol mapper types as Keycloak's`);
+      }
+    } finally {
+      await admin.realms.del({ realm: reference });
+    }
+    const trusted = await anonymousPolicy('trusted-hosts');
+    assert.deepEqual(trusted.config?.['trusted-hosts'] ?? [], [], 'no host trusted');
+    assert.deepEqual(trusted.config?.['host-sending-registration-request-must-match'], ['true']);
+    assert.deepEqual(trusted.config?.['client-uris-must-match'], ['true']);
+    assert.deepEqual((await anonymousPolicy('max-clients')).config?.['max-clients'], ['200']);
+  });
+
   it('an untrusted host is refused at registration with Keycloak’s words, policy by policy', async () => {
-    // Keycloak checks its policies in no fixed order: each step below leaves one policy refusing.
-    // Trusted hosts, default Allowed Client Scopes: the client asks for the server's scopes
-    // (RFC 7591 scope), which the default policy (the realm's default scopes only) refuses.
-    await setAnonymousPolicy('trusted-hosts', { 'trusted-hosts': [gateway, '127.0.0.1'] });
-    const scopes = await run(['ls']);
-    assert.equal(scopes.code, 3, scopes.err);
-    assert.equal(
-      scopes.err,
-      `${registrationFailed} 'Allowed Client Scopes' rejected request to client-registration service. Details: Not permitted to use specified clientScope); pre-register a client and pass --client-id`,
-    );
-    await setAnonymousPolicy('allowed-client-templates', {
-      'allowed-client-scopes': ['file.read', 'file.list', 'profile', 'mcp-server-audience'],
-    });
-    // The scopes allowed, no host trusted (Keycloak's default list is empty).
-    await setAnonymousPolicy('trusted-hosts', { 'trusted-hosts': [] });
+    // As imported: the scopes allowed, no host trusted.
     const untrusted = await run(['ls']);
     assert.equal(untrusted.code, 3, untrusted.err);
     assert.equal(
@@ -165,12 +191,20 @@ describe('dynamic client registration at the real Keycloak (--client-id auto)', 
       redirect.err,
       `${registrationFailed} 'Trusted Hosts' rejected request to client-registration service. Details: URI doesn't match any trusted host or trusted domain); pre-register a client and pass --client-id`,
     );
+    // Both trusted; a scope the Allowed Client Scopes policy does not list (the client registers
+    // with RFC 7591 scope: the scopes it will ask for).
+    await setAnonymousPolicy('trusted-hosts', { 'trusted-hosts': [gateway, '127.0.0.1'] });
+    const scopes = await run(['ls', '--scope', 'file.list admin']);
+    assert.equal(scopes.code, 3, scopes.err);
+    assert.equal(
+      scopes.err,
+      `${registrationFailed} 'Allowed Client Scopes' rejected request to client-registration service. Details: Not permitted to use specified clientScope); pre-register a client and pass --client-id`,
+    );
     assert.deepEqual(await registered(), [], 'nothing registered');
-    console.log(`# refusals: ${scopes.ms} ms, ${untrusted.ms} ms, ${redirect.ms} ms`);
+    console.log(`# refusals: ${untrusted.ms} ms, ${redirect.ms} ms, ${scopes.ms} ms`);
   });
 
   it('a trusted host registers a public native client; alice signs in; without the audience scope the code exchange fails (keycloak#49077)', async () => {
-    await setAnonymousPolicy('trusted-hosts', { 'trusted-hosts': [gateway, '127.0.0.1'] });
     const since = new Date(Date.now() - 1000);
     const ls = await run(['ls']);
     const [client, ...more] = await registered();
