@@ -34,6 +34,10 @@ interface Frame {
   readonly levels: number;
   /** Names read from the stream but not yet listed (at most one, for the look-ahead). */
   readonly pending: Dirent[];
+  /** Names passed over without an lstat (a cursor's resume): the directory cannot be marked warm. */
+  skipped?: boolean;
+  /** Some entries were lstat'ed inline (already warm): nothing to mark. */
+  inline?: boolean;
 }
 
 function typeOf(stats: Stats): WalkEntry['type'] {
@@ -102,6 +106,7 @@ export class DirWalker {
         if (top.levels > 1 && dirent.isDirectory()) break;
       }
       if (batch.length === 0) {
+        this.#finished(top);
         await top.dir.close();
         this.#frames.pop();
         continue;
@@ -120,6 +125,7 @@ export class DirWalker {
         top.pending.push(dirent);
         return true;
       }
+      this.#finished(top);
       await top.dir.close();
       this.#frames.pop();
     }
@@ -132,6 +138,11 @@ export class DirWalker {
     await Promise.all(frames.map((f) => f.dir.close()));
   }
 
+  /** A level read to its end: if every name was lstat'ed on the threadpool, its directory is warm now. */
+  #finished(frame: Frame): void {
+    if (!frame.skipped && !frame.inline) frame.dir.markStatted();
+  }
+
   async #read(frame: Frame): Promise<Dirent | undefined> {
     return frame.pending.shift() ?? (await frame.dir.read());
   }
@@ -140,7 +151,12 @@ export class DirWalker {
     const last = batch.at(-1);
     const descend = last !== undefined && top.levels > 1 && last.isDirectory();
     const plain = descend ? batch.slice(0, -1) : batch;
-    const stats = await Promise.all(plain.map((d) => top.dir.lstatEntry(d.name)));
+    // A warm directory's entries were all just looked up: their lstat is answered from the kernel's caches.
+    const inline = top.dir.warm;
+    if (inline) top.inline = true;
+    const stats = inline
+      ? plain.map((d) => top.dir.lstatEntryNow(d.name))
+      : await Promise.all(plain.map((d) => top.dir.lstatEntry(d.name)));
     const entries: WalkEntry[] = [];
     for (const [i, dirent] of plain.entries()) {
       const st = stats[i];
@@ -180,6 +196,7 @@ export class DirWalker {
         if (skipped % SEEK_CHECK === 0 && performance.now() > deadline) return false;
         const dirent = await this.#read(top);
         if (dirent === undefined) throw gone();
+        top.skipped = true;
         if (dirent.name === want) found = dirent;
       }
       seek.shift();

@@ -22,6 +22,25 @@ const READ_BUFFER_ENTRIES = 128;
  */
 export const READ_WHOLE_MAX_BYTES = 4096;
 
+/**
+ * How long after a small directory (read whole) had every entry lstat'ed through the threadpool
+ * its entries are lstat'ed inline, in ms: the lookups just loaded their dentries and inodes into
+ * the kernel's caches, so an lstat is answered from memory (nginx's reasoning for its reads). A
+ * directory whose names changed has another mtime and ctime, so another key, and is not warm.
+ */
+export const WARM_MS = 1000;
+/** Warm directories remembered at most (oldest forgotten first). */
+const MAX_WARM = 256;
+/** `dev:ino:mtime:ctime` of a directory -> when its entries were last all lstat'ed on the threadpool. */
+const warmDirs = new Map<string, number>();
+/** lstat calls answered inline so far (tests). */
+let inlineLstats = 0;
+
+/** How many entry lstats ran inline in a warm directory so far (tests and the profile). */
+export function inlineLstatCount(): number {
+  return inlineLstats;
+}
+
 const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** `dev:ino` of an open descriptor (bigint: inode numbers may exceed 2^53). */
@@ -57,6 +76,8 @@ export class HeldDir {
   readonly handle: Descriptor;
   /** `dev:ino` of the directory, taken from the open descriptor. */
   readonly id: string;
+  /** `dev:ino:mtime:ctime` of the directory when opened: its key in the warm set. */
+  readonly #warmKey: string;
   /** Real path at open time: used only where /proc is missing, never shown to a client. */
   readonly #realPath: string;
   #stream: Dir | undefined;
@@ -66,7 +87,9 @@ export class HeldDir {
 
   constructor(handle: Descriptor, realPath: string) {
     this.handle = handle;
-    this.id = identityOf(handle.fd);
+    const st = fstatSync(handle.fd, { bigint: true });
+    this.id = `${st.dev}:${st.ino}`;
+    this.#warmKey = `${this.id}:${st.mtimeNs}:${st.ctimeNs}`;
     this.#realPath = realPath;
   }
 
@@ -90,6 +113,30 @@ export class HeldDir {
     // opendir of the magic link opens the very directory held by the descriptor, not a path.
     this.#stream ??= await opendir(this.entryPath(), { bufferSize: READ_BUFFER_ENTRIES });
     return (await this.#stream.read()) ?? undefined;
+  }
+
+  /** True when this directory was read whole and all its entries lstat'ed within {@link WARM_MS}. */
+  get warm(): boolean {
+    const at = warmDirs.get(this.#warmKey);
+    return this.#whole !== undefined && at !== undefined && performance.now() - at < WARM_MS;
+  }
+
+  /** Records that every entry of this (whole-read) directory was just lstat'ed on the threadpool. */
+  markStatted(): void {
+    if (this.#whole === undefined) return;
+    warmDirs.delete(this.#warmKey);
+    warmDirs.set(this.#warmKey, performance.now());
+    if (warmDirs.size > MAX_WARM) warmDirs.delete(warmDirs.keys().next().value!);
+  }
+
+  /** {@link lstatEntry} inline, for a {@link warm} directory only. */
+  lstatEntryNow(name: string): Stats | undefined {
+    inlineLstats++;
+    try {
+      return lstatSync(this.entryPath(name));
+    } catch {
+      return undefined;
+    }
   }
 
   /** lstat of `name` inside this directory (symlinks reported, not followed); undefined if gone. */

@@ -1,0 +1,73 @@
+// list-files lstats the entries of a small directory inline when the same directory (same names:
+// same mtime and ctime) had all its entries lstat'ed on the threadpool within the last second. The
+// inline lstat is a real lstat, so sizes and dates are current; a changed directory is not warm.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { inlineLstatCount } from '../../../mcp-server/src/tools/held-dir.ts';
+import { listFilesTool } from '../../../mcp-server/src/tools/list-files.ts';
+import type { ToolContext } from '../../../mcp-server/src/tools/tool-spec.ts';
+
+describe('list-files in a warm directory', () => {
+  let base: string;
+  let dir: string;
+  const ctx = (): ToolContext => ({
+    root: base,
+    maxFileBytes: 1 << 20,
+    clientId: 'test-client',
+    signal: new AbortController().signal,
+    progress: async () => {},
+  });
+  /** name -> size of a listing of 'd'. */
+  const list = async (args: Record<string, unknown> = {}): Promise<Map<string, number>> => {
+    const outcome = await listFilesTool.run(listFilesTool.inputSchema.parse({ directory: 'd', ...args }), ctx());
+    const entries = (outcome.result.structuredContent as { entries: { name: string; size: number }[] }).entries;
+    return new Map(entries.map((e) => [e.name, e.size]));
+  };
+
+  before(() => {
+    base = mkdtempSync(path.join(tmpdir(), 'list-warm-'));
+    dir = path.join(base, 'd');
+    mkdirSync(dir);
+    for (let i = 0; i < 5; i++) writeFileSync(path.join(dir, `f${i}`), 'x'.repeat(i));
+  });
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  it('answers inline once warm, with current sizes, and goes to the threadpool again when names change', async () => {
+    assert.equal((await list()).get('f3'), 3);
+    const before = inlineLstatCount();
+    assert.equal((await list()).get('f3'), 3);
+    assert.equal(inlineLstatCount(), before + 5, 'the second listing did not lstat inline');
+    // Same names, new contents: still warm, and the inline lstat sees the new size.
+    writeFileSync(path.join(dir, 'f3'), 'x'.repeat(300));
+    assert.equal((await list()).get('f3'), 300);
+    assert.equal(inlineLstatCount(), before + 10);
+    // A new name changes the directory: the next listing is not inline and shows it.
+    writeFileSync(path.join(dir, 'f9'), 'new');
+    const changed = await list();
+    assert.equal(changed.get('f9'), 3);
+    assert.equal(inlineLstatCount(), before + 10);
+  });
+
+  it('a walk resumed by name (a cursor used again) skips names without lstat: no warm directory from it', async () => {
+    writeFileSync(path.join(dir, 'g'), 'g'); // a new state of the directory: not warm yet
+    const page = async (cursor?: string) => {
+      const args = { directory: 'd', limit: 2, ...(cursor ? { cursor } : {}) };
+      const outcome = await listFilesTool.run(listFilesTool.inputSchema.parse(args), ctx());
+      return (outcome.result.structuredContent as { nextCursor?: string }).nextCursor;
+    };
+    const c1 = await page();
+    assert.ok(c1);
+    assert.ok(await page(c1)); // takes the held walk: c1 can now only resume by name
+    const count = inlineLstatCount();
+    const resumed = await listFilesTool.run(
+      listFilesTool.inputSchema.parse({ directory: 'd', limit: 5000, cursor: c1 }),
+      ctx(),
+    );
+    assert.ok(!resumed.result.isError, JSON.stringify(resumed.result));
+    await list();
+    assert.equal(inlineLstatCount(), count, 'a listing after a walk that skipped names was answered inline');
+  });
+});
