@@ -6,7 +6,12 @@ import { requireSecureTransport } from '../auth/trust.ts';
 import type { ClientConfig } from '../config.ts';
 import { ClientError } from '../errors.ts';
 import { findLoginTarget, publicClientConfiguration } from '../login/authorization-server.ts';
-import { type LoginClient, resolveLoginClient } from '../login/client-registration.ts';
+import {
+  forgetKeptClient,
+  type LoginClient,
+  type ResolvedClient,
+  resolveLoginClient,
+} from '../login/client-registration.ts';
 import { logout as endSignIn, LoginTokenSource } from '../login/login-token-source.ts';
 import { RegisteredClientStore } from '../login/registered-clients.ts';
 import { unionScopes } from '../login/scope-selection.ts';
@@ -71,6 +76,8 @@ export async function login(ctx: LoginContext): Promise<void> {
     timeoutMs: (inv.timeout ?? SIGN_IN_TIMEOUT_SECONDS) * 1000,
     show: (prompt: SignInPrompt) => showPrompt(prompt, inv.noBrowser, io),
   };
+  const registrations = registeredClientStoreFor(ctx.env);
+  let used: ResolvedClient | undefined;
   const signedIn =
     client.kind === 'pre-registered' && inv.device
       ? await signInWithDevice({
@@ -79,11 +86,15 @@ export async function login(ctx: LoginContext): Promise<void> {
         })
       : await signInWithBrowser({
           ...common,
-          client: (redirectUri) =>
-            resolveLoginClient(target.issuer, client, redirectUri, config.insecureHosts, {
+          client: async (redirectUri) => {
+            used = await resolveLoginClient(target.issuer, client, redirectUri, config.insecureHosts, {
               scope: unionScopes(config.scope, target.scopesSupported?.join(' ')),
-              store: registeredClientStoreFor(ctx.env),
-            }),
+              store: registrations,
+            });
+            return used;
+          },
+        }).catch((err: unknown) => {
+          throw forgetKeptClient(used, target.issuer, registrations, err);
         });
   tokenStoreFor(ctx.env).save(signedIn);
   const granted = signedIn.scope.split(' ').filter(Boolean);

@@ -44,6 +44,8 @@ export interface ResolvedClient {
   readonly config: oidc.Configuration;
   readonly client: RegisteredClient;
   readonly origin: ClientOrigin;
+  /** True for a client registered by an earlier command, kept in the registration store. */
+  readonly kept?: boolean | undefined;
 }
 
 /**
@@ -136,17 +138,39 @@ export async function resolveLoginClient(
   }
   const kept = registration.store?.find(issuer);
   const wanted = scopesOf(registration.scope);
-  if (kept !== undefined && wanted.every((s) => scopesOf(kept.scope).includes(s))) {
+  const usable = kept !== undefined && (kept.secretExpiresAt === undefined || kept.secretExpiresAt > Date.now());
+  if (usable && wanted.every((s) => scopesOf(kept.scope).includes(s))) {
     const client: RegisteredClient = {
       clientId: kept.clientId,
       clientSecret: kept.clientSecret,
       tokenEndpointAuthMethod: kept.tokenEndpointAuthMethod,
     };
-    return { config: configurationFor(found.config.serverMetadata(), client), client, origin: 'dynamic-registration' };
+    const config = configurationFor(found.config.serverMetadata(), client);
+    return { config, client, origin: 'dynamic-registration', kept: true };
   }
-  const registered = await register(issuer, redirectUri, registration.scope, found.algorithm);
-  registration.store?.save({ issuer, scope: wanted.join(' '), ...registered.client });
-  return registered;
+  const { resolved, secretExpiresAt } = await register(issuer, redirectUri, registration.scope, found.algorithm);
+  registration.store?.save({ issuer, scope: wanted.join(' '), ...resolved.client, secretExpiresAt });
+  return resolved;
+}
+
+/**
+ * What a failed sign-in with `used` should say: when `used` was a kept client, it is forgotten
+ * (the authorization server may have deleted it, and the person would otherwise meet the same
+ * error page every time) and the message says that the next sign-in registers another.
+ */
+export function forgetKeptClient(
+  used: ResolvedClient | undefined,
+  issuer: string,
+  store: RegisteredClientStore | undefined,
+  err: unknown,
+): unknown {
+  if (used?.kept !== true || store === undefined || !(err instanceof ClientError)) return err;
+  store.forget(issuer);
+  return new ClientError(
+    err.code,
+    `${err.message} (the client ${used.client.clientId} registered at ${issuer} earlier is forgotten: the next sign-in registers a new one)`,
+    { cause: err },
+  );
 }
 
 /** openid-client's configuration for a registered `client`, authenticating as it was registered. */
@@ -189,7 +213,7 @@ async function register(
   redirectUri: string,
   scope: string | undefined,
   algorithm: DiscoveryAlgorithm,
-): Promise<ResolvedClient> {
+): Promise<{ resolved: ResolvedClient; secretExpiresAt: number | undefined }> {
   const url = new URL(issuer);
   let registered: oidc.Configuration;
   try {
@@ -218,5 +242,10 @@ async function register(
   };
   // openid-client would authenticate a client with a secret by client_secret_post whatever the
   // registration said: rebuild it with the method the authorization server registered.
-  return { config: configurationFor(registered.serverMetadata(), client), client, origin: 'dynamic-registration' };
+  const expires = meta.client_secret_expires_at;
+  return {
+    resolved: { config: configurationFor(registered.serverMetadata(), client), client, origin: 'dynamic-registration' },
+    // RFC 7591 §3.2.1: 0 means the secret never expires.
+    secretExpiresAt: typeof expires === 'number' && expires > 0 ? expires * 1000 : undefined,
+  };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClientError } from '../errors.ts';
 import type { RegisteredClient } from './client-registration.ts';
@@ -10,6 +10,8 @@ export interface StoredRegistration extends RegisteredClient {
   readonly issuer: string;
   /** The `scope` it was registered with (space-separated; empty: none asked). */
   readonly scope: string;
+  /** When its secret expires, in ms since the epoch (RFC 7591 `client_secret_expires_at`); absent: never. */
+  readonly secretExpiresAt?: number | undefined;
 }
 
 /**
@@ -38,6 +40,11 @@ export class RegisteredClientStore {
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(registration)}\n`, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, path);
+  }
+
+  /** Forgets the client registered at `issuer`. */
+  forget(issuer: string): void {
+    rmSync(this.pathOf(issuer), { force: true });
   }
 
   /**

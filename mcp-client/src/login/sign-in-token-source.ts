@@ -3,7 +3,7 @@ import type { GetTokenOptions, TokenSource } from '../auth/token-source.ts';
 import type { ClientConfig } from '../config.ts';
 import { ClientError } from '../errors.ts';
 import { findLoginTarget, type LoginTarget } from './authorization-server.ts';
-import { type LoginClient, type ResolvedClient, resolveLoginClient } from './client-registration.ts';
+import { forgetKeptClient, type LoginClient, type ResolvedClient, resolveLoginClient } from './client-registration.ts';
 import { LoginTokenSource } from './login-token-source.ts';
 import type { RegisteredClientStore } from './registered-clients.ts';
 import { selectScope, stepUpScope, unionScopes } from './scope-selection.ts';
@@ -140,14 +140,21 @@ export class SignInTokenSource implements TokenSource {
           scopesSupported: target.scopesSupported,
         }),
       );
+    // A registered client names every scope this server supports, so a step-up can use it again.
+    const registrationScope = unionScopes(scope, target.scopesSupported?.join(' '));
+    let used: ResolvedClient | undefined;
     const login = await signInWithBrowser({
       target,
       scope,
       timeoutMs: this.#opts.timeoutMs,
       show: this.#opts.show,
-      // A registered client names every scope this server supports, so a step-up can use it again.
-      client: (redirectUri) =>
-        this.#clientAt(target.issuer, redirectUri, unionScopes(scope, target.scopesSupported?.join(' '))),
+      client: async (redirectUri) => {
+        used = await this.#clientAt(target.issuer, redirectUri, registrationScope);
+        return used;
+      },
+    }).catch((err: unknown) => {
+      if (used?.kept === true) this.#clients.delete(`${target.issuer}\n${registrationScope ?? ''}`);
+      throw forgetKeptClient(used, target.issuer, this.#opts.registrations, err);
     });
     // Credentials are per issuer (SEP-2352): a sign-in at another one replaces, not adds.
     if (previous !== undefined && previous.issuer !== login.issuer) {

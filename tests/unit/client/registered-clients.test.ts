@@ -22,8 +22,8 @@ describe('dynamically registered clients are kept per issuer', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function setUp(scopesSupported: string[]) {
-    const as = await startFakeAs();
+  async function setUp(scopesSupported: string[], options: Parameters<typeof startFakeAs>[0] = {}) {
+    const as = await startFakeAs(options);
     const resource = await startFakeResource((serverUrl) => ({
       resource: serverUrl,
       authorization_servers: [as.issuer],
@@ -35,7 +35,13 @@ describe('dynamically registered clients are kept per issuer', () => {
   }
 
   /** A fresh token source, as a new command has: nothing in memory, the same directories. */
-  function command(serverUrl: string, home: string, registrations: RegisteredClientStore, scope?: string) {
+  function command(
+    serverUrl: string,
+    home: string,
+    registrations: RegisteredClientStore,
+    scope?: string,
+    person: { show: typeof approveInBrowser; timeoutMs: number } = { show: approveInBrowser, timeoutMs: 10_000 },
+  ) {
     const client: LoginClient = { kind: 'auto' };
     return new SignInTokenSource({
       config: { serverUrl, resource: undefined, issuer: undefined, insecureHosts: [], tokenRenewSkewSeconds: 30 },
@@ -45,8 +51,7 @@ describe('dynamically registered clients are kept per issuer', () => {
       client,
       registrations,
       scope,
-      timeoutMs: 10_000,
-      show: approveInBrowser,
+      ...person,
       awaitChallenge: true,
     });
   }
@@ -94,5 +99,31 @@ describe('dynamically registered clients are kept per issuer', () => {
       (err) => isClientError(err, 'untrusted') && /chmod 600/.test(err.message),
     );
     assert.equal(as.registrations.length, 1);
+  });
+
+  it("registers again when the kept client's secret has expired (RFC 7591 client_secret_expires_at)", async () => {
+    const { as, resource, registrations, home } = await setUp(['file.list'], {
+      registered: { client_secret: 's3cret', client_secret_expires_at: 1 },
+    });
+    await command(resource.serverUrl, home, registrations).getToken({ forceRefresh: true, challenge: {} });
+    assert.equal(registrations.find(as.issuer)?.secretExpiresAt, 1000);
+    await command(resource.serverUrl, home, registrations).getToken({ forceRefresh: true, challenge: {} });
+    assert.equal(as.registrations.length, 2);
+  });
+
+  it('forgets a kept client when a sign-in with it does not complete, and says so', async () => {
+    const { as, resource, registrations, home } = await setUp(['file.list']);
+    await command(resource.serverUrl, home, registrations).getToken({ forceRefresh: true, challenge: {} });
+    // The person never gets through (the authorization server no longer knows the client, say).
+    const stuck = command(resource.serverUrl, home, registrations, undefined, { show: () => {}, timeoutMs: 300 });
+    await assert.rejects(
+      stuck.getToken({ forceRefresh: true, challenge: {} }),
+      (err) =>
+        isClientError(err, 'timeout') &&
+        err.message.includes(`the client ${as.clientIds[0]} registered at ${as.issuer} earlier is forgotten`),
+    );
+    assert.equal(registrations.find(as.issuer), undefined);
+    await command(resource.serverUrl, home, registrations).getToken({ forceRefresh: true, challenge: {} });
+    assert.equal(as.registrations.length, 2, 'the next sign-in registers a new client');
   });
 });
