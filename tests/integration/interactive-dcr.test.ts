@@ -90,9 +90,13 @@ describe('dynamic client registration at the real Keycloak (--client-id auto)', 
     );
   }
 
-  /** The clients the CLI registered in the realm. */
+  /** The clients the CLI registered in the realm (Keycloak names a registered client by a UUID). */
   async function registered() {
-    return (await (await realm.admin()).clients.find()).filter((c) => c.name === CLIENT_NAME);
+    return (await (await realm.admin()).clients.find()).filter(
+      (c) =>
+        c.name === CLIENT_NAME &&
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(c.clientId ?? ''),
+    );
   }
 
   /** Alice signs in at `url` in a fresh browser context, consenting when asked. */
