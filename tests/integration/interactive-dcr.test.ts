@@ -285,4 +285,30 @@ describe('dynamic client registration at the real Keycloak (--client-id auto)', 
     assert.ok(!ports.includes(new URL(url.searchParams.get('redirect_uri') as string).port), 'another port');
     console.log(`# sign-in again with the kept client: ${again.ms} ms`);
   });
+
+  it('a host that registers without scope gets the realm defaults only: asking for the server’s is invalid_scope', async () => {
+    // As Claude Code registers (no RFC 7591 scope); the host is trusted (above).
+    const res = await fetch(`${realm.issuer}/clients-registrations/openid-connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none' }),
+    });
+    assert.equal(res.status, 201);
+    const { client_id: clientId } = (await res.json()) as { client_id: string };
+    const auth = new URL(`${realm.issuer}/protocol/openid-connect/auth`);
+    auth.search = new URLSearchParams({
+      client_id: clientId,
+      redirect_uri: 'http://127.0.0.1:9/callback',
+      response_type: 'code',
+      scope: 'file.list',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      resource: TEST_RESOURCE,
+    }).toString();
+    const answer = await fetch(auth, { redirect: 'manual' });
+    const back = new URL(answer.headers.get('location') ?? '');
+    assert.equal(answer.status, 302);
+    assert.equal(back.searchParams.get('error'), 'invalid_scope');
+    assert.equal(back.searchParams.get('error_description'), 'Invalid scopes: file.list');
+  });
 });
