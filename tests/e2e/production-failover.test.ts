@@ -1,8 +1,8 @@
 // Failover of the production topology (deploy/compose.production.yaml, its own project, not the
 // shared test Keycloak): clients call tools without pause over WebSocket and over Streamable HTTP
 // (both eras) through the TLS load balancer, and fetch tokens from Keycloak through it, while one
-// MCP replica is killed (SIGKILL) and started again, then one Keycloak node is stopped (SIGTERM) and
-// started again. Required: no failed call (every call is read-file, read-only, so safe to repeat),
+// MCP replica is killed (SIGKILL) and started again, another is stopped (SIGTERM, as a rolling
+// update does) and started again, then one Keycloak node is stopped (SIGTERM) and started again. Required: no failed call (every call is read-file, read-only, so safe to repeat),
 // no failed token request, Keycloak state (a rotated secret, a user session) intact on the other
 // node, and the load balancer marking the dead replica out within its health-check period and then
 // sending it nothing. Figures per event are printed as `# ` lines and written to
@@ -96,7 +96,7 @@ describe('production topology: failover through the load balancer', { timeout: 1
     checks['cluster views logged by keycloak-2'] = s.clusterViews('keycloak-2').join(' ');
   });
 
-  it('loses no call and no token request through a replica crash and a Keycloak node stop', async () => {
+  it('loses no call and no token request through a replica crash, a replica stop and a Keycloak node stop', async () => {
     const s = need();
     const started = Date.now();
     load = await Load.start({ mcpUrl: s.mcpUrl, issuer: s.issuer, clientSecret: s.secret('oauth-client-secret') });
@@ -124,7 +124,22 @@ describe('production topology: failover through the load balancer', { timeout: 1
     await load.soak(Date.now(), PER_WINDOW, 120_000);
     events.push(load.figures(`${victim} restarted`, t, Date.now()));
 
-    // 3. Keycloak state made before the loss: a rotated secret and an admin's user session.
+    // 3. Another replica is stopped the way a rolling update does it (SIGTERM), and started again.
+    const others = (await s.lbServers()).filter((x) => x.backend === 'mcp' && x.server !== victim);
+    const drained = others.reduce((a, b) => (b.current > a.current ? b : a)).server as Service;
+    t = Date.now();
+    await s.halt(drained, 'stop');
+    checks[`${drained} stop (SIGTERM until exit), ms`] = Date.now() - t;
+    await lbUntil(drained, (st) => !isUp(st), 60_000);
+    await load.soak(Date.now(), PER_WINDOW, 120_000);
+    events.push(load.figures(`${drained} stopped (SIGTERM)`, t, Date.now()));
+    t = Date.now();
+    await s.start(drained);
+    await lbUntil(drained, isUp, 120_000);
+    await load.soak(Date.now(), PER_WINDOW, 120_000);
+    events.push(load.figures(`${drained} restarted`, t, Date.now()));
+
+    // 4. Keycloak state made before the loss: a rotated secret and an admin's user session.
     const kc = s.keycloakUrl;
     const admin = await adminSession(kc, s.secret('keycloak-admin-password'));
     const oldSecret = s.secret('mcp-lister-secret');
@@ -143,7 +158,7 @@ describe('production topology: failover through the load balancer', { timeout: 1
       `${afterLoss.rotated} / ${afterLoss.old} / ${afterLoss.session}`;
     events.push(load.figures('keycloak-1 stopped', t, Date.now()));
 
-    // 4. It comes back and rejoins the cluster.
+    // 5. It comes back and rejoins the cluster.
     const viewsBefore = s.clusterViews('keycloak-2').length;
     t = Date.now();
     await s.start('keycloak-1');
