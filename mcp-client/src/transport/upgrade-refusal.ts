@@ -46,7 +46,7 @@ export function errorFromRefusedUpgrade(r: RefusedUpgrade): ClientError {
   if (r.status === 401) {
     const advice =
       oauthError === 'invalid_token'
-        ? 'the token was refused; check that OAUTH_ISSUER (or OAUTH_TOKEN_URL) points at the issuer the server trusts, with the host name the server expects'
+        ? 'the token was refused for the reason given; when it names the issuer or audience, check that OAUTH_ISSUER (or OAUTH_TOKEN_URL) points at the issuer the server trusts, with the host name the server expects'
         : 'send a token: set OAUTH_CLIENT_ID and a secret, or OAUTH_ACCESS_TOKEN';
     return new ClientError(
       'upgrade_refused',
