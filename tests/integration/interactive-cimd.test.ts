@@ -190,7 +190,7 @@ describe('sign-in with a client ID metadata document served over https', () => {
     const since = new Date(Date.now() - 1000);
     const signedIn = await signIn(browser, docs, { ...env, XDG_CONFIG_HOME: own }, 'file.read file.list profile');
     assert.equal(signedIn.code, 3, signedIn.err);
-    assert.match(signedIn.err, /the sign-in failed: unexpected HTTP response status code/);
+    assert.match(signedIn.err, /the sign-in failed: unexpected HTTP response status code \(HTTP 500\)/);
     assert.deepEqual(docs.fetched, [DOCUMENT_PATH], 'the document was fetched and the client registered');
     assert.throws(() => storedToken(own), { code: 'ENOENT' }, 'no sign-in stored');
     const log = await keycloakLogSince(keycloak().containerId, since);

@@ -159,5 +159,7 @@ export function refusal(err: unknown, what: string): ClientError {
     });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new ClientError('auth_refused', `${what} failed: ${message}`, { cause: err });
+  // openid-client's "unexpected HTTP response status code" keeps the Response as its cause
+  const status = err instanceof Error && err.cause instanceof Response ? ` (HTTP ${err.cause.status})` : '';
+  return new ClientError('auth_refused', `${what} failed: ${message}${status}`, { cause: err });
 }

@@ -15,7 +15,7 @@ import * as oidc from 'openid-client';
 import { isClientError } from '../../../mcp-client/src/errors.ts';
 import { LoginTokenSource } from '../../../mcp-client/src/login/login-token-source.ts';
 import { listenForRedirect } from '../../../mcp-client/src/login/loopback-redirect.ts';
-import { signInWithBrowser } from '../../../mcp-client/src/login/sign-in.ts';
+import { refusal, signInWithBrowser } from '../../../mcp-client/src/login/sign-in.ts';
 import { type StoredLogin, TokenStore } from '../../../mcp-client/src/login/token-store.ts';
 
 const LOGIN: StoredLogin = {
@@ -230,5 +230,14 @@ describe('a stored sign-in', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a sign-in failure', () => {
+  it('names the HTTP status when the authorization server answered one it should not (e.g. a 500)', () => {
+    const err = new Error('unexpected HTTP response status code', { cause: new Response('oops', { status: 500 }) });
+    const refused = refusal(err, 'the sign-in');
+    assert.equal(refused.code, 'auth_refused');
+    assert.equal(refused.message, 'the sign-in failed: unexpected HTTP response status code (HTTP 500)');
   });
 });
