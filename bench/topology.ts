@@ -17,7 +17,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { ClientCredentialsTokenSource } from 'mcp-client';
 import type WebSocket from 'ws';
-import { ProductionStack, type Service } from '../tests/e2e/production-stack.ts';
+import { inRotation, outOfRotation, ProductionStack, type Service } from '../tests/e2e/production-stack.ts';
 import { waitUntil } from '../tests/support/wait.ts';
 import { createLoop, type LoopResult } from './closed-loop.ts';
 import { closeWs, frameId, initialize, openWs, toolCallFrames } from './wire.ts';
@@ -128,7 +128,7 @@ try {
   stack.compose(['up', '-d', '--build']);
   await stack.waitHealthy(900_000);
   await waitUntil(
-    async () => (await stack.lbServers()).every((s) => s.status === 'UP'),
+    async () => (await stack.lbServers()).every((s) => inRotation(s.status)),
     60_000,
     200,
     'every server UP',
@@ -145,7 +145,11 @@ try {
   print(rows[0] as TopologyRow);
   for (const r of REPLICAS.slice(1)) await stack.halt(r, 'stop');
   await waitUntil(
-    async () => (await stack.lbServers()).filter((s) => s.backend === 'mcp' && s.status === 'UP').length === 1,
+    // Out, not merely "UP 1/2": a server still going down receives connections, and HAProxy cuts
+    // those without an answer when it marks the server out (on-marked-down shutdown-sessions).
+    async () =>
+      (await stack.lbServers()).filter((s) => s.backend === 'mcp' && outOfRotation(s.status)).length ===
+      REPLICAS.length - 1,
     60_000,
     200,
     'one replica left',

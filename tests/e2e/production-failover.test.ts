@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../support/wait.ts';
 import { adminSession, clientCredentialsStatus, refreshSession, rotateClientSecret } from './production-keycloak.ts';
 import { type EventFigures, Load, totals } from './production-load.ts';
-import { ProductionStack, type Service } from './production-stack.ts';
+import { inRotation, outOfRotation, ProductionStack, type Service } from './production-stack.ts';
 
 /** HAProxy checks every 1 s and marks a server down after 2 failures (deploy/loadbalancer/haproxy.cfg). */
 const HEALTH_CHECK_PERIOD_MS = 2_000;
@@ -68,12 +68,14 @@ function report(): void {
 function lbUntil(server: Service, ok: (status: string) => boolean, timeoutMs: number): Promise<number> {
   return waitUntil(async () => ok((await need().lbServer(server)).status), timeoutMs, 100, `${server} in HAProxy`);
 }
-const isUp = (s: string) => s === 'UP';
 
 describe('production topology: failover through the load balancer', { timeout: 1_500_000 }, () => {
   after(async () => {
     await load?.stop();
     report();
+    if (stack && events.some((e) => totals(e).failed + totals(e).tokenFailures > 0)) {
+      for (const line of stack.lbTrouble()) console.log(`# lb: ${line}`);
+    }
     stack?.destroy();
   });
 
@@ -89,7 +91,12 @@ describe('production topology: failover through the load balancer', { timeout: 1
         await s.waitHealthy(900_000);
       });
       await waitUntil(() => s.clusterViews('keycloak-2').includes(2), 120_000, 1000, 'a cluster view of 2 members');
-      await waitUntil(async () => (await s.lbServers()).every((x) => isUp(x.status)), 60_000, 200, 'every server UP');
+      await waitUntil(
+        async () => (await s.lbServers()).every((x) => inRotation(x.status)),
+        60_000,
+        200,
+        'every server UP',
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${s.diagnostics()}`);
     }
@@ -110,7 +117,7 @@ describe('production topology: failover through the load balancer', { timeout: 1
     checks['killed replica (its open sessions)'] = `${victim} (${replicas.find((r) => r.server === victim)?.current})`;
     t = Date.now();
     await s.halt(victim, 'kill');
-    const detectMs = await lbUntil(victim, (st) => !isUp(st), 60_000);
+    const detectMs = await lbUntil(victim, outOfRotation, 60_000);
     const sentAtDown = (await s.lbServer(victim)).total;
     checks['replica marked out after kill, ms'] = detectMs;
     await load.soak(Date.now(), PER_WINDOW, 120_000);
@@ -120,7 +127,7 @@ describe('production topology: failover through the load balancer', { timeout: 1
     // 2. It comes back.
     t = Date.now();
     await s.start(victim);
-    checks['replica back in rotation after start, ms'] = await lbUntil(victim, isUp, 120_000);
+    checks['replica back in rotation after start, ms'] = await lbUntil(victim, inRotation, 120_000);
     await load.soak(Date.now(), PER_WINDOW, 120_000);
     events.push(load.figures(`${victim} restarted`, t, Date.now()));
 
@@ -130,12 +137,12 @@ describe('production topology: failover through the load balancer', { timeout: 1
     t = Date.now();
     await s.halt(drained, 'stop');
     checks[`${drained} stop (SIGTERM until exit), ms`] = Date.now() - t;
-    await lbUntil(drained, (st) => !isUp(st), 60_000);
+    await lbUntil(drained, outOfRotation, 60_000);
     await load.soak(Date.now(), PER_WINDOW, 120_000);
     events.push(load.figures(`${drained} stopped (SIGTERM)`, t, Date.now()));
     t = Date.now();
     await s.start(drained);
-    await lbUntil(drained, isUp, 120_000);
+    await lbUntil(drained, inRotation, 120_000);
     await load.soak(Date.now(), PER_WINDOW, 120_000);
     events.push(load.figures(`${drained} restarted`, t, Date.now()));
 
@@ -147,7 +154,7 @@ describe('production topology: failover through the load balancer', { timeout: 1
     t = Date.now();
     await s.halt('keycloak-1', 'stop');
     checks['keycloak-1 stop (SIGTERM until exit), ms'] = Date.now() - t;
-    await lbUntil('keycloak-1', (st) => !isUp(st), 60_000);
+    await lbUntil('keycloak-1', outOfRotation, 60_000);
     await load.soak(Date.now(), PER_WINDOW, 120_000);
     const afterLoss = {
       rotated: await clientCredentialsStatus(kc, 'mcp-lister', newSecret),
@@ -162,7 +169,7 @@ describe('production topology: failover through the load balancer', { timeout: 1
     const viewsBefore = s.clusterViews('keycloak-2').length;
     t = Date.now();
     await s.start('keycloak-1');
-    checks['keycloak-1 back in rotation after start, ms'] = await lbUntil('keycloak-1', isUp, 600_000);
+    checks['keycloak-1 back in rotation after start, ms'] = await lbUntil('keycloak-1', inRotation, 600_000);
     await waitUntil(() => s.clusterViews('keycloak-2').slice(viewsBefore).includes(2), 120_000, 1000, 'rejoined');
     await load.soak(Date.now(), PER_WINDOW, 120_000);
     events.push(load.figures('keycloak-1 restarted', t, Date.now()));

@@ -39,6 +39,19 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Fully in rotation: HAProxy's status is exactly UP (after `rise` good checks). */
+export function inRotation(status: string): boolean {
+  return status === 'UP';
+}
+
+/**
+ * Out of rotation: DOWN, MAINT, or "DOWN 1/2" (coming back). "UP 1/2" (one failed check, going
+ * down) still receives requests, so it is neither.
+ */
+export function outOfRotation(status: string): boolean {
+  return !status.startsWith('UP') && status !== 'no check';
+}
+
 /** A running (or about to run) copy of deploy/compose.production.yaml. */
 export class ProductionStack {
   readonly project: string;
@@ -199,6 +212,17 @@ export class ProductionStack {
     return [
       ...this.logs(service).matchAll(/ISPN000094: Received new cluster view for channel ISPN: \[[^\]]*\] \((\d+)\)/g),
     ].map((m) => Number(m[1]));
+  }
+
+  /**
+   * HAProxy's log lines other than successful requests (101, 200) and their health-check chatter:
+   * state changes and requests that ended badly, with their termination state, for a failure report.
+   */
+  lbTrouble(max = 60): string[] {
+    return this.logs('lb')
+      .split('\n')
+      .filter((l) => l.trim() && !/" 101 |\] \S+ \S+ \S+ 200 |^\[WARNING\]/.test(l) && !/ (101|200) \d+ /.test(l))
+      .slice(-max);
   }
 
   /** Tail of every service's log, for a failure message. */
