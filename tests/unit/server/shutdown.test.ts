@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode } from 'mcp-ws-common';
 import type WebSocket from 'ws';
+import { clearOpenFileCache } from '../../../mcp-server/src/tools/open-file-cache.ts';
 import { waitUntil } from '../../support/wait.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer } from './helpers/test-server.ts';
@@ -38,6 +39,9 @@ async function openSession(wsUrl: string): Promise<WebSocket> {
 
 /** Sends a read-file call and resolves once it is in flight: its file operation waits on the held pool. */
 async function callHeld(ws: WebSocket, hold: ThreadpoolHold): Promise<{ reply: Promise<Reply> }> {
+  // A file read whole a moment ago is read from the open-file cache, inline: start from a miss,
+  // whose realpath waits on the held threadpool.
+  clearOpenFileCache();
   const held = hold.pendingFsRequests();
   const reply = request(ws, 1, 'tools/call', { name: 'read-file', arguments: { filePath: 'a.txt' } });
   await waitUntil(() => hold.pendingFsRequests() > held, 5000, 5, 'the call waiting on the held threadpool');
