@@ -239,6 +239,7 @@ function checkCapture(text: string, what: string): number {
 async function measureThroughput(server: StartedServer, token: string, loadWs: Child): Promise<RowResult[]> {
   const echo = spawn('./echo-server.ts');
   const peer = spawn('./http-peer.ts', { stdout: 'ignore' });
+  const handlerPeer = spawn('./sdk-handler-peer.ts', { stdout: 'ignore' });
   const loadHttp = spawn('./load-http.ts');
   const naive = spawn('./ws-peer.ts');
   const naiveUrl = await naive.call<string>('start', {
@@ -253,6 +254,12 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
     root: dataset.root,
     logLevel: settings.serverLogLevel,
   });
+  const handlerPeerUrl = await handlerPeer.call<string>('start', {
+    issuer: issuer.issuer,
+    jwksUrl: issuer.jwksUrl,
+    root: dataset.root,
+    logLevel: settings.serverLogLevel,
+  });
   const endpointOf = (t: Target): { url: string; load: Child } | undefined => {
     const url = {
       echo: echoUrl,
@@ -261,6 +268,7 @@ async function measureThroughput(server: StartedServer, token: string, loadWs: C
       'server-http': server.httpUrl,
       'server-http-2026': server.httpUrl,
       'sdk-http': peerUrl,
+      'sdk-handler-2026': handlerPeerUrl,
       'naive-ws': naiveUrl,
     }[t.id];
     return url === undefined ? undefined : { url, load: t.transport === 'ws' ? loadWs : loadHttp };
