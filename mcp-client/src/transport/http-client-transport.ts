@@ -128,6 +128,16 @@ export function createHttpClientTransport(options: HttpClientTransportOptions): 
         { status: 404, closeCode: CloseCode.GOING_AWAY, unsent: true },
       );
     }
+    if ((res.status === 502 || res.status === 504) && isPost) {
+      // A gateway (load balancer, proxy) lost its upstream with this request on it: the request may
+      // or may not have run, as with a dropped connection; the session re-sends it only if safe.
+      await res.body?.cancel();
+      if (isConnectedPost) lose({ code: 1006, reason: `the gateway answered ${res.status}` });
+      throw new ClientError('connect_failed', `the gateway in front of ${url} answered ${res.status}`, {
+        status: res.status,
+        closeCode: 1006,
+      });
+    }
     if (res.status === 401 || res.status === 403) {
       const body = await res.text().catch(() => '');
       throw errorFromRefusedUpgrade({
