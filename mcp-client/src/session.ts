@@ -213,7 +213,9 @@ export class ResilientClient {
       try {
         await this.listTools();
       } catch (err) {
-        if (isClientError(err, 'connect_failed', 'reconnect_exhausted')) throw err;
+        // The connection cannot be restored (e.g. the authorization server now refuses the
+        // credentials): that is the call's failure, more useful than "may or may not have run".
+        if (isClientError(err, 'connect_failed', 'reconnect_exhausted', 'auth_refused')) throw err;
         return false; // cannot tell: treat as unsafe
       }
     }

@@ -114,6 +114,31 @@ for (const [era, revision] of [
       });
     }
 
+    it('a call cut while the credentials stop working fails with the refusal, not outcome_unknown', async () => {
+      const relay = await CallDroppingRelay.start(server.url, isCall);
+      relays.push(relay);
+      let refuse = false;
+      const tokenSource = {
+        refreshable: false,
+        clientId: 'mcp-client',
+        getToken: async () => {
+          if (refuse) throw new ClientError('auth_refused', 'Keycloak refused the client credentials (invalid_client)');
+          return 'ok';
+        },
+      };
+      const client = await ResilientClient.connect({ url: relay.url, tokenSource, reconnect, pingIntervalMs: 0 });
+      try {
+        refuse = true; // e.g. the secret was rotated: the reconnect cannot get a token
+        await assert.rejects(client.callTool('append-line', { line: 'x' }), (err: unknown) => {
+          assert.ok(isClientError(err, 'auth_refused'), String(err));
+          return true;
+        });
+        assert.equal(relay.dropped, 1, 'sent once');
+      } finally {
+        await client.close();
+      }
+    });
+
     it('fails a call without an answer in time with timeout, and does not re-send it', async () => {
       const slow = await FakeMcpServer.start({ era, callDelayMs: 2_000 });
       const client = await ResilientClient.connect({
