@@ -16,7 +16,7 @@ import { buildMetadata, challengeScope, metadataUrl } from './http/protected-res
 import { createStreamableHttpHandler } from './http/streamable-http.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRateLimiter } from './mcp/rate-limit.ts';
-import { createSession, type InFlight } from './mcp/session.ts';
+import { createServedSession, type InFlight } from './mcp/session.ts';
 import { type MetricsListener, startMetricsListener } from './metrics/metrics-listener.ts';
 import { createServerMetrics, eraOf, type ServerMetrics } from './metrics/server-metrics.ts';
 import { startHeartbeat } from './transport/heartbeat.ts';
@@ -28,6 +28,12 @@ import { serveWebSocket } from './transport/ws-session.ts';
 export interface StartOptions {
   /** Logger to use. Default: a JSON logger at config.logLevel on stdout. */
   logger?: Logger;
+  /**
+   * Serve tool calls of a shape the SDK already served on a connection without the SDK's
+   * per-call machinery (mcp/direct-tool-calls.ts). Default true; false sends every call through
+   * the SDK (the reference the differential test compares against).
+   */
+  directToolCalls?: boolean;
 }
 
 /** A running server. */
@@ -164,7 +170,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       if (gauge) ws.once('close', () => gauge.closed());
       const transport = serveWebSocket(ws, authInfo, req, lease, {
         createSession: (auth, connLogger) =>
-          createSession({
+          createServedSession({
             authInfo: auth,
             root: config.targetDir,
             maxFileBytes: config.maxFileBytes,
@@ -172,6 +178,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
             inFlight,
             rateLimiter,
             metrics,
+            directToolCalls: options.directToolCalls,
           }),
         renewer: (connLogger) =>
           createRenewer({
@@ -199,7 +206,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const streamable = createStreamableHttpHandler({
     admission,
     createSession: (session) =>
-      createSession({
+      createServedSession({
+        directToolCalls: options.directToolCalls,
         ...session,
         root: config.targetDir,
         maxFileBytes: config.maxFileBytes,

@@ -4,7 +4,6 @@ import {
   type AuthInfo,
   createMcpHandler,
   type InboundClassificationOutcome,
-  type McpServer,
   SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_LEGACY_VERSIONS,
 } from '@modelcontextprotocol/server';
 import type { Lease } from '../admission/client-ledger.ts';
@@ -12,7 +11,7 @@ import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
 import { createModernDispatch, DISPATCH_REVISION } from '../mcp/modern-dispatch.ts';
 import { readableId } from '../mcp/request-id.ts';
-import type { SessionOptions } from '../mcp/session.ts';
+import type { Session, SessionOptions } from '../mcp/session.ts';
 import { TOOLS, visibleTools } from '../mcp/tool-list.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import { exchangeResponse } from './exchange-response.ts';
@@ -27,7 +26,7 @@ export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 /** What the HTTP side asks of the session factory (the rest is the server's configuration). */
 export type SessionRequest = Pick<SessionOptions, 'authInfo' | 'logger'> &
-  Partial<Pick<SessionOptions, 'supportedProtocolVersions'>>;
+  Partial<Pick<SessionOptions, 'supportedProtocolVersions' | 'directToolCalls'>>;
 
 /** Options of {@link createModernHttp}. */
 export interface ModernHttpOptions {
@@ -35,7 +34,7 @@ export interface ModernHttpOptions {
    * Creates an McpServer: the one long-lived server of the dispatch, and a fresh one per request
    * the SDK's entry serves (never shared).
    */
-  createSession(session: SessionRequest): McpServer;
+  createSession(session: SessionRequest): Session;
   /** Largest request body in bytes (already enforced while reading; passed on to the SDK). */
   maxMessageBytes: number;
   logger: Logger;
@@ -110,7 +109,7 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
     (ctx) => {
       // The entry always passes the authInfo given to fetch below; every request was authenticated.
       const authInfo = ctx.authInfo as AuthInfo;
-      return options.createSession({ authInfo, logger: requestLoggerOf(authInfo) });
+      return options.createSession({ authInfo, logger: requestLoggerOf(authInfo), directToolCalls: false }).server;
     },
     {
       legacy: 'reject',

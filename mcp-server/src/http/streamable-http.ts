@@ -12,6 +12,7 @@ import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
+import type { Session } from '../mcp/session.ts';
 import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
 import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly, type SessionRequest } from './modern-http.ts';
@@ -27,7 +28,7 @@ export interface StreamableHttpOptions {
    * Creates an McpServer: one per 2025-11-25 session, and for 2026-07-28 the dispatch's one
    * long-lived server plus one per request the SDK's entry serves (modern-http.ts).
    */
-  createSession(session: SessionRequest): McpServer;
+  createSession(session: SessionRequest): Session;
   /** Largest request body in bytes; larger gets 413. */
   maxMessageBytes: number;
   /** A session with no POST/DELETE for this long (and none in progress) is closed, in ms; GET streams don't count. */
@@ -172,7 +173,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     session = {
       id: undefined,
       transport,
-      mcp: options.createSession({ authInfo, logger: sessionLogger }),
+      mcp: options.createSession({ authInfo, logger: sessionLogger, directToolCalls: false }).server,
       azp: authInfo.clientId,
       sub: authInfo.extra?.sub,
       lease,

@@ -3,7 +3,6 @@ import {
   type JSONRPCErrorResponse,
   type JSONRPCMessage,
   type JSONRPCRequest,
-  type McpServer,
   type MessageClassification,
   PerRequestHTTPServerTransport,
   type RequestId,
@@ -11,6 +10,7 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
+import type { Session } from './session.ts';
 
 /** The revision a {@link ModernDispatch} serves. */
 export const DISPATCH_REVISION = '2026-07-28';
@@ -43,11 +43,11 @@ export interface Exchange {
 /** Options of {@link createModernDispatch}. */
 export interface ModernDispatchOptions {
   /**
-   * Builds the one McpServer every request is dispatched to. It must list {@link DISPATCH_REVISION}
-   * in its supported protocol versions, and take each request's token from `ctx.http.authInfo` and
-   * its audit logger from `logger(ctx)`.
+   * Builds the one McpServer every request is dispatched to (and its direct path for tool calls).
+   * It must list {@link DISPATCH_REVISION} in its supported protocol versions, and take each
+   * request's token from `ctx.http.authInfo` and its audit logger from `logger(ctx)`.
    */
-  createServer(logger: (ctx: ServerContext) => Logger): McpServer;
+  createServer(logger: (ctx: ServerContext) => Logger): Session;
   /** Logger for lines of a request no longer tracked (answered or cancelled while its handler ran). */
   logger: Logger;
   /** Told of errors the protocol layer reports out of band (reporting only). Default none. */
@@ -128,12 +128,15 @@ class ExchangeChannel extends PerRequestHTTPServerTransport {
  * (answers are routed by that id and carry the client's own id back: CVE-2026-25536 was answers
  * crossing clients on a shared instance). The SDK's protocol layer still validates each
  * request's envelope and params, runs the handler and encodes the result (`resultType`,
- * `serverInfo`).
+ * `serverInfo`), except for tool calls its direct path takes (mcp/direct-tool-calls.ts: an
+ * envelope the SDK already accepted, valid arguments), which answer the same bytes without it.
  */
 export function createModernDispatch(options: ModernDispatchOptions): ModernDispatch {
   const channel = new ExchangeChannel();
   let nextId = 0;
-  const server = options.createServer((ctx) => channel.pending.get(ctx.mcpReq.id as number)?.logger ?? options.logger);
+  const { server, direct } = options.createServer(
+    (ctx) => channel.pending.get(ctx.mcpReq.id as number)?.logger ?? options.logger,
+  );
   if (options.onerror) server.server.onerror = options.onerror;
   // connect() installs the channel's callbacks synchronously; start() does nothing.
   const connected = server.connect(channel);
@@ -143,6 +146,17 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
       const id = ++nextId;
       const p: Pending = { originalId: request.id, logger, sink, inWindow: true };
       channel.pending.set(id, p);
+      const reply = (response: JSONRPCMessage) => {
+        if (channel.pending.delete(id)) sink.settle({ ...response, id: p.originalId }, false);
+      };
+      if (direct?.take({ ...request, id }, authInfo, logger, reply)) {
+        p.inWindow = false;
+        return {
+          cancel() {
+            if (channel.pending.delete(id)) direct.cancel(id);
+          },
+        };
+      }
       try {
         channel.onmessage?.({ ...request, id }, { authInfo, classification: CLASSIFICATION });
       } catch (err) {
@@ -162,6 +176,7 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
       };
     },
     async close() {
+      direct?.close();
       await connected;
       await server.close();
     },

@@ -4,11 +4,13 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/
 import type * as z from 'zod';
 import type { Logger } from '../log.ts';
 import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
-import { missingScopeResult, rateLimitedResult } from '../tools/fs-errors.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
+import { DirectToolCalls } from './direct-tool-calls.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { type InFlight, invokeTool } from './tool-invocation.ts';
 import { cacheableToolList, TOOLS, visibleTools } from './tool-list.ts';
 
+export type { InFlight } from './tool-invocation.ts';
 export { visibleTools } from './tool-list.ts';
 
 /** Name and version announced in `initialize` and `server/discover`. */
@@ -16,12 +18,6 @@ export const SERVER_INFO = { name: 'mcp-ws-file-server', version: '0.1.0' } as c
 
 /** How long a 2026-07-28 client may cache `server/discover`, in ms. */
 export const DISCOVER_TTL_MS = 300_000;
-
-/** Counts tool calls in flight across connections, so shutdown can wait for them. */
-export interface InFlight {
-  begin(): void;
-  end(): void;
-}
 
 /** Options of {@link createSession}. */
 export interface SessionOptions {
@@ -51,6 +47,17 @@ export interface SessionOptions {
    * server that serves 2026-07-28 requests itself (not through an SDK entry) lists that revision too.
    */
   supportedProtocolVersions?: string[];
+  /**
+   * Serve `tools/call` requests of a shape the SDK already served on this instance directly
+   * (mcp/direct-tool-calls.ts). Default true; false sends every call through the SDK.
+   */
+  directToolCalls?: boolean;
+}
+
+/** An McpServer and the direct path for its tool calls (undefined when disabled). */
+export interface Session {
+  readonly server: McpServer;
+  readonly direct: DirectToolCalls | undefined;
 }
 
 // The SDK's Server builds an Ajv instance per server unless given a validator; it only validates
@@ -80,6 +87,7 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
   mcp: McpServer,
   spec: ToolSpec<In, Out>,
   options: SessionOptions,
+  direct: DirectToolCalls | undefined,
 ): void {
   const config = {
     title: spec.title,
@@ -92,63 +100,21 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
   const calls = options.metrics?.tool(spec.name);
   // The SDK's callback type is generic over the schema; the cast keeps one typed run() per tool.
   const callback = async (args: z.infer<In>, ctx: ServerContext) => {
-    const t0 = performance.now();
-    const auth = authOf(ctx, options);
-    const logger = loggerOf(ctx, options);
-    if (!auth.scopes.includes(spec.scope)) {
-      logger.warn({
-        event: 'access.denied',
-        reason: 'insufficient_scope',
-        tool: spec.name,
-        outcome: 'insufficient_scope',
-        scope: spec.scope,
-      });
-      calls?.refused('insufficient_scope');
-      return missingScopeResult(spec.name, spec.scope);
-    }
-    const decision = options.rateLimiter?.take(auth.clientId);
-    if (decision !== undefined && !decision.allowed) {
-      logger.warn({
-        event: 'access.denied',
-        reason: 'rate_limited',
-        tool: spec.name,
-        outcome: 'rate_limited',
-        retryAfterMs: decision.retryAfterMs,
-      });
-      calls?.refused('rate_limited');
-      return rateLimitedResult(spec.name, decision.retryAfterMs);
-    }
-    options.inFlight?.begin();
-    try {
-      const token = ctx.mcpReq._meta?.progressToken;
-      const outcome = await spec.run(args, {
-        root: options.root,
-        maxFileBytes: options.maxFileBytes,
-        clientId: auth.clientId,
-        signal: ctx.mcpReq.signal,
-        progress: async (progress, total, message) => {
-          if (token === undefined) return;
-          await ctx.mcpReq.notify({
-            method: 'notifications/progress',
-            params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message },
-          });
-        },
-      });
-      logger.info({
-        event: 'tool.call',
-        tool: spec.name,
-        path: outcome.path,
-        outcome: outcome.result.isError ? (outcome.code ?? 'error') : 'ok',
-        bytes: outcome.bytes,
-        ms: Math.round((performance.now() - t0) * 100) / 100,
-      });
-      calls?.ran(outcome.result.isError ? (outcome.code ?? 'error') : undefined, (performance.now() - t0) / 1000);
-      return outcome.result;
-    } finally {
-      // The SDK sends the result after this callback returns (in microtasks of this turn): count the
-      // call as finished only after that, so shutdown never closes a socket under an unsent result.
-      setImmediate(() => options.inFlight?.end());
-    }
+    direct?.learn(ctx, mcp.server.getNegotiatedProtocolVersion());
+    const token = ctx.mcpReq._meta?.progressToken;
+    const call = {
+      auth: authOf(ctx, options),
+      logger: loggerOf(ctx, options),
+      signal: ctx.mcpReq.signal,
+      progress: async (progress: number, total?: number, message?: string) => {
+        if (token === undefined) return;
+        await ctx.mcpReq.notify({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message },
+        });
+      },
+    };
+    return invokeTool(spec, args, call, options, calls);
   };
   mcp.registerTool(spec.name, config, callback as never);
 }
@@ -166,6 +132,18 @@ function register<In extends z.ZodObject, Out extends z.ZodObject>(
  * On a 2026-07-28 request tools/list also carries `ttlMs` and `cacheScope` (see {@link cacheableToolList}).
  */
 export function createSession(options: SessionOptions): McpServer {
+  return createServedSession(options).server;
+}
+
+/**
+ * {@link createSession}, with the direct path the transport consults before handing a request
+ * to the SDK: the server's tool callbacks teach it which request shapes the SDK accepts.
+ */
+export function createServedSession(options: SessionOptions): Session {
+  const direct =
+    options.directToolCalls === false
+      ? undefined
+      : new DirectToolCalls(TOOLS as readonly ToolSpec[], options, options.metrics, SERVER_INFO);
   const mcp = new McpServer(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     jsonSchemaValidator: sharedValidator,
@@ -178,11 +156,11 @@ export function createSession(options: SessionOptions): McpServer {
       'Files under one served directory. list-files (scope file.list) lists, read-file (scope file.read) reads; ' +
       "paths are relative and '/'-separated.",
   });
-  for (const tool of TOOLS) register(mcp, tool as ToolSpec, options);
+  for (const tool of TOOLS) register(mcp, tool as ToolSpec, options, direct);
   mcp.server.setRequestHandler('tools/list', (_req, ctx) => {
     const auth = authOf(ctx, options);
     // The cache fields exist only in 2026-07-28; a 2025-11-25 answer stays as it was.
     return ctx.mcpReq.envelope === undefined ? visibleTools(auth.scopes) : cacheableToolList(auth);
   });
-  return mcp;
+  return { server: mcp, direct };
 }

@@ -53,6 +53,19 @@ const COALESCE_MAX_CHARS = 16 * 1024;
  */
 const WRITE_OVERHEAD = 1024;
 
+/**
+ * A path that serves some requests without the MCP layer (mcp/direct-tool-calls.ts). A request
+ * it takes is answered through {@link WsServerTransport.send} like any other.
+ */
+export interface DirectPath {
+  /** True when `message` was taken (it must not reach `onmessage`). */
+  take(message: unknown, authInfo: AuthInfo, reply: (response: JSONRPCMessage) => void): boolean;
+  /** The client cancelled request `requestId`. */
+  cancel(requestId: unknown): void;
+  /** The connection closed. */
+  close(): void;
+}
+
 type RequestLike = { id?: unknown; method?: unknown; params?: { requestId?: unknown; token?: unknown } };
 
 /**
@@ -73,6 +86,8 @@ export class WsServerTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+  /** Consulted before `onmessage` for each request; set by the session serving the connection. */
+  direct: DirectPath | undefined;
 
   readonly #socket: WebSocket;
   #authInfo: AuthInfo;
@@ -95,6 +110,9 @@ export class WsServerTransport implements Transport {
   readonly #rawSocket: { cork(): void; uncork(): void } | undefined;
   /** The raw socket is corked until the check phase of this turn. */
   #corked = false;
+  readonly #reply = (response: JSONRPCMessage): void => {
+    this.send(response).catch((err: unknown) => this.onerror?.(err as Error));
+  };
   readonly #uncork = (): void => {
     this.#corked = false;
     this.#rawSocket?.uncork();
@@ -232,11 +250,15 @@ export class WsServerTransport implements Transport {
     if (decoded.ok) {
       const msg = decoded.message as RequestLike;
       // A cancelled request gets no response: stop counting it.
-      if (msg.method === 'notifications/cancelled') this.#account.end(idKey(msg.params?.requestId));
+      if (msg.method === 'notifications/cancelled') {
+        this.#account.end(idKey(msg.params?.requestId));
+        this.direct?.cancel(msg.params?.requestId);
+      }
       if (msg.method === RENEW_METHOD && this.#renewer !== undefined && msg.id !== undefined) {
         this.#renew(msg as RenewRequest, this.#renewer);
         return;
       }
+      if (this.direct?.take(decoded.message, this.#authInfo, this.#reply)) return;
       this.onmessage?.(decoded.message, { authInfo: this.#authInfo });
       return;
     }
@@ -311,6 +333,7 @@ export class WsServerTransport implements Transport {
     this.#expiry.clear();
     this.#backlog.clear();
     this.#account.settle();
+    this.direct?.close();
     this.onclose?.();
   }
 }

@@ -1,16 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { WebSocket } from 'ws';
 import type { Lease } from '../admission/client-ledger.ts';
 import type { Renewer } from '../admission/renewal.ts';
 import type { Logger } from '../log.ts';
+import type { Session } from '../mcp/session.ts';
 import { WsServerTransport } from './ws-server-transport.ts';
 
 /** Options of {@link serveWebSocket}. */
 export interface WsSessionOptions {
   /** Creates the McpServer of the connection; `auth` returns the connection's current token. */
-  createSession(auth: () => AuthInfo, logger: Logger): McpServer;
+  createSession(auth: () => AuthInfo, logger: Logger): Session;
   /** Verifies `auth/renew` tokens (same checks as admission, same azp and sub). */
   renewer(logger: Logger): Renewer;
   /** Response bytes of this connection held at once (MAX_BUFFERED_BYTES). */
@@ -64,7 +65,15 @@ export function serveWebSocket(
     (ctx) => {
       // The first message decides (a server/discover probe may be followed by initialize: called again).
       options.onEra?.(ctx.era);
-      return options.createSession(() => transport.authInfo, logger);
+      const session = options.createSession(() => transport.authInfo, logger);
+      transport.direct?.close();
+      const direct = session.direct;
+      transport.direct = direct && {
+        take: (message, auth, reply) => direct.take(message, auth, logger, reply),
+        cancel: (requestId) => direct.cancel(requestId),
+        close: () => direct.close(),
+      };
+      return session.server;
     },
     {
       transport,

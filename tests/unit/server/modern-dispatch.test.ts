@@ -87,7 +87,7 @@ function testDispatch() {
         }
         return { content: [{ type: 'text', text: 'done' }] };
       });
-      return mcp;
+      return { server: mcp, direct: undefined };
     },
   });
   // A logger standing for "the request's own": the test reads back which client it was made for.

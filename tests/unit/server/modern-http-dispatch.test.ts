@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
 import { createTokenVerifier } from '../../../mcp-server/src/auth/token-verifier.ts';
 import { createLogger } from '../../../mcp-server/src/log.ts';
+import { directCallStats } from '../../../mcp-server/src/mcp/direct-tool-calls.ts';
 import { createSession } from '../../../mcp-server/src/mcp/session.ts';
 import { mcpRequest } from './helpers/http-client.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
@@ -125,6 +126,11 @@ describe('2026-07-28 over HTTP: the long-lived dispatch answers as the SDK entry
     return { status: res.status, headers: res.headers, text };
   }
 
+  let answeredBefore = 0;
+  before(() => {
+    answeredBefore = directCallStats().answered;
+  });
+
   for (const c of CASES) {
     it(`same status, headers and bytes: ${c.label}`, async () => {
       const ours = await mcpRequest(server.httpUrl, { token, body: c.body, headers: c.headers });
@@ -136,6 +142,12 @@ describe('2026-07-28 over HTTP: the long-lived dispatch answers as the SDK entry
       assert.equal(ours.text, sdk.text);
     });
   }
+
+  it('answered the tool calls after the first from its direct path (the comparison is not the SDK against itself)', () => {
+    // read-file (first: through the SDK, which accepts the envelope), then the missing file and
+    // list-files direct; invalid arguments, unknown tool, progress and Base64 Mcp-Name are the SDK's.
+    assert.equal(directCallStats().answered - answeredBefore, 2);
+  });
 
   it('keeps requests of several clients with the same id apart, each audited under its own client', async () => {
     const clients = ['alpha', 'beta', 'gamma', 'delta'];

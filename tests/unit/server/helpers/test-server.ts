@@ -1,6 +1,12 @@
 // Starts the real server on port 0 against a LocalIssuer, with a silent logger.
 import { Writable } from 'node:stream';
-import { createLogger, loadConfig, type ServerHandle, startServer } from '../../../../mcp-server/src/index.ts';
+import {
+  createLogger,
+  loadConfig,
+  type ServerHandle,
+  type StartOptions,
+  startServer,
+} from '../../../../mcp-server/src/index.ts';
 import type { LocalIssuer } from './local-issuer.ts';
 
 /** Collected JSON log lines (to assert audit events). */
@@ -12,6 +18,7 @@ export async function startTestServer(
   issuer: LocalIssuer,
   root: string,
   env: Record<string, string> = {},
+  options: Omit<StartOptions, 'logger'> = {},
 ): Promise<TestServer> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
@@ -31,7 +38,7 @@ export async function startTestServer(
     SHUTDOWN_GRACE_MS: '500',
     ...env,
   });
-  const server = await startServer(config, { logger: createLogger({ level: 'debug', destination }) });
+  const server = await startServer(config, { ...options, logger: createLogger({ level: 'debug', destination }) });
   await server.ready;
   return Object.assign(server, { logs });
 }
