@@ -6,7 +6,7 @@
  * or swapping anything on the way cannot redirect the lookup. `O_NOFOLLOW | O_DIRECTORY` on the
  * last component refuses a symlink swapped in for a subdirectory.
  */
-import { constants, type Dir, type Dirent, fstatSync, lstatSync, type Stats, statSync } from 'node:fs';
+import { constants, type Dir, type Dirent, fstatSync, lstatSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { lstat, opendir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Descriptor, openDescriptor } from './descriptor.ts';
@@ -24,21 +24,28 @@ export const READ_WHOLE_MAX_BYTES = 4096;
 
 /**
  * How long after a small directory (read whole) had every entry lstat'ed through the threadpool
- * its entries are lstat'ed inline, in ms: the lookups just loaded their dentries and inodes into
- * the kernel's caches, so an lstat is answered from memory (nginx's reasoning for its reads). A
- * directory whose names changed has another mtime and ctime, so another key, and is not warm.
+ * it is read and its entries lstat'ed inline, in ms: the reads just loaded its block, dentries
+ * and inodes into the kernel's caches, so they are answered from memory (nginx's reasoning for
+ * its reads). A directory whose names changed has another mtime and ctime, so another key, and
+ * is not warm. Its names are still read at every listing: only where they are read from changes.
  */
 export const WARM_MS = 1000;
 /** Warm directories remembered at most (oldest forgotten first). */
 const MAX_WARM = 256;
 /** `dev:ino:mtime:ctime` of a directory -> when its entries were last all lstat'ed on the threadpool. */
 const warmDirs = new Map<string, number>();
-/** lstat calls answered inline so far (tests). */
+/** lstat calls and whole reads answered inline so far (tests). */
 let inlineLstats = 0;
+let inlineReads = 0;
 
 /** How many entry lstats ran inline in a warm directory so far (tests and the profile). */
 export function inlineLstatCount(): number {
   return inlineLstats;
+}
+
+/** How many warm directories were read whole inline so far (tests and the profile). */
+export function inlineReadCount(): number {
+  return inlineReads;
 }
 
 const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -80,16 +87,22 @@ export class HeldDir {
   readonly #warmKey: string;
   /** Real path at open time: used only where /proc is missing, never shown to a client. */
   readonly #realPath: string;
+  /** st_size when opened: decides whether it is read whole. */
+  readonly #size: number;
   #stream: Dir | undefined;
   /** The names of a small directory read whole, and how many were handed out. */
   #whole: Dirent[] | undefined;
   #next = 0;
+  /** Gives the descriptor back (an open-file cache lease); default: closes it. */
+  readonly #release: (() => void) | undefined;
 
-  constructor(handle: Descriptor, realPath: string) {
+  constructor(handle: Descriptor, realPath: string, release?: () => void) {
     this.handle = handle;
+    this.#release = release;
     const st = fstatSync(handle.fd, { bigint: true });
     this.id = `${st.dev}:${st.ino}`;
     this.#warmKey = `${this.id}:${st.mtimeNs}:${st.ctimeNs}`;
+    this.#size = Number(st.size);
     this.#realPath = realPath;
   }
 
@@ -101,13 +114,13 @@ export class HeldDir {
 
   /** Next entry of the directory in the file system's order; undefined at the end. */
   async read(): Promise<Dirent | undefined> {
-    if (
-      this.#whole === undefined &&
-      this.#stream === undefined &&
-      fstatSync(this.handle.fd).size <= READ_WHOLE_MAX_BYTES
-    ) {
-      // Same order as a stream (both are getdents over the held directory), one trip, nothing to close.
-      this.#whole = await readdir(this.entryPath(), { withFileTypes: true });
+    if (this.#whole === undefined && this.#stream === undefined && this.#size <= READ_WHOLE_MAX_BYTES) {
+      // Same order as a stream (both are getdents over the held directory), one trip, nothing to
+      // close; inline when warm.
+      if (this.#keyWarm()) {
+        inlineReads++;
+        this.#whole = readdirSync(this.entryPath(), { withFileTypes: true });
+      } else this.#whole = await readdir(this.entryPath(), { withFileTypes: true });
     }
     if (this.#whole !== undefined) return this.#whole[this.#next++];
     // opendir of the magic link opens the very directory held by the descriptor, not a path.
@@ -117,8 +130,12 @@ export class HeldDir {
 
   /** True when this directory was read whole and all its entries lstat'ed within {@link WARM_MS}. */
   get warm(): boolean {
+    return this.#whole !== undefined && this.#keyWarm();
+  }
+
+  #keyWarm(): boolean {
     const at = warmDirs.get(this.#warmKey);
-    return this.#whole !== undefined && at !== undefined && performance.now() - at < WARM_MS;
+    return at !== undefined && performance.now() - at < WARM_MS;
   }
 
   /** Records that every entry of this (whole-read) directory was just lstat'ed on the threadpool. */
@@ -193,12 +210,13 @@ export class HeldDir {
     }
   }
 
-  /** Closes the stream and the descriptor; safe to call twice. */
+  /** Closes the stream and the descriptor (or gives it back); safe to call twice. */
   async close(): Promise<void> {
     const stream = this.#stream;
     this.#stream = undefined;
     this.#whole = undefined;
     await stream?.close().catch(() => {});
-    await this.handle.close().catch(() => {});
+    if (this.#release !== undefined) this.#release();
+    else await this.handle.close().catch(() => {});
   }
 }

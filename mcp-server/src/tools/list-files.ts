@@ -4,7 +4,8 @@ import { throwIfAborted, toolError } from './fs-errors.ts';
 import { HeldDir } from './held-dir.ts';
 import { holdListing, takeListing } from './held-listings.ts';
 import { decodeCursor, encodeCursor, type ListingRef, MAX_CURSOR_LENGTH } from './list-cursor.ts';
-import { openInsideRoot, realRoot } from './path-guard.ts';
+import { openCached } from './open-file-cache.ts';
+import { realRoot } from './path-guard.ts';
 import type { ToolContext, ToolOutcome, ToolSpec } from './tool-spec.ts';
 
 /** Deepest recursion accepted. */
@@ -112,8 +113,8 @@ export async function listPage(
   try {
     const depth = args.recursive ? (args.maxDepth ?? MAX_DEPTH) : 1;
     const rootReal = await realRoot(ctx.root);
-    const opened = await openInsideRoot(ctx.root, requested, 'directory');
-    const top = new HeldDir(opened.handle, opened.realPath);
+    const opened = await openCached(ctx.root, requested, 'directory');
+    const top = new HeldDir(opened.handle, opened.realPath, () => opened.release());
     const ref: ListingRef = { dir: opened.relPath, depth, id: top.id };
     const key = `${rootReal}\0${ref.dir}\0${depth}\0${ref.id}`;
     let walk: Awaited<ReturnType<typeof walkerFor>>;

@@ -19,6 +19,10 @@
  * file through the guard again. What the window still bounds: a permission change on a parent
  * directory alone (not on the file) is seen at the next open, at most {@link VALID_MS} later.
  *
+ * Directories are held the same way for list-files ({@link openCached} with `'directory'`): the
+ * same proof (a directory's ctime also moves when a name in it is added, removed or renamed, so
+ * such a change is a miss), and its names are still read at every listing.
+ *
  * An entry whose whole file (at most {@link INLINE_READ_MAX_BYTES}) was read through the threadpool
  * since the open, at the same ctime, is `warm`: its pages were just read into the page cache, so
  * read-file reads it again inline, as nginx reads files, instead of paying a threadpool trip
@@ -28,7 +32,7 @@
 import { fstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Descriptor } from './descriptor.ts';
-import { normalizeRelativePath, openedPathOf, openInsideRoot, realRoot } from './path-guard.ts';
+import { normalizeRelativePath, type OpenKind, openedPathOf, openInsideRoot, realRoot } from './path-guard.ts';
 
 /** How long a descriptor is reused after the guard opened it, in ms; then the guard opens it again. */
 export const VALID_MS = 1000;
@@ -39,6 +43,7 @@ export const INLINE_READ_MAX_BYTES = 64 * 1024;
 
 interface Entry {
   readonly key: string;
+  readonly kind: OpenKind;
   readonly handle: Descriptor;
   /** `<real root>/<relative path>`: what /proc must say the descriptor is. */
   readonly real: string;
@@ -51,9 +56,11 @@ interface Entry {
   warm: boolean;
 }
 
-/** A file opened for one read: `release()` it when done (exactly once). */
+/** A file (or directory) opened for one read: `release()` it when done (exactly once). */
 export interface FileLease {
   readonly handle: Descriptor;
+  /** Real absolute path (internal only: never show it to a client). */
+  readonly realPath: string;
   /** fstat of the descriptor, taken for this read. */
   readonly stats: Stats;
   /** The normalized relative path, safe to show. */
@@ -92,6 +99,7 @@ function lease(entry: Entry, stats: Stats, relPath: string): FileLease {
   if (warm) warmHits++;
   return {
     handle: entry.handle,
+    realPath: entry.real,
     stats,
     relPath,
     warm,
@@ -113,7 +121,8 @@ function revalidate(entry: Entry, now: number): Stats | undefined {
   if (openedPathOf(entry.handle.fd) !== entry.real) return undefined;
   try {
     const stats = fstatSync(entry.handle.fd);
-    return stats.isFile() && stats.ctimeMs === entry.ctimeMs ? stats : undefined;
+    const sameKind = entry.kind === 'file' ? stats.isFile() : stats.isDirectory();
+    return sameKind && stats.ctimeMs === entry.ctimeMs ? stats : undefined;
   } catch {
     return undefined;
   }
@@ -133,15 +142,20 @@ function sweep(): void {
   for (const entry of [...entries.values()]) if (now - entry.openedAt >= VALID_MS) evict(entry);
 }
 
+/** {@link openCached} of a regular file. */
+export function openFileCached(root: string, relInput: string): Promise<FileLease> {
+  return openCached(root, relInput, 'file');
+}
+
 /**
- * Opens regular file `relInput` under `root` for reading, through the cache: a hit costs a
- * readlink of /proc and an fstat (no threadpool round trip); a miss opens through
- * {@link openInsideRoot} and keeps the descriptor when its path has no symlink.
+ * Opens `relInput` under `root` for reading, as a regular file or a directory, through the
+ * cache: a hit costs a readlink of /proc and an fstat (no threadpool round trip); a miss opens
+ * through {@link openInsideRoot} and keeps the descriptor when its path has no symlink.
  * @throws ServerError as {@link openInsideRoot} does (nothing is cached for a failed open).
  */
-export async function openFileCached(root: string, relInput: string): Promise<FileLease> {
+export async function openCached(root: string, relInput: string, kind: OpenKind): Promise<FileLease> {
   const relPath = normalizeRelativePath(relInput);
-  const key = `${root}\0${relPath}`;
+  const key = `${kind}\0${root}\0${relPath}`;
   const cached = entries.get(key);
   const now = performance.now();
   if (cached !== undefined) {
@@ -155,13 +169,14 @@ export async function openFileCached(root: string, relInput: string): Promise<Fi
     evict(cached);
   }
   misses++;
-  const opened = await openInsideRoot(root, relPath, 'file');
+  const opened = await openInsideRoot(root, relPath, kind);
   const real = path.join(await realRoot(root), relPath);
   if (opened.realPath !== real || openedPathOf(opened.handle.fd) !== real) {
     // A symlink on the way (or no /proc to prove anything later): this read only, never cached.
     const { handle } = opened;
     return {
       handle,
+      realPath: opened.realPath,
       stats: opened.stats,
       relPath,
       warm: false,
@@ -171,6 +186,7 @@ export async function openFileCached(root: string, relInput: string): Promise<Fi
   }
   const entry: Entry = {
     key,
+    kind,
     handle: opened.handle,
     real,
     ctimeMs: opened.stats.ctimeMs,

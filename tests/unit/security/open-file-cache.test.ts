@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { listFilesTool } from '../../../mcp-server/src/tools/list-files.ts';
 import { clearOpenFileCache, MAX_ENTRIES, openFileCacheStats } from '../../../mcp-server/src/tools/open-file-cache.ts';
 import { readFileTool } from '../../../mcp-server/src/tools/read-file.ts';
 import type { ToolContext } from '../../../mcp-server/src/tools/tool-spec.ts';
@@ -47,6 +48,12 @@ describe('open-file cache: a changed path is never served from the cache', () =>
     const first = outcome.result.content[0];
     return { text: first?.type === 'text' ? first.text : JSON.stringify(first), code: outcome.code };
   };
+  /** The text list-files answers for `directory` (the listing's JSON, or the error message). */
+  const list = async (directory: string): Promise<{ text: string; code: string | undefined }> => {
+    const outcome = await listFilesTool.run(listFilesTool.inputSchema.parse({ directory }), ctx());
+    const first = outcome.result.content[0];
+    return { text: first?.type === 'text' ? first.text : JSON.stringify(first), code: outcome.code };
+  };
   /** Reads twice and checks the second read was a cache hit: the case starts from a warm entry. */
   const warm = async (filePath: string, expected: string): Promise<void> => {
     assert.equal((await read(filePath)).text, expected);
@@ -63,6 +70,8 @@ describe('open-file cache: a changed path is never served from the cache', () =>
     mkdirSync(path.join(outside, 'dir'), { recursive: true });
     writeFileSync(path.join(outside, 'secret.txt'), `${CANARY} file`);
     writeFileSync(path.join(outside, 'dir', 'f.txt'), `${CANARY} in dir`);
+    // A name only the outside directory has: a listing that shows it listed the outside.
+    writeFileSync(path.join(outside, 'dir', `${CANARY}.txt`), 'x');
   });
   beforeEach(() => {
     clearOpenFileCache();
@@ -159,6 +168,25 @@ describe('open-file cache: a changed path is never served from the cache', () =>
     assert.equal(openFileCacheStats().hits, hits);
   });
 
+  it('list-files: a held directory renamed away and replaced by a symlink to the outside is refused', async () => {
+    assert.match((await list('dir')).text, /"f\.txt"/);
+    const hits = openFileCacheStats().hits;
+    assert.match((await list('dir')).text, /"f\.txt"/);
+    assert.equal(openFileCacheStats().hits, hits + 1, 'the second listing did not use the held directory');
+    renameSync(path.join(root, 'dir'), path.join(root, 'old-dir'));
+    symlinkSync(path.join(outside, 'dir'), path.join(root, 'dir'));
+    const r = await list('dir');
+    assert.equal(r.code, 'symlink_refused');
+    assert.ok(!r.text.includes(CANARY));
+  });
+
+  it('list-files: a name added to a held directory is listed at once', async () => {
+    await list('dir');
+    await list('dir');
+    writeFileSync(path.join(root, 'dir', 'added.txt'), 'a');
+    assert.match((await list('dir')).text, /"added\.txt"/);
+  });
+
   it(`holds at most ${MAX_ENTRIES} descriptors however many files are read`, async () => {
     const fds = () => readdirSync('/proc/self/fd').length;
     const before = fds();
@@ -171,9 +199,10 @@ describe('open-file cache: a changed path is never served from the cache', () =>
     assert.ok(fds() - before <= 0, 'clearing left descriptors open');
   });
 
-  for (const [what, target, link] of [
-    ['a file', 'f.txt', 'f.txt'],
-    ['a parent directory', 'dir', 'dir/f.txt'],
+  for (const [what, target, link, op] of [
+    ['a file', 'f.txt', 'f.txt', read],
+    ['a parent directory', 'dir', 'dir/f.txt', read],
+    ['a listed directory', 'dir', 'dir', list],
   ] as const) {
     it(`race: ${what} swapped for a symlink to the outside while cached reads run`, async (t) => {
       const linkName = `${target}-link`;
@@ -196,7 +225,7 @@ describe('open-file cache: a changed path is never served from the cache', () =>
       const t0 = performance.now();
       try {
         while (reads < MAX_READS && performance.now() - t0 < MAX_MS) {
-          const r = await read(link);
+          const r = await op(link);
           reads++;
           if (r.text.includes(CANARY)) leaks++;
           else if (r.code === undefined) served++;
@@ -208,7 +237,7 @@ describe('open-file cache: a changed path is never served from the cache', () =>
       }
       const hits = openFileCacheStats().hits - hits0;
       t.diagnostic(`reads ${reads}, swaps ${swaps}, served ${served}, refused ${refused}, cache hits ${hits}`);
-      assert.equal(leaks, 0, `${leaks} of ${reads} reads returned outside bytes`);
+      assert.equal(leaks, 0, `${leaks} of ${reads} reads returned outside bytes or names`);
       // The race was real and the cache took part in it.
       assert.ok(served > 0 && refused > 0, `served ${served}, refused ${refused}`);
       assert.ok(hits > 0, 'no read was served from the cache');

@@ -1,4 +1,4 @@
-// list-files lstats the entries of a small directory inline when the same directory (same names:
+// list-files reads a small directory and lstats its entries inline when the same directory (same names:
 // same mtime and ctime) had all its entries lstat'ed on the threadpool within the last second. The
 // inline lstat is a real lstat, so sizes and dates are current; a changed directory is not warm.
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { inlineLstatCount } from '../../../mcp-server/src/tools/held-dir.ts';
+import { inlineLstatCount, inlineReadCount } from '../../../mcp-server/src/tools/held-dir.ts';
 import { listFilesTool } from '../../../mcp-server/src/tools/list-files.ts';
 import type { ToolContext } from '../../../mcp-server/src/tools/tool-spec.ts';
 
@@ -38,8 +38,10 @@ describe('list-files in a warm directory', () => {
   it('answers inline once warm, with current sizes, and goes to the threadpool again when names change', async () => {
     assert.equal((await list()).get('f3'), 3);
     const before = inlineLstatCount();
+    const reads = inlineReadCount();
     assert.equal((await list()).get('f3'), 3);
     assert.equal(inlineLstatCount(), before + 5, 'the second listing did not lstat inline');
+    assert.equal(inlineReadCount(), reads + 1, 'the second listing did not read the directory inline');
     // Same names, new contents: still warm, and the inline lstat sees the new size.
     writeFileSync(path.join(dir, 'f3'), 'x'.repeat(300));
     assert.equal((await list()).get('f3'), 300);
@@ -49,6 +51,7 @@ describe('list-files in a warm directory', () => {
     const changed = await list();
     assert.equal(changed.get('f9'), 3);
     assert.equal(inlineLstatCount(), before + 10);
+    assert.equal(inlineReadCount(), reads + 2);
   });
 
   it('a walk resumed by name (a cursor used again) skips names without lstat: no warm directory from it', async () => {
