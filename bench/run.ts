@@ -57,14 +57,21 @@ try {
   if (settings.profile) {
     const file = path.join(repo, 'bench', 'results', `${stamp}-server.cpuprofile`);
     await mkdir(path.dirname(file), { recursive: true });
-    const payload = PAYLOADS.find((p) => p.id === settings.profilePayload);
-    if (!payload)
-      throw new TypeError(`unknown payload ${settings.profilePayload} (${PAYLOADS.map((p) => p.id).join(', ')})`);
-    const call = payload.call;
-    const run = { url: server.wsUrl, token, initialize: true, call, inflight: 32, maxRequests: 5_000_000 };
-    await loadWs.call('run', { ...run, warmupMs: 200, durationMs: 1000 });
+    // `--profile=payload` (WebSocket) or `--profile=payload@target` (e.g. read-1k@server-http-2026).
+    const [payloadId, targetId = 'server-ws'] = settings.profilePayload.split('@');
+    const payload = PAYLOADS.find((p) => p.id === payloadId);
+    const target = TARGETS.find((t) => t.id === targetId && t.id.startsWith('server-'));
+    if (!payload || !target)
+      throw new TypeError(
+        `unknown payload or target ${settings.profilePayload} (${PAYLOADS.map((p) => p.id).join(', ')}; ` +
+          `@${TARGETS.filter((t) => t.id.startsWith('server-')).map((t) => t.id).join(', @')})`,
+      );
+    const load = target.transport === 'ws' ? loadWs : spawn('./load-http.ts');
+    const url = target.transport === 'ws' ? server.wsUrl : server.httpUrl;
+    const run = { url, token, ...era(target), call: payload.call, inflight: 32, maxRequests: 5_000_000 };
+    await load.call('run', { ...run, warmupMs: 200, durationMs: 1000 });
     await serverProc.call('profileStart');
-    const result = await loadWs.call<LoopResult>('run', { ...run, warmupMs: 0, durationMs: settings.profileMs });
+    const result = await load.call<LoopResult>('run', { ...run, warmupMs: 0, durationMs: settings.profileMs });
     await serverProc.call('profileStop', file);
     log(`profiled ${result.count} calls (${Math.round(result.perSecond)}/s) -> ${path.relative(repo, file)}`);
     log('top 15 self-time functions of the server process ((idle) = waiting, not computing):');

@@ -41,7 +41,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     // URL.parse, not new URL: a request target such as `http://[` must get a 400, not throw here
     // (a throw in this listener would take the whole process down).
-    const pathname = URL.parse(req.url ?? '/', 'http://localhost')?.pathname;
+    const target = req.url ?? '/';
+    const pathname = target === '/mcp' ? target : URL.parse(target, 'http://localhost')?.pathname;
     if (pathname === undefined) {
       res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
       res.end('{"error":"invalid_request","error_description":"malformed request target"}');

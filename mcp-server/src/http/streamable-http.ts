@@ -16,7 +16,7 @@ import type { Session } from '../mcp/session.ts';
 import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
 import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly, type SessionRequest } from './modern-http.ts';
-import { classifyPost } from './modern-route.ts';
+import { createPostClassifier } from './modern-route.ts';
 import { legacyPostProblem, postShapeProblem } from './post-checks.ts';
 import { missingToolScope } from './scope-step-up.ts';
 
@@ -97,6 +97,7 @@ function isRequest(body: unknown): body is { method: string; id: string | number
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
   const sessions = new Map<string, HttpSession>();
   const { admission, logger } = options;
+  const classifyPost = createPostClassifier();
 
   const modern = createModernHttp({
     createSession: options.createSession,

@@ -27,19 +27,12 @@ import type * as z from 'zod';
 import type { Logger } from '../log.ts';
 import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
+import { envelopeKey, KeyMemo } from './envelope-key.ts';
 import { idKey } from './request-id.ts';
 import { type InvocationDeps, invokeTool } from './tool-invocation.ts';
 
 /** The one 2026-era revision whose result encoding is reproduced here. */
 const MODERN_REVISION = '2026-07-28';
-/** The `_meta` keys the SDK lifts into a request's envelope, in its order. */
-const ENVELOPE_KEYS = [
-  'io.modelcontextprotocol/protocolVersion',
-  'io.modelcontextprotocol/clientInfo',
-  'io.modelcontextprotocol/clientCapabilities',
-  'io.modelcontextprotocol/logLevel',
-] as const;
-const ENVELOPE_KEY_SET: ReadonlySet<string> = new Set(ENVELOPE_KEYS);
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
 /** Accepted envelopes remembered (a connection has one; the shared HTTP dispatch one per kind of client). */
 const MAX_ENVELOPES = 64;
@@ -52,26 +45,6 @@ export type DirectReply = (response: JSONRPCResultResponse) => void;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const noProgress = async (): Promise<void> => {};
-
-/**
- * A key naming one envelope exactly (present keys and their JSON), or undefined when `meta` holds
- * anything but envelope keys. Top-level order is the SDK's, so the lifted envelope the SDK
- * hands a handler and the raw `_meta` of a later request give the same key.
- */
-function envelopeKey(meta: Json): string | undefined {
-  let key = '';
-  let count = 0;
-  for (const k of ENVELOPE_KEYS) {
-    if (!(k in meta)) {
-      key += '-\n';
-      continue;
-    }
-    count++;
-    key += `${JSON.stringify(meta[k])}\n`;
-  }
-  for (const k in meta) if (!ENVELOPE_KEY_SET.has(k)) return undefined;
-  return count === 0 ? undefined : key;
-}
 
 let answered = 0;
 
@@ -86,8 +59,8 @@ export class DirectToolCalls {
   readonly #deps: InvocationDeps;
   readonly #serverInfo: Json;
   #era: Era | undefined;
-  /** Accepted envelopes (keys), least recently used first. */
-  readonly #envelopes = new Set<string>();
+  /** Accepted envelopes (keys). */
+  readonly #envelopes = new KeyMemo<true>(MAX_ENVELOPES);
   /** Requests taken and not yet answered, by id, to cancel them. */
   readonly #running = new Map<string, AbortController>();
   #closed = false;
@@ -124,9 +97,7 @@ export class DirectToolCalls {
     const key = req.envelope === undefined ? undefined : envelopeKey(req.envelope as Json);
     if (key === undefined) return;
     this.#era = era;
-    this.#envelopes.delete(key);
-    this.#envelopes.add(key);
-    if (this.#envelopes.size > MAX_ENVELOPES) this.#envelopes.delete(this.#envelopes.values().next().value!);
+    this.#envelopes.remember(key, true);
   }
 
   /**
@@ -168,7 +139,7 @@ export class DirectToolCalls {
     if (this.#era === 'legacy') return meta === undefined;
     if (!isObject(meta)) return false;
     const key = envelopeKey(meta);
-    return key !== undefined && this.#envelopes.has(key);
+    return key !== undefined && this.#envelopes.get(key) !== undefined;
   }
 
   #run(

@@ -1,0 +1,50 @@
+/** The `_meta` keys the SDK lifts into a 2026-07-28 request's envelope, in its order. */
+export const ENVELOPE_KEYS = [
+  'io.modelcontextprotocol/protocolVersion',
+  'io.modelcontextprotocol/clientInfo',
+  'io.modelcontextprotocol/clientCapabilities',
+  'io.modelcontextprotocol/logLevel',
+] as const;
+const ENVELOPE_KEY_SET: ReadonlySet<string> = new Set(ENVELOPE_KEYS);
+
+/**
+ * A key naming one envelope exactly (which envelope keys are present, and their JSON), or
+ * undefined when `meta` holds anything but envelope keys, or none of them. Top-level order is
+ * the SDK's, so the envelope the SDK lifts out of a request and the raw `_meta` of a later
+ * request give the same key; nested values keep their wire order (a different order is only a
+ * different key: a miss, never a false hit).
+ */
+export function envelopeKey(meta: Record<string, unknown>): string | undefined {
+  let key = '';
+  let count = 0;
+  for (const k of ENVELOPE_KEYS) {
+    if (!(k in meta)) {
+      key += '-\n';
+      continue;
+    }
+    count++;
+    key += `${JSON.stringify(meta[k])}\n`;
+  }
+  for (const k in meta) if (!ENVELOPE_KEY_SET.has(k)) return undefined;
+  return count === 0 ? undefined : key;
+}
+
+/** A bounded set of keys, least recently used first: what the SDK accepted, remembered. */
+export class KeyMemo<V> {
+  readonly #entries = new Map<string, V>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(key: string): V | undefined {
+    return this.#entries.get(key);
+  }
+
+  remember(key: string, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+}
