@@ -132,7 +132,13 @@ function goals(results: Results): Goal[] {
   out.push(
     hs === undefined
       ? missing(g7, 'handshake')
-      : { goal: g7, met: hs.p99.median < 2, figures: `p50 ${ms(hs.p50.median)} ms, p99 ${ms(hs.p99.median)} ms` },
+      : {
+          goal: g7,
+          met: hs.p99.median < 2,
+          figures:
+            `p50 ${ms(hs.p50.median)} ms, p99 ${ms(hs.p99.median)} ms` +
+            (hs.echo ? ` (bare ws echo, connect + first answer: p99 ${ms(hs.echo.p99.median)} ms)` : ''),
+        },
   );
   const rn = results.renewal;
   const g8 = 'in-band token renewal: < 1 ms server time, no call delayed past p99';
@@ -322,7 +328,11 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
     '',
     hs
       ? `Connect + token check + initialize, sequential, keys cached: p50 ${msPair(hs.p50)} ms, p99 ${msPair(hs.p99)} ms ` +
-        `(${hs.count} handshakes per repetition).`
+        `(${hs.count} handshakes per repetition).` +
+        (hs.echo
+          ? ` The ceiling, connect + first answer from the bare ws echo (no token, no MCP), interleaved: ` +
+            `p50 ${msPair(hs.echo.p50)} ms, p99 ${msPair(hs.echo.p99)} ms.`
+          : '')
       : 'Not measured in this run.',
     '',
     '## In-band token renewal',

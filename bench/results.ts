@@ -65,6 +65,8 @@ export interface HandshakeResult {
   readonly samples: Sample[];
   readonly p50: Spread;
   readonly p99: Spread;
+  /** The ceiling: connect + first answer from the bare ws echo, same count (runs before 2026-12-02 lack it). */
+  readonly echo?: { readonly p50: Spread; readonly p99: Spread };
 }
 
 /** In-band renewal (`auth/renew`) figures over the repetitions (bench/renewal.ts). */

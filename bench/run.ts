@@ -11,6 +11,7 @@ import { type Child, startChild } from './child.ts';
 import type { LoopResult } from './closed-loop.ts';
 import { measureConnections } from './connections.ts';
 import { createDataset } from './dataset.ts';
+import { measureHandshakes } from './handshakes.ts';
 import { startLocalIssuer } from './local-issuer.ts';
 import { hotSpotsOf } from './profile.ts';
 import type { RenewalResult } from './renewal.ts';
@@ -19,7 +20,7 @@ import { type HandshakeResult, loadAverage, type RenewalFigures, type Results, t
 import { allRows, PAYLOADS, type Payload, type Row, rowKey, TARGETS, type Target } from './rows.ts';
 import type { StartedServer } from './server-process.ts';
 import { machine, maxOpenFiles, parseSettings, raiseOpenFiles, SECTIONS } from './settings.ts';
-import { combine, type Sample, spread } from './stats.ts';
+import { combine, spread } from './stats.ts';
 import { measureTokenTraffic } from './token-traffic.ts';
 
 /** Descriptors the server needs besides its connections (files, listeners, the peers' sockets). */
@@ -64,7 +65,9 @@ try {
     if (!payload || !target)
       throw new TypeError(
         `unknown payload or target ${settings.profilePayload} (${PAYLOADS.map((p) => p.id).join(', ')}; ` +
-          `@${TARGETS.filter((t) => t.id.startsWith('server-')).map((t) => t.id).join(', @')})`,
+          `@${TARGETS.filter((t) => t.id.startsWith('server-'))
+            .map((t) => t.id)
+            .join(', @')})`,
       );
     const load = target.transport === 'ws' ? loadWs : spawn('./load-http.ts');
     const url = target.transport === 'ws' ? server.wsUrl : server.httpUrl;
@@ -118,19 +121,15 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
   if (only.has('throughput')) rows.push(...(await measureThroughput(server, token, loadWs)));
   let handshake: HandshakeResult | undefined;
   if (only.has('handshake')) {
-    const samples: Sample[] = [];
-    for (let rep = 0; rep < settings.reps; rep++) {
-      samples.push(
-        await loadWs.call<Sample>('handshake', { url: server.wsUrl, token, count: settings.handshakes, maxMs: 30_000 }),
-      );
-    }
-    handshake = {
+    handshake = await measureHandshakes({
+      serverUrl: server.wsUrl,
+      token,
+      loadWs,
+      echo: spawn('./echo-server.ts'),
       count: settings.handshakes,
-      samples,
-      p50: spread(samples.map((s) => s.p50)),
-      p99: spread(samples.map((s) => s.p99)),
-    };
-    log(`handshake p50 ${handshake.p50.median.toFixed(3)} ms, p99 ${handshake.p99.median.toFixed(3)} ms`);
+      reps: settings.reps,
+      log,
+    });
   }
   const renewal = only.has('renewal') ? await measureRenewal(server, token, loadWs) : undefined;
   // One socket per connection in the server process: a count it cannot hold is left out, and said so.
