@@ -19,6 +19,7 @@ import { createRateLimiter } from './mcp/rate-limit.ts';
 import { createServedSession, type InFlight } from './mcp/session.ts';
 import { type MetricsListener, startMetricsListener } from './metrics/metrics-listener.ts';
 import { createServerMetrics, eraOf, type ServerMetrics } from './metrics/server-metrics.ts';
+import { principalLoggers } from './principal-loggers.ts';
 import { startHeartbeat } from './transport/heartbeat.ts';
 import { createUpgradeHandler } from './transport/upgrade-handler.ts';
 import type { WsServerTransport } from './transport/ws-server-transport.ts';
@@ -161,6 +162,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // The heartbeat asks the transport whether a socket that missed its pong is slow or dead.
   const transports = new WeakMap<WebSocket, WsServerTransport>();
 
+  const principalLogger = principalLoggers(logger);
   const upgrades = createUpgradeHandler({
     admission,
     maxMessageBytes: config.maxMessageBytes,
@@ -189,7 +191,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           }),
         maxBufferedBytes: connectionBudget.maxBytes,
         maxInFlight: connectionBudget.maxInFlight,
-        logger,
+        principalLogger,
         onEra: gauge && ((era) => gauge.settle(eraOf(era))),
       });
       transports.set(ws, transport);

@@ -14,6 +14,7 @@ import { readableId } from '../mcp/request-id.ts';
 import type { Session, SessionOptions } from '../mcp/session.ts';
 import { TOOLS, visibleTools } from '../mcp/tool-list.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
+import { principalLoggers } from '../principal-loggers.ts';
 import { exchangeResponse } from './exchange-response.ts';
 import { jsonRpcError } from './json-rpc-reply.ts';
 import { dispatchableRequest } from './modern-route.ts';
@@ -69,9 +70,6 @@ export function isModernHeaderOnly(req: IncomingMessage): boolean {
   return typeof version === 'string' && (MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(version);
 }
 
-/** Principals (client, subject, user) whose audit logger is kept; beyond it the set starts over. */
-const MAX_PRINCIPAL_LOGGERS = 256;
-
 /** A credential with no scopes: what the dispatch's server falls back to if a request came without one (never over HTTP). */
 const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
 
@@ -122,19 +120,7 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
     onerror: (err) => logger.error({ event: 'http_request_failed', error: err.message }),
   });
 
-  // The audit logger of a principal, made once: a pino child per request costs more than the lookup.
-  const principalLoggers = new Map<string, Logger>();
-  function requestLoggerOf(authInfo: AuthInfo): Logger {
-    const { sub, user } = authInfo.extra ?? {};
-    const key = JSON.stringify([authInfo.clientId, sub, user]);
-    let child = principalLoggers.get(key);
-    if (child === undefined) {
-      child = logger.child({ azp: authInfo.clientId, sub, user, transport: 'http' });
-      if (principalLoggers.size >= MAX_PRINCIPAL_LOGGERS) principalLoggers.clear();
-      principalLoggers.set(key, child);
-    }
-    return child;
-  }
+  const requestLoggerOf = principalLoggers(logger, { transport: 'http' });
 
   return {
     async serve(req, res, body, outcome, authInfo, lease) {

@@ -46,6 +46,14 @@ export type DirectReply = (response: JSONRPCResultResponse) => void;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const noProgress = async (): Promise<void> => {};
 
+/** The tools a direct path serves, by name, with their metrics: one table per server, shared by its sessions. */
+export type ToolTable = ReadonlyMap<string, { readonly spec: ToolSpec; readonly calls: ToolCallMetrics | undefined }>;
+
+/** Builds the {@link ToolTable} of `tools`. */
+export function toolTable(tools: readonly ToolSpec[], metrics?: { tool(name: string): ToolCallMetrics }): ToolTable {
+  return new Map(tools.map((spec) => [spec.name, { spec, calls: metrics?.tool(spec.name) }]));
+}
+
 let answered = 0;
 
 /** Calls answered by a direct path in this process (tests: proof that the path was taken). */
@@ -55,23 +63,18 @@ export function directCallStats(): { answered: number } {
 
 /** One server instance's direct path (one WebSocket connection, one HTTP session, or the shared 2026-07-28 dispatch). */
 export class DirectToolCalls {
-  readonly #tools = new Map<string, { spec: ToolSpec; calls: ToolCallMetrics | undefined }>();
+  readonly #tools: ToolTable;
   readonly #deps: InvocationDeps;
   readonly #serverInfo: Json;
   #era: Era | undefined;
-  /** Accepted envelopes (keys). */
-  readonly #envelopes = new KeyMemo<true>(MAX_ENVELOPES);
+  /** Accepted envelopes (keys); made at the first one (a 2025-11-25 connection has none). */
+  #envelopes: KeyMemo<true> | undefined;
   /** Requests taken and not yet answered, by id, to cancel them. */
   readonly #running = new Map<string, AbortController>();
   #closed = false;
 
-  constructor(
-    tools: readonly ToolSpec[],
-    deps: InvocationDeps,
-    metrics: { tool(name: string): ToolCallMetrics } | undefined,
-    serverInfo: Json,
-  ) {
-    for (const spec of tools) this.#tools.set(spec.name, { spec, calls: metrics?.tool(spec.name) });
+  constructor(tools: ToolTable, deps: InvocationDeps, serverInfo: Json) {
+    this.#tools = tools;
     this.#deps = deps;
     this.#serverInfo = serverInfo;
   }
@@ -97,6 +100,7 @@ export class DirectToolCalls {
     const key = req.envelope === undefined ? undefined : envelopeKey(req.envelope as Json);
     if (key === undefined) return;
     this.#era = era;
+    this.#envelopes ??= new KeyMemo<true>(MAX_ENVELOPES);
     this.#envelopes.remember(key, true);
   }
 
@@ -139,7 +143,7 @@ export class DirectToolCalls {
     if (this.#era === 'legacy') return meta === undefined;
     if (!isObject(meta)) return false;
     const key = envelopeKey(meta);
-    return key !== undefined && this.#envelopes.get(key) !== undefined;
+    return key !== undefined && this.#envelopes?.get(key) !== undefined;
   }
 
   #run(

@@ -5,7 +5,7 @@ import type * as z from 'zod';
 import type { Logger } from '../log.ts';
 import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
-import { DirectToolCalls } from './direct-tool-calls.ts';
+import { DirectToolCalls, type ToolTable, toolTable } from './direct-tool-calls.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { type InFlight, invokeTool } from './tool-invocation.ts';
 import { cacheableToolList, TOOLS, visibleTools } from './tool-list.ts';
@@ -70,6 +70,19 @@ const sharedValidator: jsonSchemaValidator = {
     return ajv.getValidator(schema);
   },
 };
+
+// One tool table per metrics registry (per server), shared by all its sessions.
+const tables = new WeakMap<object, ToolTable>();
+const plainTable = toolTable(TOOLS as readonly ToolSpec[]);
+function tableFor(metrics: SessionOptions['metrics']): ToolTable {
+  if (metrics === undefined) return plainTable;
+  let table = tables.get(metrics);
+  if (table === undefined) {
+    table = toolTable(TOOLS as readonly ToolSpec[], metrics);
+    tables.set(metrics, table);
+  }
+  return table;
+}
 
 /** The token a request is served under: its own (HTTP), else the connection's current one. */
 function authOf(ctx: ServerContext, options: SessionOptions): AuthInfo {
@@ -143,7 +156,7 @@ export function createServedSession(options: SessionOptions): Session {
   const direct =
     options.directToolCalls === false
       ? undefined
-      : new DirectToolCalls(TOOLS as readonly ToolSpec[], options, options.metrics, SERVER_INFO);
+      : new DirectToolCalls(tableFor(options.metrics), options, SERVER_INFO);
   const mcp = new McpServer(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     jsonSchemaValidator: sharedValidator,

@@ -18,7 +18,8 @@ export interface WsSessionOptions {
   maxBufferedBytes: number;
   /** Requests of this connection in flight at once (MAX_IN_FLIGHT_PER_CONNECTION). */
   maxInFlight: number;
-  logger: Logger;
+  /** The audit logger of a principal (shared by its connections: principal-loggers.ts). */
+  principalLogger(authInfo: AuthInfo): Logger;
   /** Told the era each time the SDK builds the connection's server (metrics). Default none. */
   onEra?(era: 'legacy' | 'modern'): void;
 }
@@ -40,7 +41,7 @@ export function serveWebSocket(
 ): WsServerTransport {
   // Only the address outlives this call: the listeners below must not retain the request.
   const remote = req.socket.remoteAddress;
-  const logger = options.logger.child({ azp: authInfo.clientId, sub: authInfo.extra?.sub, user: authInfo.extra?.user });
+  const logger = options.principalLogger(authInfo);
   const transport = new WsServerTransport(ws, {
     authInfo,
     renewer: options.renewer(logger),
