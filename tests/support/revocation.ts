@@ -46,6 +46,10 @@ export function startRevocationServer(
       OAUTH_AUDIENCE: '',
       INTROSPECTION_CLIENT_SECRET_FILE: introspectionSecretFile(),
       REVOCATION_CHECK_INTERVAL_MS: String(intervalMs),
+      // The tests keep tokens in use with calls as fast as the server answers, on both transports
+      // for one client: the per-client rate limit (100 calls/s by default) is not under test here.
+      RATE_LIMIT_CALLS_PER_SECOND: '100000',
+      RATE_LIMIT_BURST: '100000',
       ...env,
     },
     logs,

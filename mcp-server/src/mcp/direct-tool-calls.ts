@@ -61,7 +61,7 @@ export function directCallStats(): { answered: number } {
   return { answered };
 }
 
-/** One server instance's direct path (one WebSocket connection, one HTTP session, or the shared 2026-07-28 dispatch). */
+/** One server instance's direct path (a WebSocket connection's, or the shared 2026-07-28 HTTP dispatch's). */
 export class DirectToolCalls {
   readonly #tools: ToolTable;
   readonly #deps: InvocationDeps;
