@@ -163,7 +163,9 @@ describe('admin operations', () => {
       const r = await setAccessTokenLifespan(await realm.admin(), 120);
       assert.deepEqual(r, { realm: realm.realm, previous: 300, seconds: 120 });
       const claims = decodeJwt(await realm.token());
-      assert.equal((claims.exp as number) - (claims.iat as number), 120);
+      // Keycloak reads the clock for iat and for exp separately: they may straddle a second.
+      const lifetime = (claims.exp as number) - (claims.iat as number);
+      assert.ok(lifetime === 120 || lifetime === 121, `token lifetime ${lifetime} s`);
       await assert.rejects(setAccessTokenLifespan(await realm.admin(), 0), TypeError);
     });
   });
