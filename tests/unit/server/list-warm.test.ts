@@ -2,7 +2,7 @@
 // same mtime and ctime) had all its entries lstat'ed on the threadpool within the last second. The
 // inline lstat is a real lstat, so sizes and dates are current; a changed directory is not warm.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +52,19 @@ describe('list-files in a warm directory', () => {
     assert.equal(changed.get('f9'), 3);
     assert.equal(inlineLstatCount(), before + 10);
     assert.equal(inlineReadCount(), reads + 2);
+  });
+
+  it("reports each entry's current modification time, in UTC ISO 8601 with milliseconds", async () => {
+    const modified = async () => {
+      const outcome = await listFilesTool.run(listFilesTool.inputSchema.parse({ directory: 'd' }), ctx());
+      const entries = (outcome.result.structuredContent as { entries: { name: string; modified: string }[] }).entries;
+      return entries.find((e) => e.name === 'f1')?.modified;
+    };
+    for (const iso of ['2001-02-03T04:05:06.789Z', '2030-12-31T23:59:59.001Z', '2001-02-03T04:05:06.789Z']) {
+      const at = new Date(iso);
+      utimesSync(path.join(dir, 'f1'), at, at);
+      assert.equal(await modified(), iso);
+    }
   });
 
   it('a walk resumed by name (a cursor used again) skips names without lstat: no warm directory from it', async () => {
