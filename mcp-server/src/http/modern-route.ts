@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { ENVELOPE_KEYS, envelopeKey, KeyMemo } from '../mcp/envelope-key.ts';
 import { DISPATCH_REVISION } from '../mcp/modern-dispatch.ts';
+import { isJsonObject, plainRequest } from '../mcp/request-id.ts';
 
 /** The methods the long-lived dispatch serves; every other 2026-07-28 request goes to the SDK's entry. */
 const DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'server/discover']);
@@ -40,7 +41,6 @@ function classifyWithSdk(req: IncomingMessage, body: unknown): InboundClassifica
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Envelopes whose classification is remembered. */
 const MAX_ENVELOPES = 256;
 const PROTOCOL_VERSION_KEY = ENVELOPE_KEYS[0];
@@ -54,11 +54,10 @@ export function postClassificationStats(): { remembered: number } {
 
 /** The `_meta` of a request whose shape the SDK's JSON-RPC schemas judge by `_meta` alone, else undefined. */
 function plainRequestMeta(body: unknown): Json | undefined {
-  if (!isObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return undefined;
-  if (body.method === 'initialize' || (typeof body.id !== 'string' && !Number.isSafeInteger(body.id))) return undefined;
-  for (const k in body) if (k !== 'jsonrpc' && k !== 'id' && k !== 'method' && k !== 'params') return undefined;
-  if (!isObject(body.params) || !isObject(body.params._meta)) return undefined;
-  return body.params._meta;
+  const request = plainRequest(body);
+  if (request === undefined || request.method === 'initialize' || !isJsonObject(request.params)) return undefined;
+  const meta = request.params._meta;
+  return isJsonObject(meta) ? meta : undefined;
 }
 
 /**

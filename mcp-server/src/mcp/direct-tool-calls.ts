@@ -28,7 +28,7 @@ import type { Logger } from '../log.ts';
 import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
 import { envelopeKey, KeyMemo } from './envelope-key.ts';
-import { idKey } from './request-id.ts';
+import { idKey, isJsonObject as isObject, plainRequest } from './request-id.ts';
 import { type InvocationDeps, invokeTool } from './tool-invocation.ts';
 
 /** The one 2026-era revision whose result encoding is reproduced here. */
@@ -43,7 +43,6 @@ type Json = Record<string, unknown>;
 /** Where the answer to a taken request goes: the transport's own send. */
 export type DirectReply = (response: JSONRPCResultResponse) => void;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const noProgress = async (): Promise<void> => {};
 
 /** The tools a direct path serves, by name, with their metrics: one table per server, shared by its sessions. */
@@ -109,19 +108,17 @@ export class DirectToolCalls {
    * unless cancelled first. False when the SDK must serve it.
    */
   take(message: unknown, auth: AuthInfo, logger: Logger, reply: DirectReply): boolean {
-    if (this.#era === undefined || this.#closed || !isObject(message)) return false;
-    if (message.method !== 'tools/call' || message.jsonrpc !== '2.0') return false;
-    const id = message.id;
-    if (typeof id !== 'string' && !Number.isSafeInteger(id)) return false;
-    for (const k in message) if (k !== 'jsonrpc' && k !== 'id' && k !== 'method' && k !== 'params') return false;
-    const params = message.params;
+    if (this.#era === undefined || this.#closed) return false;
+    const request = plainRequest(message);
+    if (request?.method !== 'tools/call') return false;
+    const params = request.params;
     if (!isObject(params)) return false;
     for (const k in params) if (k !== 'name' && k !== 'arguments' && k !== '_meta') return false;
     const tool = typeof params.name === 'string' ? this.#tools.get(params.name) : undefined;
     if (tool === undefined || !isObject(params.arguments) || !this.#knownShape(params._meta)) return false;
     const args = tool.spec.inputSchema.safeParse(params.arguments);
     if (!args.success) return false;
-    this.#run(id as string | number, tool.spec, args.data, auth, logger, tool.calls, reply);
+    this.#run(request.id, tool.spec, args.data, auth, logger, tool.calls, reply);
     return true;
   }
 

@@ -149,7 +149,9 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
       const reply = (response: JSONRPCMessage) => {
         if (channel.pending.delete(id)) sink.settle({ ...response, id: p.originalId }, false);
       };
-      if (direct?.take({ ...request, id }, authInfo, logger, reply)) {
+      // The request under the dispatch's own id (its answer carries the client's id back).
+      const own = { ...request, id };
+      if (direct?.take(own, authInfo, logger, reply)) {
         p.inWindow = false;
         return {
           cancel() {
@@ -158,7 +160,7 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
         };
       }
       try {
-        channel.onmessage?.({ ...request, id }, { authInfo, classification: CLASSIFICATION });
+        channel.onmessage?.(own, { authInfo, classification: CLASSIFICATION });
       } catch (err) {
         channel.pending.delete(id);
         throw err;

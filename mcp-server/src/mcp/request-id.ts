@@ -25,3 +25,28 @@ export function readableIdOfText(text: string): ResponseId {
 export function idKey(id: unknown): string {
   return `${typeof id}:${String(id)}`;
 }
+
+type Json = Record<string, unknown>;
+
+/** A JSON object (not null, not an array). */
+export const isJsonObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A JSON-RPC request of the plain shape, as {@link plainRequest} accepts it. */
+export interface PlainRequest {
+  readonly jsonrpc: '2.0';
+  readonly id: string | number;
+  readonly method: string;
+  readonly params?: unknown;
+}
+
+/**
+ * `message` when it is a JSON-RPC request of the plain shape: `jsonrpc` "2.0", a string or safe
+ * integer `id`, a string `method`, and no member but these and `params`. The shortcuts that answer
+ * as the SDK would (direct tool calls, the remembered POST classification) take only this shape.
+ */
+export function plainRequest(message: unknown): PlainRequest | undefined {
+  if (!isJsonObject(message) || message.jsonrpc !== '2.0' || typeof message.method !== 'string') return undefined;
+  if (typeof message.id !== 'string' && !Number.isSafeInteger(message.id)) return undefined;
+  for (const k in message) if (k !== 'jsonrpc' && k !== 'id' && k !== 'method' && k !== 'params') return undefined;
+  return message as unknown as PlainRequest;
+}

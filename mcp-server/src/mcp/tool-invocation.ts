@@ -47,28 +47,19 @@ export async function invokeTool<In extends z.ZodObject, Out extends z.ZodObject
 ): Promise<CallToolResult> {
   const t0 = performance.now();
   const { auth, logger } = call;
+  /** A call refused before it ran: one `access.denied` line, counted, answered with `result`. */
+  const refuse = (reason: 'insufficient_scope' | 'rate_limited', detail: object, result: CallToolResult) => {
+    logger.warn({ event: 'access.denied', reason, tool: spec.name, outcome: reason, ...detail });
+    calls?.refused(reason);
+    return result;
+  };
   if (!auth.scopes.includes(spec.scope)) {
-    logger.warn({
-      event: 'access.denied',
-      reason: 'insufficient_scope',
-      tool: spec.name,
-      outcome: 'insufficient_scope',
-      scope: spec.scope,
-    });
-    calls?.refused('insufficient_scope');
-    return missingScopeResult(spec.name, spec.scope);
+    return refuse('insufficient_scope', { scope: spec.scope }, missingScopeResult(spec.name, spec.scope));
   }
   const decision = deps.rateLimiter?.take(auth.clientId);
   if (decision !== undefined && !decision.allowed) {
-    logger.warn({
-      event: 'access.denied',
-      reason: 'rate_limited',
-      tool: spec.name,
-      outcome: 'rate_limited',
-      retryAfterMs: decision.retryAfterMs,
-    });
-    calls?.refused('rate_limited');
-    return rateLimitedResult(spec.name, decision.retryAfterMs);
+    const { retryAfterMs } = decision;
+    return refuse('rate_limited', { retryAfterMs }, rateLimitedResult(spec.name, retryAfterMs));
   }
   deps.inFlight?.begin();
   try {
