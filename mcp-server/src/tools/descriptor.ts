@@ -4,13 +4,19 @@
  * round trip with extra promise and ref-count bookkeeping, and `close()` is one too. Here only the
  * operations that may wait for a disk (open, read) go to the threadpool; close runs inline.
  */
-import { closeSync, open as openCallback, read as readCallback } from 'node:fs';
+import { closeSync, fstatSync, open as openCallback, read as readCallback } from 'node:fs';
 
 /** Opens `file` with `flags` on the threadpool; resolves the descriptor. */
 export function openDescriptor(file: string, flags: number): Promise<Descriptor> {
   return new Promise((resolve, reject) => {
     openCallback(file, flags, (err, fd) => (err ? reject(err) : resolve(new Descriptor(fd))));
   });
+}
+
+/** `dev:ino` of an open descriptor (bigint: inode numbers may exceed 2^53). */
+export function identityOf(fd: number): string {
+  const st = fstatSync(fd, { bigint: true });
+  return `${st.dev}:${st.ino}`;
 }
 
 /** An open descriptor owned by one caller, who must {@link Descriptor.close} it. */

@@ -132,6 +132,26 @@ export class DirWalker {
     return 'end';
   }
 
+  /**
+   * The whole walk at once when it is one level of a small warm directory with at most `max`
+   * names, nothing read yet: read and lstat'ed inline, no await. Undefined otherwise, with nothing
+   * consumed ({@link next} lists it).
+   */
+  listWarmNow(max: number): WalkEntry[] | undefined {
+    const top = this.#frames[0];
+    if (top === undefined || this.#frames.length > 1 || top.levels > 1 || this.#seek !== undefined) return undefined;
+    if (top.pending.length > 0) return undefined;
+    const names = top.dir.takeWholeNow(max);
+    if (names === undefined) return undefined;
+    top.inline = true;
+    const entries: WalkEntry[] = [];
+    for (const dirent of names) {
+      const st = top.dir.lstatEntryNow(dirent.name);
+      if (st !== undefined) entries.push(entryOf(top.rel, dirent.name, st));
+    }
+    return entries;
+  }
+
   /** True when at least one more name remains (reads ahead one name; pops finished levels). */
   async hasMore(): Promise<boolean> {
     if (this.#seek !== undefined) return true;

@@ -9,7 +9,7 @@
 import { constants, type Dir, type Dirent, fstatSync, lstatSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { lstat, opendir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Descriptor, openDescriptor } from './descriptor.ts';
+import { type Descriptor, identityOf, openDescriptor } from './descriptor.ts';
 import { isInside, openedPathOf } from './path-guard.ts';
 
 /** Directory entries buffered per read of a held directory (one threadpool trip each). */
@@ -49,12 +49,6 @@ export function inlineReadCount(): number {
 }
 
 const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
-/** `dev:ino` of an open descriptor (bigint: inode numbers may exceed 2^53). */
-export function identityOf(fd: number): string {
-  const st = fstatSync(fd, { bigint: true });
-  return `${st.dev}:${st.ino}`;
-}
 
 let procWorks: boolean | undefined;
 
@@ -96,13 +90,18 @@ export class HeldDir {
   /** Gives the descriptor back (an open-file cache lease); default: closes it. */
   readonly #release: (() => void) | undefined;
 
-  constructor(handle: Descriptor, realPath: string, release?: () => void) {
+  /**
+   * @param known identity and fstat of the descriptor when the caller already has them (an
+   *   open-file cache lease); otherwise they are taken here
+   */
+  constructor(handle: Descriptor, realPath: string, release?: () => void, known?: { id: string; stats: Stats }) {
     this.handle = handle;
     this.#release = release;
-    const st = fstatSync(handle.fd, { bigint: true });
-    this.id = `${st.dev}:${st.ino}`;
-    this.#warmKey = `${this.id}:${st.mtimeNs}:${st.ctimeNs}`;
-    this.#size = Number(st.size);
+    const id = known?.id ?? identityOf(handle.fd);
+    const st = known?.stats ?? fstatSync(handle.fd);
+    this.id = id;
+    this.#warmKey = `${id}:${st.mtimeMs}:${st.ctimeMs}`;
+    this.#size = st.size;
     this.#realPath = realPath;
   }
 
@@ -126,6 +125,20 @@ export class HeldDir {
     // opendir of the magic link opens the very directory held by the descriptor, not a path.
     this.#stream ??= await opendir(this.entryPath(), { bufferSize: READ_BUFFER_ENTRIES });
     return (await this.#stream.read()) ?? undefined;
+  }
+
+  /**
+   * Every name of a small {@link warm} directory nothing was read from yet, read inline, when
+   * there are at most `max`: they count as read. Undefined otherwise, with nothing consumed.
+   */
+  takeWholeNow(max: number): Dirent[] | undefined {
+    if (this.#whole !== undefined || this.#stream !== undefined || this.#size > READ_WHOLE_MAX_BYTES) return undefined;
+    if (!this.#keyWarm()) return undefined;
+    inlineReads++;
+    this.#whole = readdirSync(this.entryPath(), { withFileTypes: true });
+    if (this.#whole.length > max) return undefined;
+    this.#next = this.#whole.length;
+    return this.#whole;
   }
 
   /** True when this directory was read whole and all its entries lstat'ed within {@link WARM_MS}. */

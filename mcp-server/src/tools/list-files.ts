@@ -114,7 +114,10 @@ export async function listPage(
     const depth = args.recursive ? (args.maxDepth ?? MAX_DEPTH) : 1;
     const rootReal = await realRoot(ctx.root);
     const opened = await openCached(ctx.root, requested, 'directory');
-    const top = new HeldDir(opened.handle, opened.realPath, () => opened.release());
+    const top = new HeldDir(opened.handle, opened.realPath, () => opened.release(), {
+      id: opened.identity(),
+      stats: opened.stats,
+    });
     const ref: ListingRef = { dir: opened.relPath, depth, id: top.id };
     const key = `${rootReal}\0${ref.dir}\0${depth}\0${ref.id}`;
     let walk: Awaited<ReturnType<typeof walkerFor>>;
@@ -124,10 +127,11 @@ export async function listPage(
       await top.close();
       throw err;
     }
-    const entries: WalkEntry[] = [];
+    const warm = walk.walker.listWarmNow(args.limit);
+    const entries: WalkEntry[] = warm ?? [];
     let done: boolean;
     try {
-      done = await fill(walk.walker, args.limit, deadline, ctx, entries);
+      done = warm !== undefined || (await fill(walk.walker, args.limit, deadline, ctx, entries));
     } catch (err) {
       await walk.walker.close();
       throw err;

@@ -31,7 +31,7 @@
  */
 import { fstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import type { Descriptor } from './descriptor.ts';
+import { type Descriptor, identityOf } from './descriptor.ts';
 import { normalizeRelativePath, type OpenKind, openedPathOf, openInsideRoot, realRoot } from './path-guard.ts';
 
 /** How long a descriptor is reused after the guard opened it, in ms; then the guard opens it again. */
@@ -54,6 +54,8 @@ interface Entry {
   evicted: boolean;
   /** The whole file was read since the open (see the module comment). */
   warm: boolean;
+  /** `dev:ino` of the descriptor, once asked (it never changes for an open descriptor). */
+  identity?: string;
 }
 
 /** A file (or directory) opened for one read: `release()` it when done (exactly once). */
@@ -72,6 +74,8 @@ export interface FileLease {
   readonly warm: boolean;
   /** Records that the whole file was just read (through the threadpool). */
   markWarm(): void;
+  /** `dev:ino` of the descriptor (exact: bigint), computed once per held descriptor. */
+  identity(): string;
   release(): void;
 }
 
@@ -105,6 +109,10 @@ function lease(entry: Entry, stats: Stats, relPath: string): FileLease {
     warm,
     markWarm() {
       if (stats.size <= INLINE_READ_MAX_BYTES) entry.warm = true;
+    },
+    identity() {
+      entry.identity ??= identityOf(entry.handle.fd);
+      return entry.identity;
     },
     release() {
       if (released) return;
@@ -181,6 +189,7 @@ export async function openCached(root: string, relInput: string, kind: OpenKind)
       relPath,
       warm: false,
       markWarm: () => {},
+      identity: () => identityOf(handle.fd),
       release: () => void handle.close().catch(() => {}),
     };
   }
