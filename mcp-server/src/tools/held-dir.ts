@@ -11,6 +11,7 @@ import { lstat, opendir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Descriptor, identityOf, openDescriptor } from './descriptor.ts';
 import { isInside, openedPathOf } from './path-guard.ts';
+import { keepSettledNames, settledNames } from './settled-names.ts';
 
 /** Directory entries buffered per read of a held directory (one threadpool trip each). */
 const READ_BUFFER_ENTRIES = 128;
@@ -27,12 +28,12 @@ export const READ_WHOLE_MAX_BYTES = 4096;
  * it is read and its entries lstat'ed inline, in ms: the reads just loaded its block, dentries
  * and inodes into the kernel's caches, so they are answered from memory (nginx's reasoning for
  * its reads). A directory whose names changed has another mtime and ctime, so another key, and
- * is not warm. Its names are still read at every listing: only where they are read from changes.
+ * is not warm. Its names are read again (inline) unless they have settled (settled-names.ts).
  */
 export const WARM_MS = 1000;
 /** Warm directories remembered at most (oldest forgotten first). */
 const MAX_WARM = 256;
-/** `dev:ino:mtime:ctime` of a directory -> when its entries were last all lstat'ed on the threadpool. */
+/** State key of a directory (see {@link HeldDir}) -> when its entries were last all lstat'ed on the threadpool. */
 const warmDirs = new Map<string, number>();
 /** lstat calls and whole reads answered inline so far (tests). */
 let inlineLstats = 0;
@@ -77,15 +78,18 @@ export class HeldDir {
   readonly handle: Descriptor;
   /** `dev:ino` of the directory, taken from the open descriptor. */
   readonly id: string;
-  /** `dev:ino:mtime:ctime` of the directory when opened: its key in the warm set. */
+  /** `dev:ino:size:nlink:mtime:ctime` when opened: its key in the warm set and for settled names. */
   readonly #warmKey: string;
+  /** The later of mtime and ctime, and when (epoch ms) the fstat that gave them was taken. */
+  readonly #changedAt: number;
+  readonly #statAt: number;
   /** Real path at open time: used only where /proc is missing, never shown to a client. */
   readonly #realPath: string;
   /** st_size when opened: decides whether it is read whole. */
   readonly #size: number;
   #stream: Dir | undefined;
   /** The names of a small directory read whole, and how many were handed out. */
-  #whole: Dirent[] | undefined;
+  #whole: readonly Dirent[] | undefined;
   #next = 0;
   /** Gives the descriptor back (an open-file cache lease); default: closes it. */
   readonly #release: (() => void) | undefined;
@@ -100,7 +104,9 @@ export class HeldDir {
     const id = known?.id ?? identityOf(handle.fd);
     const st = known?.stats ?? fstatSync(handle.fd);
     this.id = id;
-    this.#warmKey = `${id}:${st.mtimeMs}:${st.ctimeMs}`;
+    this.#warmKey = `${id}:${st.size}:${st.nlink}:${st.mtimeMs}:${st.ctimeMs}`;
+    this.#changedAt = Math.max(st.mtimeMs, st.ctimeMs);
+    this.#statAt = Date.now();
     this.#size = st.size;
     this.#realPath = realPath;
   }
@@ -116,10 +122,10 @@ export class HeldDir {
     if (this.#whole === undefined && this.#stream === undefined && this.#size <= READ_WHOLE_MAX_BYTES) {
       // Same order as a stream (both are getdents over the held directory), one trip, nothing to
       // close; inline when warm.
-      if (this.#keyWarm()) {
-        inlineReads++;
-        this.#whole = readdirSync(this.entryPath(), { withFileTypes: true });
-      } else this.#whole = await readdir(this.entryPath(), { withFileTypes: true });
+      this.#whole = settledNames(this.#warmKey);
+      if (this.#whole === undefined && this.#keyWarm()) this.#whole = this.#readWholeNow();
+      else if (this.#whole === undefined)
+        this.#whole = this.#keep(await readdir(this.entryPath(), { withFileTypes: true }));
     }
     if (this.#whole !== undefined) return this.#whole[this.#next++];
     // opendir of the magic link opens the very directory held by the descriptor, not a path.
@@ -131,11 +137,10 @@ export class HeldDir {
    * Every name of a small {@link warm} directory nothing was read from yet, read inline, when
    * there are at most `max`: they count as read. Undefined otherwise, with nothing consumed.
    */
-  takeWholeNow(max: number): Dirent[] | undefined {
+  takeWholeNow(max: number): readonly Dirent[] | undefined {
     if (this.#whole !== undefined || this.#stream !== undefined || this.#size > READ_WHOLE_MAX_BYTES) return undefined;
     if (!this.#keyWarm()) return undefined;
-    inlineReads++;
-    this.#whole = readdirSync(this.entryPath(), { withFileTypes: true });
+    this.#whole = settledNames(this.#warmKey) ?? this.#readWholeNow();
     if (this.#whole.length > max) return undefined;
     this.#next = this.#whole.length;
     return this.#whole;
@@ -144,6 +149,16 @@ export class HeldDir {
   /** True when this directory was read whole and all its entries lstat'ed within {@link WARM_MS}. */
   get warm(): boolean {
     return this.#whole !== undefined && this.#keyWarm();
+  }
+
+  #readWholeNow(): readonly Dirent[] {
+    inlineReads++;
+    return this.#keep(readdirSync(this.entryPath(), { withFileTypes: true }));
+  }
+
+  #keep(names: readonly Dirent[]): readonly Dirent[] {
+    keepSettledNames(this.#warmKey, names, this.#changedAt, this.#statAt);
+    return names;
   }
 
   #keyWarm(): boolean {

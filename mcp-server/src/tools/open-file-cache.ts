@@ -21,7 +21,7 @@
  *
  * Directories are held the same way for list-files ({@link openCached} with `'directory'`): the
  * same proof (a directory's ctime also moves when a name in it is added, removed or renamed, so
- * such a change is a miss), and its names are still read at every listing.
+ * such a change is a miss); its names are read again unless they have settled (settled-names.ts).
  *
  * An entry whose whole file (at most {@link INLINE_READ_MAX_BYTES}) was read through the threadpool
  * since the open, at the same ctime, is `warm`: its pages were just read into the page cache, so

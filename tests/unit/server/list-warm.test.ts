@@ -2,12 +2,14 @@
 // same mtime and ctime) had all its entries lstat'ed on the threadpool within the last second. The
 // inline lstat is a real lstat, so sizes and dates are current; a changed directory is not warm.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inlineLstatCount, inlineReadCount } from '../../../mcp-server/src/tools/held-dir.ts';
 import { listFilesTool } from '../../../mcp-server/src/tools/list-files.ts';
+import { SETTLED_MS, settledNamesHits } from '../../../mcp-server/src/tools/settled-names.ts';
 import type { ToolContext } from '../../../mcp-server/src/tools/tool-spec.ts';
 
 describe('list-files in a warm directory', () => {
@@ -85,5 +87,34 @@ describe('list-files in a warm directory', () => {
     assert.ok(!resumed.result.isError, JSON.stringify(resumed.result));
     await list();
     assert.equal(inlineLstatCount(), count, 'a listing after a walk that skipped names was answered inline');
+  });
+
+  it('takes the names of a settled directory from memory, and sees a name added, removed or renamed at once', async () => {
+    const names = async (dirName: string) => {
+      const outcome = await listFilesTool.run(listFilesTool.inputSchema.parse({ directory: dirName }), ctx());
+      const entries = (outcome.result.structuredContent as { entries: { name: string; size: number }[] }).entries;
+      return entries.map((e) => `${e.name}:${e.size}`).sort();
+    };
+    const settled = path.join(base, 'settled');
+    mkdirSync(settled);
+    for (const n of ['a', 'b', 'c']) writeFileSync(path.join(settled, n), n);
+    // Changed just now: read every time, never remembered.
+    const fresh = settledNamesHits();
+    await names('settled');
+    await names('settled');
+    assert.equal(settledNamesHits(), fresh, 'names of a directory changed within SETTLED_MS were remembered');
+    await sleep(SETTLED_MS + 200);
+    assert.deepEqual(await names('settled'), ['a:1', 'b:1', 'c:1']); // read, and now remembered
+    const hits = settledNamesHits();
+    writeFileSync(path.join(settled, 'b'), 'bbbb'); // contents only: same names, current size
+    assert.deepEqual(await names('settled'), ['a:1', 'b:4', 'c:1']);
+    assert.equal(settledNamesHits(), hits + 1, 'a settled directory was read again');
+    writeFileSync(path.join(settled, 'd'), 'd');
+    assert.deepEqual(await names('settled'), ['a:1', 'b:4', 'c:1', 'd:1']);
+    renameSync(path.join(settled, 'a'), path.join(settled, 'z'));
+    assert.deepEqual(await names('settled'), ['b:4', 'c:1', 'd:1', 'z:1']);
+    unlinkSync(path.join(settled, 'c'));
+    assert.deepEqual(await names('settled'), ['b:4', 'd:1', 'z:1']);
+    assert.equal(settledNamesHits(), hits + 1, 'names were taken from memory after they changed');
   });
 });
