@@ -23,9 +23,11 @@
  * (mcp/tool-invocation.ts).
  */
 import type { AuthInfo, CallToolResult, JSONRPCResultResponse, ServerContext } from '@modelcontextprotocol/server';
+import { withFrame } from 'mcp-ws-common';
 import type * as z from 'zod';
 import type { Logger } from '../log.ts';
 import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
+import { type EncodedParts, encodedPartsOf } from '../tools/encoded-result.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
 import { envelopeKey, KeyMemo } from './envelope-key.ts';
 import { idKey, isJsonObject as isObject, plainRequest } from './request-id.ts';
@@ -162,7 +164,9 @@ export class DirectToolCalls {
       .then((result) => {
         if (controller.signal.aborted) return;
         if (this.#running.get(key) === controller) this.#running.delete(key);
-        reply({ result: this.#encode(result), jsonrpc: '2.0', id } as JSONRPCResultResponse);
+        const response = { result: this.#encode(result), jsonrpc: '2.0', id } as JSONRPCResultResponse;
+        const parts = encodedPartsOf(result);
+        reply(parts === undefined ? response : withFrame(response, frameOf(response, parts)));
         answered++;
       })
       .catch((err: unknown) => logger.error({ event: 'direct_reply_failed', error: (err as Error).message }));
@@ -189,6 +193,22 @@ export class DirectToolCalls {
     }
     return out;
   }
+}
+
+/** `JSON.stringify(response)`, with the result's content and structured content spliced in from `parts`. */
+function frameOf(response: JSONRPCResultResponse, parts: EncodedParts): string {
+  let body = '';
+  for (const [key, value] of Object.entries(response.result)) {
+    if (value === undefined) continue;
+    const json =
+      key === 'content'
+        ? parts.content()
+        : key === 'structuredContent'
+          ? parts.structuredContent
+          : JSON.stringify(value);
+    body += `${body === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
+  }
+  return `{"result":{${body}},"jsonrpc":"2.0","id":${JSON.stringify(response.id)}}`;
 }
 
 function toolErrorResult(err: unknown): CallToolResult {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DirWalker, type WalkEntry } from './dir-walker.ts';
+import { listingResult } from './encoded-listings.ts';
 import { throwIfAborted, toolError } from './fs-errors.ts';
 import { HeldDir } from './held-dir.ts';
 import { holdListing, takeListing } from './held-listings.ts';
@@ -145,11 +146,7 @@ export async function listPage(
       });
     await ctx.progress(entries.length, entries.length, `${entries.length} entries listed`);
     const structured = { directory: opened.relPath, entries, ...(nextCursor === undefined ? {} : { nextCursor }) };
-    return {
-      result: { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured },
-      path: opened.relPath,
-      bytes: entries.length,
-    };
+    return { result: listingResult(key, structured), path: opened.relPath, bytes: entries.length };
   } catch (err) {
     return { ...toolError(err, requested), path: requested, bytes: 0 };
   }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
 import { directCallStats } from '../../../mcp-server/src/mcp/direct-tool-calls.ts';
+import { reusedListingCount } from '../../../mcp-server/src/tools/encoded-listings.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 import { holdThreadpool } from './helpers/threadpool-hold.ts';
@@ -60,6 +61,10 @@ const CORPUS: readonly Case[] = [
   { label: 'arguments missing', params: { name: 'read-file' } },
   { label: 'unknown tool', params: { name: 'nope', arguments: {} } },
   { label: 'listing', params: { name: 'list-files', arguments: {} } },
+  {
+    label: 'listing again (its remembered text spliced into the frame)',
+    params: { name: 'list-files', arguments: {} },
+  },
   { label: 'recursive listing', params: { name: 'list-files', arguments: { directory: '.', recursive: true } } },
   { label: 'listing page', params: { name: 'list-files', arguments: { limit: 1 } } },
   { label: 'listing of a file', params: { name: 'list-files', arguments: { directory: 'a.txt' } } },
@@ -185,6 +190,7 @@ describe('direct tool calls answer as the SDK does', { timeout: 60_000 }, () => 
   for (const era of ['legacy', 'modern'] as const) {
     it(`${era}: every case gets the same bytes, most of them from the direct path`, async () => {
       const before = directCallStats().answered;
+      const reusedBefore = reusedListingCount();
       const cases = era === 'modern' ? [...CORPUS, ...ENVELOPE_CASES] : CORPUS;
       const answers = await sideBySide([direct, sdk], token, era, cases);
       for (const [i, [ours, reference]] of answers.entries()) {
@@ -194,6 +200,7 @@ describe('direct tool calls answer as the SDK does', { timeout: 60_000 }, () => 
       // the calls left to the SDK excepted, the direct path answered.
       const answered = directCallStats().answered - before;
       assert.ok(answered >= 12, `direct path answered ${answered} calls`);
+      assert.ok(reusedListingCount() > reusedBefore, 'no listing was answered with its remembered text');
     });
   }
 
