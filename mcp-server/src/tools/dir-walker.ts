@@ -144,9 +144,10 @@ export class DirWalker {
     const names = top.dir.takeWholeNow(max);
     if (names === undefined) return undefined;
     top.inline = true;
+    const stats = top.dir.lstatWholeNow(names);
     const entries: WalkEntry[] = [];
-    for (const dirent of names) {
-      const st = top.dir.lstatEntryNow(dirent.name);
+    for (const [i, dirent] of names.entries()) {
+      const st = stats[i];
       if (st !== undefined) entries.push(entryOf(top.rel, dirent.name, st));
     }
     return entries;

@@ -11,7 +11,7 @@ import { lstat, opendir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Descriptor, identityOf, openDescriptor } from './descriptor.ts';
 import { isInside, openedPathOf } from './path-guard.ts';
-import { keepSettledNames, settledNames } from './settled-names.ts';
+import { entryHandles, keepSettledNames, settledNames } from './settled-names.ts';
 
 /** Directory entries buffered per read of a held directory (one threadpool trip each). */
 const READ_BUFFER_ENTRIES = 128;
@@ -182,6 +182,21 @@ export class HeldDir {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * {@link lstatEntryNow} of each of `names`, this directory's whole list from {@link takeWholeNow}:
+   * an fstat of the entry's descriptor where its settled list holds one (settled-names.ts).
+   */
+  lstatWholeNow(names: readonly Dirent[]): (Stats | undefined)[] {
+    const handles = entryHandles(this.#warmKey, names, (name) => this.entryPath(name));
+    if (handles === undefined) return names.map((d) => this.lstatEntryNow(d.name));
+    return names.map((d, i) => {
+      const fd = handles[i] ?? -1;
+      if (fd < 0) return this.lstatEntryNow(d.name);
+      inlineLstats++;
+      return fstatSync(fd);
+    });
   }
 
   /** lstat of `name` inside this directory (symlinks reported, not followed); undefined if gone. */

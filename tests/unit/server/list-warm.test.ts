@@ -2,14 +2,28 @@
 // same mtime and ctime) had all its entries lstat'ed on the threadpool within the last second. The
 // inline lstat is a real lstat, so sizes and dates are current; a changed directory is not warm.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inlineLstatCount, inlineReadCount } from '../../../mcp-server/src/tools/held-dir.ts';
 import { listFilesTool } from '../../../mcp-server/src/tools/list-files.ts';
-import { SETTLED_MS, settledNamesHits } from '../../../mcp-server/src/tools/settled-names.ts';
+import {
+  entryHandleCount,
+  HANDLE_IDLE_MS,
+  SETTLED_MS,
+  settledNamesHits,
+} from '../../../mcp-server/src/tools/settled-names.ts';
 import type { ToolContext } from '../../../mcp-server/src/tools/tool-spec.ts';
 
 describe('list-files in a warm directory', () => {
@@ -98,23 +112,33 @@ describe('list-files in a warm directory', () => {
     const settled = path.join(base, 'settled');
     mkdirSync(settled);
     for (const n of ['a', 'b', 'c']) writeFileSync(path.join(settled, n), n);
+    symlinkSync('b', path.join(settled, 'l'));
     // Changed just now: read every time, never remembered.
     const fresh = settledNamesHits();
     await names('settled');
     await names('settled');
     assert.equal(settledNamesHits(), fresh, 'names of a directory changed within SETTLED_MS were remembered');
     await sleep(SETTLED_MS + 200);
-    assert.deepEqual(await names('settled'), ['a:1', 'b:1', 'c:1']); // read, and now remembered
+    assert.deepEqual(await names('settled'), ['a:1', 'b:1', 'c:1', 'l:1']); // read, and now remembered
     const hits = settledNamesHits();
+    // Listed again and again: entry descriptors, whose fstat must report what lstat does now.
+    for (let i = 0; i < 3; i++) assert.deepEqual(await names('settled'), ['a:1', 'b:1', 'c:1', 'l:1']);
+    assert.ok(entryHandleCount() >= 4, `${entryHandleCount()} entry descriptors held`);
     writeFileSync(path.join(settled, 'b'), 'bbbb'); // contents only: same names, current size
-    assert.deepEqual(await names('settled'), ['a:1', 'b:4', 'c:1']);
-    assert.equal(settledNamesHits(), hits + 1, 'a settled directory was read again');
+    assert.deepEqual(await names('settled'), ['a:1', 'b:4', 'c:1', 'l:1']);
+    const types = await listFilesTool.run(listFilesTool.inputSchema.parse({ directory: 'settled' }), ctx());
+    const entries = (types.result.structuredContent as { entries: { name: string; type: string }[] }).entries;
+    assert.equal(entries.find((e) => e.name === 'l')?.type, 'symlink', 'a symlink entry was followed');
+    assert.equal(settledNamesHits(), hits + 5, 'a settled directory was read again');
     writeFileSync(path.join(settled, 'd'), 'd');
-    assert.deepEqual(await names('settled'), ['a:1', 'b:4', 'c:1', 'd:1']);
+    assert.deepEqual(await names('settled'), ['a:1', 'b:4', 'c:1', 'd:1', 'l:1']);
     renameSync(path.join(settled, 'a'), path.join(settled, 'z'));
-    assert.deepEqual(await names('settled'), ['b:4', 'c:1', 'd:1', 'z:1']);
+    assert.deepEqual(await names('settled'), ['b:4', 'c:1', 'd:1', 'l:1', 'z:1']);
     unlinkSync(path.join(settled, 'c'));
-    assert.deepEqual(await names('settled'), ['b:4', 'd:1', 'z:1']);
-    assert.equal(settledNamesHits(), hits + 1, 'names were taken from memory after they changed');
+    assert.deepEqual(await names('settled'), ['b:4', 'd:1', 'l:1', 'z:1']);
+    assert.equal(settledNamesHits(), hits + 5, 'names were taken from memory after they changed');
+    // Idle entry descriptors are closed (they must not keep a deleted file's inode alive).
+    await sleep(2 * HANDLE_IDLE_MS + 200);
+    assert.equal(entryHandleCount(), 0);
   });
 });
