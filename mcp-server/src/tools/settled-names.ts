@@ -31,8 +31,9 @@ export const MAX_ENTRY_HANDLES = 512;
 const MAX_HANDLES_PER_DIR = 64;
 /** Entry descriptors unused this long (ms) are closed: they must not keep deleted files alive. */
 export const HANDLE_IDLE_MS = 2000;
-/** Linux's O_PATH (not in fs.constants): a descriptor that only locates an inode. */
+/** Linux's O_PATH (not in fs.constants): a descriptor that only locates an inode. Elsewhere: none held. */
 const O_PATH = 0o10000000;
+const IS_LINUX = process.platform === 'linux';
 
 interface Settled {
   readonly names: readonly Dirent[];
@@ -85,7 +86,8 @@ export function entryHandles(
   pathOf: (name: string) => string,
 ): readonly number[] | undefined {
   const settled = lists.get(key);
-  if (settled?.names !== names || settled.listings < 2 || names.length > MAX_HANDLES_PER_DIR) return undefined;
+  if (!IS_LINUX || settled?.names !== names || settled.listings < 2 || names.length > MAX_HANDLES_PER_DIR)
+    return undefined;
   settled.usedAt = performance.now();
   withHandles.delete(key);
   if (settled.handles === undefined) {
