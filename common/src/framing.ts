@@ -56,19 +56,7 @@ function isPlainMessage(v: unknown): boolean {
   return members === 3 && isId(v.id) && isObject(v.result) && isPlainBody(v.result);
 }
 
-/** Messages whose frame was made where their parts were already serialised (see {@link withFrame}). */
-const madeFrames = new WeakMap<JSONRPCMessage, string>();
-
-/**
- * Attaches `frame`, which must be exactly `JSON.stringify(message)`, to `message` for
- * {@link encodeFrame}. Held by identity: a copy of the message (`{ ...message }`) has no frame.
- */
-export function withFrame<M extends JSONRPCMessage>(message: M, frame: string): M {
-  madeFrames.set(message, frame);
-  return message;
-}
-
 /** Encodes a JSON-RPC message for a text frame. */
 export function encodeFrame(message: JSONRPCMessage): string {
-  return madeFrames.get(message) ?? JSON.stringify(message);
+  return JSON.stringify(message);
 }

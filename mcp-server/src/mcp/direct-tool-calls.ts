@@ -23,7 +23,6 @@
  * (mcp/tool-invocation.ts).
  */
 import type { AuthInfo, CallToolResult, JSONRPCResultResponse, ServerContext } from '@modelcontextprotocol/server';
-import { withFrame } from 'mcp-ws-common';
 import type * as z from 'zod';
 import type { Logger } from '../log.ts';
 import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
@@ -42,8 +41,11 @@ const MAX_ENVELOPES = 64;
 type Era = 'legacy' | 'modern';
 type Json = Record<string, unknown>;
 
-/** Where the answer to a taken request goes: the transport's own send. */
-export type DirectReply = (response: JSONRPCResultResponse) => void;
+/**
+ * Where the answer to a taken request goes: the transport's own send, with the response's text
+ * frame when it was made here (exactly `JSON.stringify(response)`).
+ */
+export type DirectReply = (response: JSONRPCResultResponse, frame?: string) => void;
 
 const noProgress = async (): Promise<void> => {};
 
@@ -166,7 +168,7 @@ export class DirectToolCalls {
         if (this.#running.get(key) === controller) this.#running.delete(key);
         const response = { result: this.#encode(result), jsonrpc: '2.0', id } as JSONRPCResultResponse;
         const parts = encodedPartsOf(result);
-        reply(parts === undefined ? response : withFrame(response, frameOf(response, parts)));
+        reply(response, parts === undefined ? undefined : frameOf(response, parts));
         answered++;
       })
       .catch((err: unknown) => logger.error({ event: 'direct_reply_failed', error: (err as Error).message }));

@@ -13,20 +13,25 @@ export interface EncodedParts {
   content(): string;
 }
 
-const partsOf = new WeakMap<CallToolResult, EncodedParts>();
+/**
+ * Where the parts ride on the result: a symbol key, which JSON and the SDK's schemas ignore (a
+ * WeakMap per result cost more in GC than the serialisation it saves).
+ */
+const PARTS = Symbol('encodedParts');
+type WithParts = CallToolResult & { [PARTS]?: EncodedParts };
 
 /**
- * Records `parts` for `result`: `parts.structuredContent` must be exactly
+ * Records `parts` on `result`: `parts.structuredContent` must be exactly
  * `JSON.stringify(result.structuredContent)` and `parts.content()` that of `result.content`.
  */
 export function withEncodedParts(result: CallToolResult, parts: EncodedParts): CallToolResult {
-  partsOf.set(result, parts);
+  (result as WithParts)[PARTS] = parts;
   return result;
 }
 
-/** The parts recorded for `result` (by identity), if any. */
+/** The parts recorded on `result`, if any. */
 export function encodedPartsOf(result: CallToolResult): EncodedParts | undefined {
-  return partsOf.get(result);
+  return (result as WithParts)[PARTS];
 }
 
 /** Parts for a result whose content is the one text block `text` and whose structured content's JSON is `json`. */

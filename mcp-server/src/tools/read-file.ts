@@ -2,6 +2,7 @@ import { readSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { ServerError } from '../errors.ts';
+import { type EncodedParts, withEncodedParts } from './encoded-result.ts';
 import { throwIfAborted, toolError } from './fs-errors.ts';
 import { openFileCached } from './open-file-cache.ts';
 import type { ToolContext, ToolOutcome, ToolSpec } from './tool-spec.ts';
@@ -98,6 +99,14 @@ function asText(buf: Uint8Array): string | undefined {
   }
 }
 
+/** The encoded parts of a page: its metadata block is the structured content's JSON, serialised once. */
+function pageParts(body: object, json: string): EncodedParts {
+  return {
+    structuredContent: json,
+    content: () => `[${JSON.stringify(body)},{"type":"text","text":${JSON.stringify(json)}}]`,
+  };
+}
+
 async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise<ToolOutcome> {
   const requested = args.filePath;
   let relPath = requested;
@@ -176,11 +185,9 @@ async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise
               },
             }
           : { type: 'text' as const, text };
-      return {
-        result: { content: [body, { type: 'text', text: JSON.stringify(structured) }], structuredContent: structured },
-        path: relPath,
-        bytes: used.length,
-      };
+      const json = JSON.stringify(structured);
+      const result = { content: [body, { type: 'text' as const, text: json }], structuredContent: structured };
+      return { result: withEncodedParts(result, pageParts(body, json)), path: relPath, bytes: used.length };
     } finally {
       opened.release();
     }

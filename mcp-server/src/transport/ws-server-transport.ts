@@ -55,11 +55,12 @@ const WRITE_OVERHEAD = 1024;
 
 /**
  * A path that serves some requests without the MCP layer (mcp/direct-tool-calls.ts). A request
- * it takes is answered through {@link WsServerTransport.send} like any other.
+ * it takes is answered through {@link WsServerTransport.send} like any other (with its frame
+ * when the path made it).
  */
 export interface DirectPath {
   /** True when `message` was taken (it must not reach `onmessage`). */
-  take(message: unknown, authInfo: AuthInfo, reply: (response: JSONRPCMessage) => void): boolean;
+  take(message: unknown, authInfo: AuthInfo, reply: (response: JSONRPCMessage, frame?: string) => void): boolean;
   /** The client cancelled request `requestId`. */
   cancel(requestId: unknown): void;
   /** The connection closed. */
@@ -110,8 +111,8 @@ export class WsServerTransport implements Transport {
   readonly #rawSocket: { cork(): void; uncork(): void } | undefined;
   /** The raw socket is corked until the check phase of this turn. */
   #corked = false;
-  readonly #reply = (response: JSONRPCMessage): void => {
-    this.send(response).catch((err: unknown) => this.onerror?.(err as Error));
+  readonly #reply = (response: JSONRPCMessage, frame?: string): void => {
+    this.#send(response, frame).catch((err: unknown) => this.onerror?.(err as Error));
   };
   readonly #uncork = (): void => {
     this.#corked = false;
@@ -189,14 +190,19 @@ export class WsServerTransport implements Transport {
    * Queues one message as a text frame; resolves once queued (its bytes stay counted until the
    * write completes). @throws Error when the socket is closed or the token expired.
    */
-  async send(message: JSONRPCMessage): Promise<void> {
+  send(message: JSONRPCMessage): Promise<void> {
+    return this.#send(message, undefined);
+  }
+
+  /** {@link send}, with the message's frame when the caller already made it. */
+  async #send(message: JSONRPCMessage, frame: string | undefined): Promise<void> {
     if ('id' in message && ('result' in message || 'error' in message)) this.#account.end(idKey(message.id));
     if (this.expired) {
       this.#expire();
       throw new Error('token expired: not sending');
     }
     if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) throw new Error('WebSocket is not open');
-    this.#write(encodeFrame(message));
+    this.#write(frame ?? encodeFrame(message));
     this.#pump();
   }
 
