@@ -176,6 +176,62 @@ export const CHANGES: readonly Change[] = [
       { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (median)', before: 54.9, after: 47.0 },
     ],
   },
+  {
+    change:
+      "list-files: a small warm directory listed in one page is read and lstat'ed without an await, and the listed " +
+      "directory's identity and fstat come from its open-file cache lease (no bigint fstat per listing)",
+    commit: 'f8269b6',
+    method: 'bench/ab.ts, 5 interleaved rounds of 1 s, quiet machine',
+    figures: [
+      { row: 'list-files 10 entries, 32 in flight', figure: 'calls/s', before: 19803, after: 22473 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (median)', before: 51.2, after: 44.6 },
+    ],
+  },
+  {
+    change:
+      'list-files: the names of a small directory whose names last changed 3 s or more ago remembered by its ' +
+      'dev:ino:size:nlink:mtime:ctime (fstat per listing): no readdir while they stay the same (tools/settled-names.ts)',
+    commit: '08f76c6',
+    method: 'bench/ab.ts, 5 interleaved rounds of 1 s, quiet machine',
+    figures: [
+      { row: 'list-files 10 entries, 32 in flight', figure: 'calls/s', before: 21571, after: 26302 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (median)', before: 46.2, after: 38.0 },
+    ],
+  },
+  {
+    change:
+      "list-files: a listing serialised once (its text block is its structured content's JSON, spliced into the frame " +
+      'with the escaped text kept beside it; an unchanged listing reuses both), first with WeakMaps to carry the parts',
+    commit: '265778b',
+    method: 'bench/ab.ts, 7 interleaved rounds of 1 s, quiet machine',
+    figures: [
+      { row: 'list-files 10 entries, 32 in flight', figure: 'calls/s', before: 27553, after: 30103 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (median)', before: 36.0, after: 33.1 },
+    ],
+  },
+  {
+    change:
+      "list-files: a settled directory listed again holds an O_PATH descriptor per entry, so each entry's lstat " +
+      'through /proc becomes an fstat of the same inode (at most 512 descriptors, closed after 2 s unused)',
+    commit: '7d4e0cb',
+    method: 'bench/ab.ts, 7 interleaved rounds of 1 s, quiet machine',
+    figures: [
+      { row: 'list-files 10 entries, 32 in flight', figure: 'calls/s', before: 28243, after: 39078 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (median)', before: 36.8, after: 25.6 },
+    ],
+  },
+  {
+    change:
+      'encoded parts carried on the result under a symbol key and the frame handed to the transport as an argument ' +
+      "(WeakMaps' churn cost more in GC than they saved); read-file's metadata block serialised once",
+    commit: '190489e',
+    method: 'bench/ab.ts, 7 interleaved rounds of 1 s, quiet machine',
+    figures: [
+      { row: 'list-files 10 entries, 32 in flight', figure: 'calls/s', before: 41541, after: 45604 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (median)', before: 24.0, after: 22.2 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (median)', before: 15.7, after: 15.3 },
+    ],
+  },
 ];
 
 /**
@@ -211,4 +267,17 @@ export const NOT_KEPT: readonly string[] = [
     '3 KiB the ws and net objects, the rest ours. Reaching 16 KiB needs no SDK instance per connection: a ' +
     '2026-07-28 connection could be served by the shared dispatch the HTTP side uses, an instance made only for what ' +
     'it cannot serve; not attempted in this round.',
+  'A WeakMap from each result to its encoded parts and from each response to its frame: read-file 1 KiB at 32 in ' +
+    'flight went from 15.6 to 20.0 µs/call (ephemeron tables churned by every call are costly to the scavenger); ' +
+    'replaced by a symbol-keyed property and a frame argument (190489e).',
+  'Garbage-collector settings against the handshake tail, 4,000 sequential handshakes each: default p99 2.84 and ' +
+    '3.34 ms, --single-threaded-gc 3.22, --max-semi-space-size=4 3.04, =2 2.59: within the spread of the default; ' +
+    'none kept. (--trace-gc: about 20 scavenges of 7-14 ms in 3,000 handshakes, one in 150.)',
+  'Server RSS per connection is mostly V8 heap held, not heap used: with 3,000 initialized connections heapTotal grew ' +
+    '55.7 KiB per connection while heapUsed grew 20.3 and external memory 0.15 (MALLOC_ARENA_MAX=1: no change). ' +
+    'The 16 KiB goal needs both less live heap per connection and a heap that is not kept at its high-water mark.',
+  'Remembering the encoded text of a small file read again (skipping the read, the decode and the escape while the ' +
+    "file's ctime stays settled): not built. A write through a shared writable mapping to a page already dirty does " +
+    "not move ctime until the page is written back, so such a cache could serve old contents; read-file's answer " +
+    'must be what pread returns now.',
 ];

@@ -2,8 +2,9 @@
  * In-band token renewal (`auth/renew`) on one open WebSocket, measured from the load side:
  * 1. idle: renewals one after the other on a quiet connection; latency = server time + one
  *    loopback round trip (the echo row's p50 at 1 in flight is that round trip);
- * 2. under load: the same calls at a fixed number in flight, once without and once with a renewal
- *    every `intervalMs`; a renewal that held calls up shows as a higher p99 with renewals.
+ * 2. under load: the same calls at a fixed number in flight, without and with a renewal every
+ *    `intervalMs`, alternated `pairs` times (one 1-s window's p99 swings by a millisecond on a
+ *    shared machine); a renewal that held calls up shows as a higher p99 with renewals.
  * Runs inside a load process (bench/load-ws.ts); tokens are signed by the parent (same client and
  * subject as the connection's token, as the server requires).
  */
@@ -21,8 +22,10 @@ export interface RenewalArgs {
   readonly call: ToolCall;
   readonly inflight: number;
   readonly durationMs: number;
-  /** A renewal every this many ms during the loaded run. */
+  /** A renewal every this many ms during the loaded runs. */
   readonly intervalMs: number;
+  /** Loaded runs without and with renewals, alternated. */
+  readonly pairs: number;
 }
 
 /** What the `renewals` command answers. */
@@ -31,9 +34,9 @@ export interface RenewalResult {
   readonly idle: Sample;
   /** Renewals sent while calls ran. */
   readonly loaded: Sample;
-  /** The calls without renewals, then with them. */
-  readonly without: LoopResult;
-  readonly with: LoopResult;
+  /** The calls without renewals and with them, one run each per pair. */
+  readonly without: readonly LoopResult[];
+  readonly with: readonly LoopResult[];
   /** Renewals answered with an error (a refused token). */
   readonly refused: number;
 }
@@ -93,11 +96,17 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
         ws.off('message', onCall);
       }
     };
-    const without = await run(false);
+    const without: LoopResult[] = [];
+    const withRenewals: LoopResult[] = [];
     done.length = 0;
-    const loadedFrom = performance.now();
-    const withRenewals = await run(true);
-    const loaded = summarize(Float64Array.from(done), done.length, performance.now() - loadedFrom, 0);
+    let loadedMs = 0;
+    for (let pair = 0; pair < args.pairs; pair++) {
+      without.push(await run(false));
+      const from = performance.now();
+      withRenewals.push(await run(true));
+      loadedMs += performance.now() - from;
+    }
+    const loaded = summarize(Float64Array.from(done), done.length, loadedMs, 0);
     return { idle, loaded, without, with: withRenewals, refused };
   } finally {
     ws.off('message', onMessage);

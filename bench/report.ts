@@ -249,7 +249,8 @@ function renewalSection(results: Results): string[] {
     `\`auth/renew\` with a fresh token on one open connection: ${r.count} sequential renewals on an idle connection took ` +
       `p50 ${msPair(r.idleP50)} ms, p99 ${msPair(r.idleP99)} ms (server time plus one loopback round trip). ` +
       `read-file 1 KiB calls at ${r.inflight} in flight on the same connection: p99 ${msPair(r.callP99Without)} ms without ` +
-      `renewals, ${msPair(r.callP99With)} ms with one every ${r.intervalMs} ms; ${r.refused} renewals refused.`,
+      `renewals, ${msPair(r.callP99With)} ms with one every ${r.intervalMs} ms (medians over ${r.loadedRuns ?? 'the'} ` +
+      `runs of each, alternated); ${r.refused} renewals refused.`,
   ];
 }
 

@@ -79,9 +79,11 @@ export interface RenewalFigures {
   /** Calls in flight during the loaded runs, and one renewal every `intervalMs`. */
   readonly inflight: number;
   readonly intervalMs: number;
-  /** p99 of the calls without renewals and with them, in ms. */
+  /** p99 of the calls without renewals and with them, in ms, over the loaded runs. */
   readonly callP99Without: Spread;
   readonly callP99With: Spread;
+  /** Loaded runs per side (alternated without / with); absent in results before it was recorded (one per repetition). */
+  readonly loadedRuns?: number;
   /** Renewals answered with an error (summed). */
   readonly refused: number;
 }

@@ -23,6 +23,9 @@ import { machine, maxOpenFiles, parseSettings, raiseOpenFiles, SECTIONS } from '
 import { combine, spread } from './stats.ts';
 import { measureTokenTraffic } from './token-traffic.ts';
 
+/** Loaded runs without and with renewals per repetition, alternated. */
+const RENEWAL_PAIRS = 3;
+
 /** Descriptors the server needs besides its connections (files, listeners, the peers' sockets). */
 const CONNECTION_FD_HEADROOM = 1000;
 const here = (file: string) => new URL(file, import.meta.url);
@@ -216,11 +219,13 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
       inflight,
       durationMs: settings.durationMs,
       intervalMs,
+      pairs: RENEWAL_PAIRS,
     });
     runs.push(r);
+    const p99s = (runs: readonly { p99: number }[]) => runs.map((x) => fixed(x.p99)).join('/');
     log(
       `renewal rep ${rep + 1}: idle p50 ${fixed(r.idle.p50)} p99 ${fixed(r.idle.p99)} ms; calls p99 ` +
-        `${fixed(r.without.p99)} without, ${fixed(r.with.p99)} with renewals (${r.loaded.count} renewed, ${r.refused} refused)`,
+        `${p99s(r.without)} without, ${p99s(r.with)} with renewals (${r.loaded.count} renewed, ${r.refused} refused)`,
     );
   }
   return {
@@ -229,8 +234,9 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
     idleP99: spread(runs.map((r) => r.idle.p99)),
     inflight,
     intervalMs,
-    callP99Without: spread(runs.map((r) => r.without.p99)),
-    callP99With: spread(runs.map((r) => r.with.p99)),
+    callP99Without: spread(runs.flatMap((r) => r.without.map((x) => x.p99))),
+    callP99With: spread(runs.flatMap((r) => r.with.map((x) => x.p99))),
+    loadedRuns: runs.length * RENEWAL_PAIRS,
     refused: runs.reduce((n, r) => n + r.refused, 0),
   };
 }
