@@ -2,6 +2,7 @@
 // same mtime and ctime) had all its entries lstat'ed on the threadpool within the last second. The
 // inline lstat is a real lstat, so sizes and dates are current; a changed directory is not warm.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -21,6 +22,7 @@ import { listFilesTool } from '../../../mcp-server/src/tools/list-files.ts';
 import {
   entryHandleCount,
   HANDLE_IDLE_MS,
+  MAX_ENTRY_HANDLES,
   SETTLED_MS,
   settledNamesHits,
 } from '../../../mcp-server/src/tools/settled-names.ts';
@@ -140,5 +142,28 @@ describe('list-files in a warm directory', () => {
     // Idle entry descriptors are closed (they must not keep a deleted file's inode alive).
     await sleep(2 * HANDLE_IDLE_MS + 200);
     assert.equal(entryHandleCount(), 0);
+  });
+
+  it('holds at most MAX_ENTRY_HANDLES entry descriptors over many settled directories, a FIFO among them', async () => {
+    const dirs = Array.from({ length: 10 }, (_, i) => `many-${i}`);
+    for (const d of dirs) {
+      mkdirSync(path.join(base, d));
+      for (let f = 0; f < 64; f++) writeFileSync(path.join(base, d, `f${f}`), '');
+    }
+    unlinkSync(path.join(base, 'many-0', 'f0'));
+    execFileSync('mkfifo', [path.join(base, 'many-0', 'f0')]); // O_PATH never opens it for reading
+    await sleep(SETTLED_MS + 200);
+    let most = 0;
+    for (let round = 0; round < 4; round++) {
+      for (const d of dirs) {
+        const outcome = await listFilesTool.run(listFilesTool.inputSchema.parse({ directory: d }), ctx());
+        const entries = (outcome.result.structuredContent as { entries: { name: string; type: string }[] }).entries;
+        assert.equal(entries.length, 64, d);
+        if (d === 'many-0') assert.equal(entries.find((e) => e.name === 'f0')?.type, 'other');
+        most = Math.max(most, entryHandleCount());
+      }
+    }
+    assert.ok(most > 0, 'no entry descriptors were held');
+    assert.ok(most <= MAX_ENTRY_HANDLES, `${most} entry descriptors held at once`);
   });
 });
