@@ -84,6 +84,11 @@ export interface RenewalFigures {
   readonly callP99With: Spread;
   /** Loaded runs per side (alternated without / with); absent in results before it was recorded (one per repetition). */
   readonly loadedRuns?: number;
+  /**
+   * p99 with renewals over p99 without, per adjacent pair of runs: the paired comparison (a single
+   * window's p99 is bimodal here, so the two sides' medians can differ on noise alone). Absent in older results.
+   */
+  readonly pairedP99Ratio?: Spread;
   /** Renewals answered with an error (summed). */
   readonly refused: number;
 }

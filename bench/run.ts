@@ -237,6 +237,7 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
     callP99Without: spread(runs.flatMap((r) => r.without.map((x) => x.p99))),
     callP99With: spread(runs.flatMap((r) => r.with.map((x) => x.p99))),
     loadedRuns: runs.length * RENEWAL_PAIRS,
+    pairedP99Ratio: spread(runs.flatMap((r) => r.with.map((x, i) => x.p99 / (r.without[i]?.p99 ?? Number.NaN)))),
     refused: runs.reduce((n, r) => n + r.refused, 0),
   };
 }
