@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import type { Dirent } from 'node:fs';
 import { describe, it } from 'node:test';
-import { keepSettledNames, MAX_SETTLED_NAMES, SETTLED_MS, settledNames } from '../../../mcp-server/src/tools/settled-names.ts';
+import {
+  keepSettledNames,
+  MAX_SETTLED_NAMES,
+  SETTLED_MS,
+  settledNames,
+} from '../../../mcp-server/src/tools/settled-names.ts';
 
 const list = (n: number): Dirent[] => Array.from({ length: n }, (_, i) => ({ name: `f${i}` }) as Dirent);
 
