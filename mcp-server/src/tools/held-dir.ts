@@ -189,7 +189,10 @@ export class HeldDir {
    * an fstat of the entry's descriptor where its settled list holds one (settled-names.ts).
    */
   lstatWholeNow(names: readonly Dirent[]): (Stats | undefined)[] {
-    const handles = entryHandles(this.#warmKey, names, (name) => this.entryPath(name));
+    // Only through /proc: a descriptor opened by path could have been redirected, and it is kept.
+    const handles = procFdUsable(this.handle.fd)
+      ? entryHandles(this.#warmKey, names, (name) => this.entryPath(name))
+      : undefined;
     if (handles === undefined) return names.map((d) => this.lstatEntryNow(d.name));
     return names.map((d, i) => {
       const fd = handles[i] ?? -1;
