@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
 import type { Session } from '../mcp/session.ts';
 import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
+import { ExpiryTimer } from '../transport/expiry-timer.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
 import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly, type SessionRequest } from './modern-http.ts';
 import { createPostClassifier } from './modern-route.ts';
@@ -221,9 +222,16 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       // `exp` (the client reconnects with a fresh token).
       const exp = req.auth?.expiresAt;
       if (exp !== undefined) {
-        const expiry = setTimeout(() => s.transport.closeStandaloneSSEStream(), Math.max(0, exp * 1000 - Date.now()));
-        expiry.unref();
-        res.once('close', () => clearTimeout(expiry));
+        let open = true;
+        // Deferred a turn: a deadline already past must still find the stream set up.
+        const expiry = new ExpiryTimer(Date.now, () =>
+          setTimeout(() => open && s.transport.closeStandaloneSSEStream(), 0).unref(),
+        );
+        expiry.arm(exp);
+        res.once('close', () => {
+          open = false;
+          expiry.clear();
+        });
       }
     } else {
       s.active++;
