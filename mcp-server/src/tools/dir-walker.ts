@@ -73,6 +73,16 @@ function entryOf(parentRel: string, name: string, stats: Stats): WalkEntry {
   };
 }
 
+/** The entries of `dirents` (in `parentRel`) whose stats are known; a name gone meanwhile is left out. */
+function entriesOf(parentRel: string, dirents: readonly Dirent[], stats: readonly (Stats | undefined)[]): WalkEntry[] {
+  const entries: WalkEntry[] = [];
+  for (const [i, dirent] of dirents.entries()) {
+    const st = stats[i];
+    if (st !== undefined) entries.push(entryOf(parentRel, dirent.name, st));
+  }
+  return entries;
+}
+
 const moved = (): ServerError =>
   new ServerError('symlink_refused', 'a directory was moved outside the served directory while it was listed');
 
@@ -144,13 +154,7 @@ export class DirWalker {
     const names = top.dir.takeWholeNow(max);
     if (names === undefined) return undefined;
     top.inline = true;
-    const stats = top.dir.lstatWholeNow(names);
-    const entries: WalkEntry[] = [];
-    for (const [i, dirent] of names.entries()) {
-      const st = stats[i];
-      if (st !== undefined) entries.push(entryOf(top.rel, dirent.name, st));
-    }
-    return entries;
+    return entriesOf(top.rel, names, top.dir.lstatWholeNow(names));
   }
 
   /** True when at least one more name remains (reads ahead one name; pops finished levels). */
@@ -194,11 +198,7 @@ export class DirWalker {
     const stats = inline
       ? plain.map((d) => top.dir.lstatEntryNow(d.name))
       : await Promise.all(plain.map((d) => top.dir.lstatEntry(d.name)));
-    const entries: WalkEntry[] = [];
-    for (const [i, dirent] of plain.entries()) {
-      const st = stats[i];
-      if (st !== undefined) entries.push(entryOf(top.rel, dirent.name, st));
-    }
+    const entries = entriesOf(top.rel, plain, stats);
     if (descend) {
       const entry = await this.#descend(top, last.name);
       if (entry !== undefined) entries.push(entry);

@@ -53,7 +53,7 @@ export function listingResult(key: string, listing: Listing): CallToolResult {
   if (encoded !== undefined && sameListing(encoded.listing, listing)) reused++;
   else {
     const text = JSON.stringify(listing);
-    encoded = { listing, text, parts: textBlockParts(text, text) };
+    encoded = { listing, text, parts: textBlockParts(text) };
     if (listing.nextCursor === undefined && listing.entries.length <= MAX_ENTRIES) remember(key, encoded);
   }
   const result = {

@@ -34,13 +34,13 @@ export function encodedPartsOf(result: CallToolResult): EncodedParts | undefined
   return (result as WithParts)[PARTS];
 }
 
-/** Parts for a result whose content is the one text block `text` and whose structured content's JSON is `json`. */
-export function textBlockParts(text: string, json: string): EncodedParts {
+/** Parts for a result whose content is one text block holding `json`, the JSON of its structured content. */
+export function textBlockParts(json: string): EncodedParts {
   let content: string | undefined;
   return {
     structuredContent: json,
     content: () => {
-      content ??= JSON.stringify([{ type: 'text', text }]);
+      content ??= JSON.stringify([{ type: 'text', text: json }]);
       return content;
     },
   };

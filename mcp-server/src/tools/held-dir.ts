@@ -122,10 +122,9 @@ export class HeldDir {
     if (this.#whole === undefined && this.#stream === undefined && this.#size <= READ_WHOLE_MAX_BYTES) {
       // Same order as a stream (both are getdents over the held directory), one trip, nothing to
       // close; inline when warm.
-      this.#whole = settledNames(this.#warmKey);
-      if (this.#whole === undefined && this.#keyWarm()) this.#whole = this.#readWholeNow();
-      else if (this.#whole === undefined)
-        this.#whole = this.#keep(await readdir(this.entryPath(), { withFileTypes: true }));
+      this.#whole =
+        settledNames(this.#warmKey) ??
+        (this.#keyWarm() ? this.#readWholeNow() : this.#keep(await readdir(this.entryPath(), { withFileTypes: true })));
     }
     if (this.#whole !== undefined) return this.#whole[this.#next++];
     // opendir of the magic link opens the very directory held by the descriptor, not a path.
