@@ -17,7 +17,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { ClientCredentialsTokenSource } from 'mcp-client';
 import type WebSocket from 'ws';
-import { inRotation, outOfRotation, ProductionStack, type Service } from '../tests/e2e/production-stack.ts';
+import { allInRotation, outOfRotation, ProductionStack, type Service } from '../tests/e2e/production-stack.ts';
 import { waitUntil } from '../tests/support/wait.ts';
 import { createLoop, type LoopResult } from './closed-loop.ts';
 import { closeWs, frameId, initialize, openWs, toolCallFrames } from './wire.ts';
@@ -127,12 +127,7 @@ try {
   const t0 = Date.now();
   stack.compose(['up', '-d', '--build']);
   await stack.waitHealthy(900_000);
-  await waitUntil(
-    async () => (await stack.lbServers()).every((s) => inRotation(s.status)),
-    60_000,
-    200,
-    'every server UP',
-  );
+  await waitUntil(async () => allInRotation(await stack.lbServers()), 60_000, 200, 'every server UP');
   log(`# topology: stack up and healthy in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   const tokens = new ClientCredentialsTokenSource({
     issuer: stack.issuer,

@@ -27,6 +27,8 @@ export interface LbServer {
   readonly current: number;
   /** Sessions since start (a request to a dead server counts as an attempt here). */
   readonly total: number;
+  /** A `backup` server (HAProxy's `bck`): used only while every other server of its backend is down. */
+  readonly backup: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -42,6 +44,11 @@ async function freePort(): Promise<number> {
 /** Fully in rotation: HAProxy's status is exactly UP (after `rise` good checks). */
 export function inRotation(status: string): boolean {
   return status === 'UP';
+}
+
+/** Every checked server of the load balancer is in rotation (the unchecked last-resort backups have no status to wait for). */
+export function allInRotation(servers: readonly LbServer[]): boolean {
+  return servers.every((s) => s.backup || inRotation(s.status));
 }
 
 /**
@@ -188,6 +195,7 @@ export class ProductionStack {
         status: f[at('status')] ?? '',
         current: Number(f[at('scur')]),
         total: Number(f[at('stot')]),
+        backup: f[at('bck')] === '1',
       }));
   }
 
