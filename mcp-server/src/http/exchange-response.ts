@@ -56,7 +56,7 @@ export function exchangeResponse(res: ServerResponse): ExchangeSink {
       }
       frame(message);
     },
-    settle(message, refused) {
+    settle(message, refused, json) {
       if (streaming) {
         stopKeepAlive();
         frame(message);
@@ -65,7 +65,11 @@ export function exchangeResponse(res: ServerResponse): ExchangeSink {
       }
       const code = refused ? (message as JSONRPCErrorResponse).error.code : undefined;
       const status = code === undefined ? 200 : (REFUSAL_STATUS[code] ?? 200);
-      sendJson(res, status, {}, message);
+      if (json === undefined) sendJson(res, status, {}, message);
+      else if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(json);
+      }
     },
     abandon() {
       stopKeepAlive();

@@ -11,13 +11,13 @@ import { type Admission, isRefusal, type Refusal } from '../admission/admission.
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
+import { createRequestClassifier } from '../mcp/request-classifier.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
 import type { Session } from '../mcp/session.ts';
 import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
 import { ExpiryTimer } from '../transport/expiry-timer.ts';
 import { jsonRpcError, readJsonMessage, sendJson } from './json-rpc-reply.ts';
 import { BUSY_RETRY_AFTER_SECONDS, createModernHttp, isModernHeaderOnly, type SessionRequest } from './modern-http.ts';
-import { createPostClassifier } from './modern-route.ts';
 import { legacyPostProblem, postShapeProblem } from './post-checks.ts';
 import { missingToolScope } from './scope-step-up.ts';
 
@@ -98,7 +98,7 @@ function isRequest(body: unknown): body is { method: string; id: string | number
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
   const sessions = new Map<string, HttpSession>();
   const { admission, logger } = options;
-  const classifyPost = createPostClassifier();
+  const classifyPost = createRequestClassifier();
 
   const modern = createModernHttp({
     createSession: options.createSession,
@@ -269,7 +269,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       body = message.body;
       // The SDK's own classification (what its isLegacyRequest runs, without building a web
       // Request), so the two legs can never disagree on a request's era.
-      const outcome = classifyPost(req, body);
+      const outcome = classifyPost(req.headers, body);
       const shape = postShapeProblem(req, body, outcome);
       if (shape !== undefined) return jsonRpcError(res, shape.status, shape.code, shape.message, readableId(body));
       const stepUp = missingToolScope(body, authInfo);

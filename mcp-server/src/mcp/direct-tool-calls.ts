@@ -109,9 +109,11 @@ export class DirectToolCalls {
 
   /**
    * Serves `message` here when it qualifies (see the module comment): answers through `reply`
-   * unless cancelled first. False when the SDK must serve it.
+   * (with the request's own id) unless cancelled first. False when the SDK must serve it.
+   * `cancelId` is the id {@link cancel} will name it by: the request's own by default, another
+   * where requests of many clients share this path (mcp/modern-dispatch.ts gives each its own).
    */
-  take(message: unknown, auth: AuthInfo, logger: Logger, reply: DirectReply): boolean {
+  take(message: unknown, auth: AuthInfo, logger: Logger, reply: DirectReply, cancelId?: string | number): boolean {
     if (this.#era === undefined || this.#closed) return false;
     const request = plainRequest(message);
     if (request?.method !== 'tools/call') return false;
@@ -122,7 +124,7 @@ export class DirectToolCalls {
     if (tool === undefined || !isObject(params.arguments) || !this.#knownShape(params._meta)) return false;
     const args = tool.spec.inputSchema.safeParse(params.arguments);
     if (!args.success) return false;
-    this.#run(request.id, tool.spec, args.data, auth, logger, tool.calls, reply);
+    this.#run(request.id, idKey(cancelId ?? request.id), tool.spec, args.data, auth, logger, tool.calls, reply);
     return true;
   }
 
@@ -149,6 +151,7 @@ export class DirectToolCalls {
 
   #run(
     id: string | number,
+    key: string,
     spec: ToolSpec,
     args: z.infer<z.ZodObject>,
     auth: AuthInfo,
@@ -156,7 +159,6 @@ export class DirectToolCalls {
     calls: ToolCallMetrics | undefined,
     reply: DirectReply,
   ): void {
-    const key = idKey(id);
     const controller = new AbortController();
     this.#running.set(key, controller);
     const call = { auth, logger, signal: controller.signal, progress: noProgress };

@@ -15,6 +15,9 @@ import type { Session } from './session.ts';
 /** The revision a {@link ModernDispatch} serves. */
 export const DISPATCH_REVISION = '2026-07-28';
 
+/** The methods the long-lived dispatch serves; every other 2026-07-28 request goes to an SDK entry. */
+export const DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'server/discover']);
+
 /** The SDK's MissingRequiredClientCapability code: the one handler error answered as a refusal (HTTP 400). */
 const MISSING_CLIENT_CAPABILITY = -32021;
 
@@ -28,8 +31,9 @@ export interface ExchangeSink {
    * The result or error, carrying the request's own id. `refused` is true for an error the
    * protocol layer answered before any handler ran (unknown method, ...) and for -32021: the
    * cases the SDK's per-request HTTP transport answers with its ladder status instead of 200.
+   * `frame` is `JSON.stringify(message)` when the direct path already made it.
    */
-  settle(message: JSONRPCMessage, refused: boolean): void;
+  settle(message: JSONRPCMessage, refused: boolean, frame?: string): void;
   /** The dispatch closed (shutdown) before the request was answered. */
   abandon(): void;
 }
@@ -146,12 +150,11 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
       const id = ++nextId;
       const p: Pending = { originalId: request.id, logger, sink, inWindow: true };
       channel.pending.set(id, p);
-      const reply = (response: JSONRPCMessage) => {
-        if (channel.pending.delete(id)) sink.settle({ ...response, id: p.originalId }, false);
+      // The direct path answers with the client's id; it knows the request by the dispatch's own.
+      const reply = (response: JSONRPCMessage, frame?: string) => {
+        if (channel.pending.delete(id)) sink.settle(response, false, frame);
       };
-      // The request under the dispatch's own id (its answer carries the client's id back).
-      const own = { ...request, id };
-      if (direct?.take(own, authInfo, logger, reply)) {
+      if (direct?.take(request, authInfo, logger, reply, id)) {
         p.inWindow = false;
         return {
           cancel() {
@@ -160,7 +163,8 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
         };
       }
       try {
-        channel.onmessage?.(own, { authInfo, classification: CLASSIFICATION });
+        // The request under the dispatch's own id (its answer carries the client's id back).
+        channel.onmessage?.({ ...request, id }, { authInfo, classification: CLASSIFICATION });
       } catch (err) {
         channel.pending.delete(id);
         throw err;

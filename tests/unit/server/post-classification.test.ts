@@ -3,10 +3,9 @@
 // the memo, the second may be answered from it): valid and invalid envelopes, headers that agree,
 // disagree or are missing, other shapes, notifications, responses and batches.
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
-import { createPostClassifier, postClassificationStats } from '../../../mcp-server/src/http/modern-route.ts';
+import { classificationStats, createRequestClassifier } from '../../../mcp-server/src/mcp/request-classifier.ts';
 
 const MODERN = '2026-07-28';
 const ENVELOPE = {
@@ -117,8 +116,6 @@ const CASES: readonly Case[] = [
   },
 ];
 
-const reqOf = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
-
 function sdk(c: Case) {
   const h = c.headers;
   return classifyInboundRequest({
@@ -136,14 +133,14 @@ const plain = (v: unknown) =>
 
 describe('remembered classification of 2026-07-28 POSTs', () => {
   it('teaches itself from the SDK, then answers as the SDK for every case', () => {
-    const classify = createPostClassifier();
+    const classify = createRequestClassifier();
     // The valid envelope is taught once, before the cases: every case runs against a warm memo.
-    classify(reqOf(good), request(ENVELOPE));
+    classify(good, request(ENVELOPE));
     for (const c of CASES) {
       for (let round = 0; round < 2; round++) {
-        const before = postClassificationStats().remembered;
-        const ours = classify(reqOf(c.headers), c.body);
-        const fromMemo = postClassificationStats().remembered > before;
+        const before = classificationStats().remembered;
+        const ours = classify(c.headers, c.body);
+        const fromMemo = classificationStats().remembered > before;
         assert.deepEqual(plain(ours), plain(sdk(c)), `${c.label} (round ${round + 1})`);
         if (!c.remembered) assert.equal(fromMemo, false, `${c.label} was answered from the memo`);
         else if (round === 1) assert.equal(fromMemo, true, `${c.label} was not answered from the memo`);
