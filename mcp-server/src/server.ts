@@ -11,11 +11,14 @@ import type { WithdrawnReason } from './auth/revocation-watch.ts';
 import { LOOPBACK_BINDS, type ServerConfig } from './config.ts';
 import { guardHandshakes } from './http/handshake-guard.ts';
 import { createHttpServer } from './http/http-server.ts';
+import type { SessionRequest } from './http/modern-http.ts';
 import { LOOPBACK_HOSTS } from './http/origin-policy.ts';
 import { buildMetadata, challengeScope, metadataUrl } from './http/protected-resource-metadata.ts';
 import { createStreamableHttpHandler } from './http/streamable-http.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createModernDispatch, DISPATCH_SUPPORTED_VERSIONS, NO_CREDENTIAL } from './mcp/modern-dispatch.ts';
 import { createRateLimiter } from './mcp/rate-limit.ts';
+import { createRequestClassifier } from './mcp/request-classifier.ts';
 import { createServedSession, type InFlight } from './mcp/session.ts';
 import { type MetricsListener, startMetricsListener } from './metrics/metrics-listener.ts';
 import { createServerMetrics, eraOf, type ServerMetrics } from './metrics/server-metrics.ts';
@@ -35,6 +38,12 @@ export interface StartOptions {
    * the SDK (the reference the differential test compares against).
    */
   directToolCalls?: boolean;
+  /**
+   * Serve a 2026-07-28 WebSocket connection from the shared dispatch until it sends something
+   * only a server of its own answers (mcp/connection-entry.ts). Default true; false gives every
+   * connection its own server at its first message (the reference the differential test compares against).
+   */
+  sharedDispatch?: boolean;
 }
 
 /** A running server. */
@@ -162,6 +171,31 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // The heartbeat asks the transport whether a socket that missed its pong is slow or dead.
   const transports = new WeakMap<WebSocket, WsServerTransport>();
 
+  // What both transports' sessions are made of; each asks for a token, a logger and its options.
+  const session = (request: SessionRequest) =>
+    createServedSession({
+      directToolCalls: options.directToolCalls,
+      ...request,
+      root: config.targetDir,
+      maxFileBytes: config.maxFileBytes,
+      inFlight,
+      rateLimiter,
+      metrics,
+    });
+  // One McpServer serves the 2026-07-28 requests of every client (its tokens and loggers are per
+  // request), on both transports; one classifier remembers the envelopes the SDK accepted.
+  const dispatch = createModernDispatch({
+    createServer: (requestLogger) =>
+      session({
+        authInfo: () => NO_CREDENTIAL,
+        logger: requestLogger,
+        supportedProtocolVersions: [...DISPATCH_SUPPORTED_VERSIONS],
+      }),
+    logger,
+    onerror: (err) => logger.debug({ event: 'protocol_error', error: err.message }),
+  });
+  const classify = createRequestClassifier();
+
   const principalLogger = principalLoggers(logger);
   const upgrades = createUpgradeHandler({
     admission,
@@ -171,17 +205,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const gauge = metrics?.connectionOpened('websocket');
       if (gauge) ws.once('close', () => gauge.closed());
       const transport = serveWebSocket(ws, authInfo, req, lease, {
-        createSession: (auth, connLogger) =>
-          createServedSession({
-            authInfo: auth,
-            root: config.targetDir,
-            maxFileBytes: config.maxFileBytes,
-            logger: connLogger,
-            inFlight,
-            rateLimiter,
-            metrics,
-            directToolCalls: options.directToolCalls,
-          }),
+        createSession: (auth, connLogger) => session({ authInfo: auth, logger: connLogger }),
+        dispatch: options.sharedDispatch === false ? undefined : dispatch,
+        classify,
         renewer: (connLogger) =>
           createRenewer({
             verifyToken: (token) => admission.verifyToken(token),
@@ -207,16 +233,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // Streamable HTTP on the same endpoint: same admission, same session factory.
   const streamable = createStreamableHttpHandler({
     admission,
-    createSession: (session) =>
-      createServedSession({
-        directToolCalls: options.directToolCalls,
-        ...session,
-        root: config.targetDir,
-        maxFileBytes: config.maxFileBytes,
-        inFlight,
-        rateLimiter,
-        metrics,
-      }),
+    createSession: session,
+    dispatch,
+    classify,
     maxMessageBytes: config.maxMessageBytes,
     idleTimeoutMs: config.sessionIdleTimeoutMs,
     logger,
@@ -297,6 +316,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...[...upgrades.clients].map((ws) => closeSocket(ws, CloseCode.GOING_AWAY, 'server shutting down', 1000)),
       streamable.closeAll(),
     ]);
+    await dispatch.close();
     http.closeAllConnections();
     await Promise.all([stopped, metricsListener?.close()]);
     logger.info({ event: 'stopped' });

@@ -1,15 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import {
-  type AuthInfo,
-  createMcpHandler,
-  type InboundClassificationOutcome,
-  SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_LEGACY_VERSIONS,
-} from '@modelcontextprotocol/server';
+import { type AuthInfo, createMcpHandler, type InboundClassificationOutcome } from '@modelcontextprotocol/server';
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
-import { createModernDispatch, DISPATCH_REVISION } from '../mcp/modern-dispatch.ts';
+import type { ModernDispatch } from '../mcp/modern-dispatch.ts';
 import { readableId } from '../mcp/request-id.ts';
 import type { Session, SessionOptions } from '../mcp/session.ts';
 import { TOOLS, visibleTools } from '../mcp/tool-list.ts';
@@ -31,16 +26,15 @@ export type SessionRequest = Pick<SessionOptions, 'authInfo' | 'logger'> &
 
 /** Options of {@link createModernHttp}. */
 export interface ModernHttpOptions {
-  /**
-   * Creates an McpServer: the one long-lived server of the dispatch, and a fresh one per request
-   * the SDK's entry serves (never shared).
-   */
+  /** Creates a fresh McpServer per request the SDK's entry serves (never shared). */
   createSession(session: SessionRequest): Session;
   /** Largest request body in bytes (already enforced while reading; passed on to the SDK). */
   maxMessageBytes: number;
   logger: Logger;
   /** Counts budget refusals (METRICS_PORT set). Default none. */
   metrics?: Pick<ServerMetrics, 'refused'> | undefined;
+  /** The server's shared dispatch (it also serves WebSocket connections; the server closes it). */
+  dispatch: ModernDispatch;
 }
 
 /** The 2026-07-28 (stateless) leg of the Streamable HTTP endpoint. */
@@ -70,9 +64,6 @@ export function isModernHeaderOnly(req: IncomingMessage): boolean {
   return typeof version === 'string' && (MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(version);
 }
 
-/** A credential with no scopes: what the dispatch's server falls back to if a request came without one (never over HTTP). */
-const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
-
 /** Tools whose input schema declares `x-mcp-header` parameters (their `Mcp-Param-*` headers are the SDK entry's to check). */
 function toolsWithParamHeaders(): ReadonlySet<string> {
   const all = visibleTools(TOOLS.map((t) => t.scope)).tools;
@@ -91,18 +82,8 @@ function toolsWithParamHeaders(): ReadonlySet<string> {
  */
 export function createModernHttp(options: ModernHttpOptions): ModernHttp {
   const { logger } = options;
-  const httpLogger = logger.child({ transport: 'http' });
   const paramHeaderTools = toolsWithParamHeaders();
-  const dispatch = createModernDispatch({
-    createServer: (requestLogger) =>
-      options.createSession({
-        authInfo: () => NO_CREDENTIAL,
-        logger: requestLogger,
-        supportedProtocolVersions: [...SUPPORTED_LEGACY_VERSIONS, DISPATCH_REVISION],
-      }),
-    logger: httpLogger,
-    onerror: (err) => logger.debug({ event: 'protocol_error', transport: 'http', error: err.message }),
-  });
+  const { dispatch } = options;
   const handler = createMcpHandler(
     (ctx) => {
       // The entry always passes the authInfo given to fetch below; every request was authenticated.
@@ -151,7 +132,7 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
       });
     },
     async close() {
-      await Promise.all([dispatch.close(), handler.close()]);
+      await handler.close();
     },
   };
 }

@@ -11,7 +11,8 @@ import { type Admission, isRefusal, type Refusal } from '../admission/admission.
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
-import { createRequestClassifier } from '../mcp/request-classifier.ts';
+import type { ModernDispatch } from '../mcp/modern-dispatch.ts';
+import type { RequestClassifier } from '../mcp/request-classifier.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
 import type { Session } from '../mcp/session.ts';
 import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
@@ -25,10 +26,7 @@ import { missingToolScope } from './scope-step-up.ts';
 export interface StreamableHttpOptions {
   /** The admission shared with the WebSocket: Host/Origin, token, authentication, caps, shutdown. */
   admission: Admission;
-  /**
-   * Creates an McpServer: one per 2025-11-25 session, and for 2026-07-28 the dispatch's one
-   * long-lived server plus one per request the SDK's entry serves (modern-http.ts).
-   */
+  /** Creates an McpServer: one per 2025-11-25 session, and for 2026-07-28 one per request the SDK's entry serves (modern-http.ts). */
   createSession(session: SessionRequest): Session;
   /** Largest request body in bytes; larger gets 413. */
   maxMessageBytes: number;
@@ -37,6 +35,10 @@ export interface StreamableHttpOptions {
   logger: Logger;
   /** Counts sessions, requests by era and budget refusals (METRICS_PORT set). Default none. */
   metrics?: ServerMetrics | undefined;
+  /** The server's shared 2026-07-28 dispatch (modern-http.ts). */
+  dispatch: ModernDispatch;
+  /** Classifies POSTs as the SDK does (shared with the WebSocket side). */
+  classify: RequestClassifier;
 }
 
 /** The Streamable HTTP side of `/mcp`. */
@@ -98,13 +100,14 @@ function isRequest(body: unknown): body is { method: string; id: string | number
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
   const sessions = new Map<string, HttpSession>();
   const { admission, logger } = options;
-  const classifyPost = createRequestClassifier();
+  const classifyPost = options.classify;
 
   const modern = createModernHttp({
     createSession: options.createSession,
     maxMessageBytes: options.maxMessageBytes,
     logger,
     metrics: options.metrics,
+    dispatch: options.dispatch,
   });
 
   /** A 2026-07-28 request: served statelessly under its client's budget (no session, no slot). */

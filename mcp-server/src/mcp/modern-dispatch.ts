@@ -7,6 +7,7 @@ import {
   PerRequestHTTPServerTransport,
   type RequestId,
   type ServerContext,
+  SUPPORTED_PROTOCOL_VERSIONS,
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
@@ -14,6 +15,12 @@ import type { Session } from './session.ts';
 
 /** The revision a {@link ModernDispatch} serves. */
 export const DISPATCH_REVISION = '2026-07-28';
+
+/** Protocol revisions the dispatch's server lists: the SDK's 2025-era ones and {@link DISPATCH_REVISION}. */
+export const DISPATCH_SUPPORTED_VERSIONS: readonly string[] = [...SUPPORTED_PROTOCOL_VERSIONS, DISPATCH_REVISION];
+
+/** A credential with no scopes: what the dispatch's server falls back to if a request came without one (never happens). */
+export const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
 
 /** The methods the long-lived dispatch serves; every other 2026-07-28 request goes to an SDK entry. */
 export const DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'server/discover']);

@@ -194,7 +194,11 @@ export class WsServerTransport implements Transport {
     return this.#send(message, undefined);
   }
 
-  /** {@link send}, with the message's frame when the caller already made it. */
+  /** {@link send}, with the message's frame when the caller already made it (`JSON.stringify(message)`). */
+  reply(message: JSONRPCMessage, frame?: string): Promise<void> {
+    return this.#send(message, frame);
+  }
+
   async #send(message: JSONRPCMessage, frame: string | undefined): Promise<void> {
     if ('id' in message && ('result' in message || 'error' in message)) this.#account.end(idKey(message.id));
     if (this.expired) {

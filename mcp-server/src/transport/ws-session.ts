@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { WebSocket } from 'ws';
 import type { Lease } from '../admission/client-ledger.ts';
 import type { Renewer } from '../admission/renewal.ts';
 import type { Logger } from '../log.ts';
+import { ConnectionEntry, type Era } from '../mcp/connection-entry.ts';
+import type { ModernDispatch } from '../mcp/modern-dispatch.ts';
+import type { RequestClassifier } from '../mcp/request-classifier.ts';
 import type { Session } from '../mcp/session.ts';
 import { WsServerTransport } from './ws-server-transport.ts';
 
@@ -12,6 +14,14 @@ import { WsServerTransport } from './ws-server-transport.ts';
 export interface WsSessionOptions {
   /** Creates the McpServer of the connection; `auth` returns the connection's current token. */
   createSession(auth: () => AuthInfo, logger: Logger): Session;
+  /**
+   * The server's shared 2026-07-28 dispatch, which serves a connection until it sends something
+   * only a server of its own can answer (mcp/connection-entry.ts). Undefined: every connection
+   * gets its own server at its first message.
+   */
+  dispatch: ModernDispatch | undefined;
+  /** Classifies messages as the SDK does (shared with the HTTP side). */
+  classify: RequestClassifier;
   /** Verifies `auth/renew` tokens (same checks as admission, same azp and sub). */
   renewer(logger: Logger): Renewer;
   /** Response bytes of this connection held at once (MAX_BUFFERED_BYTES). */
@@ -20,17 +30,18 @@ export interface WsSessionOptions {
   maxInFlight: number;
   /** The audit logger of a principal (shared by its connections: principal-loggers.ts). */
   principalLogger(authInfo: AuthInfo): Logger;
-  /** Told the era each time the SDK builds the connection's server (metrics). Default none. */
-  onEra?(era: 'legacy' | 'modern'): void;
+  /** Told the era each time it is decided (metrics). Default none. */
+  onEra?(era: Era): void;
 }
 
 /**
- * Serves MCP on one accepted WebSocket, both protocol eras: the SDK's connection-pinned entry
- * (`serveStdio` over our own transport) lets the first message decide: `initialize` pins
- * 2025-11-25, a request with the 2026-07-28 `_meta` envelope (or `server/discover`) pins
- * 2026-07-28, and the SDK validates each later request's envelope. That entry does not forward a
- * transport's `authInfo`, so the session reads the connection's token through a closure over
- * the transport, which an in-band renewal updates. Resolves with the transport (for the heartbeat).
+ * Serves MCP on one accepted WebSocket, both protocol eras: the transport (framing, budgets,
+ * expiry, renewal) hands each message to the connection's entry (mcp/connection-entry.ts), which
+ * serves it from the shared 2026-07-28 dispatch or through the SDK's connection-pinned entry
+ * (`serveStdio` over this transport), where the first message decides the era: `initialize` pins
+ * 2025-11-25, a request with the 2026-07-28 `_meta` envelope pins 2026-07-28. That entry does not
+ * forward a transport's `authInfo`, so the connection's server reads its token through a closure
+ * over the transport, which an in-band renewal updates. Returns the transport (for the heartbeat).
  */
 export function serveWebSocket(
   ws: WebSocket,
@@ -62,10 +73,16 @@ export function serveWebSocket(
       ms: Date.now() - opened,
     });
   });
-  serveStdio(
-    (ctx) => {
-      // The first message decides (a server/discover probe may be followed by initialize: called again).
-      options.onEra?.(ctx.era);
+  const entry = new ConnectionEntry({
+    wire: transport,
+    dispatch: options.dispatch,
+    classify: options.classify,
+    logger,
+    onEra: options.onEra,
+    // Reporting only: protocol refusals were already answered on the wire.
+    onerror: (err) => logger.debug({ event: 'protocol_error', transport: 'websocket', error: err.message }),
+    createServer: () => {
+      // Called again when a server/discover probe is followed by initialize.
       const session = options.createSession(() => transport.authInfo, logger);
       transport.direct?.close();
       const direct = session.direct;
@@ -76,11 +93,10 @@ export function serveWebSocket(
       };
       return session.server;
     },
-    {
-      transport,
-      // Reporting only: protocol refusals were already answered on the wire.
-      onerror: (err) => logger.debug({ event: 'protocol_error', transport: 'websocket', error: err.message }),
-    },
-  );
+  });
+  transport.onmessage = (message, extra) => entry.receive(message, extra?.authInfo ?? transport.authInfo);
+  transport.onerror = (err) => entry.error(err);
+  transport.onclose = () => entry.close();
+  transport.start().catch((err: unknown) => entry.error(err as Error));
   return transport;
 }

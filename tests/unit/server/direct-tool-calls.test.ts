@@ -178,7 +178,7 @@ describe('direct tool calls answer as the SDK does', { timeout: 60_000 }, () => 
     writeFileSync(path.join(root, 'sub', 'b.txt'), 'b');
     issuer = await startLocalIssuer();
     direct = await startTestServer(issuer, root);
-    sdk = await startTestServer(issuer, root, {}, { directToolCalls: false });
+    sdk = await startTestServer(issuer, root, {}, { directToolCalls: false, sharedDispatch: false });
     token = await issuer.sign({}, { expiresIn: '1h' });
   });
   after(async () => {
@@ -211,7 +211,7 @@ describe('direct tool calls answer as the SDK does', { timeout: 60_000 }, () => 
         issuer,
         root,
         { RATE_LIMIT_CALLS_PER_SECOND: '0.001', RATE_LIMIT_BURST: '3' },
-        { directToolCalls: false },
+        { directToolCalls: false, sharedDispatch: false },
       ),
     ];
     try {

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AuthInfo,
+  JSONRPCMessage,
+  JSONRPCRequest,
+  McpServer,
+  Transport,
+  TransportSendOptions,
+} from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import type { Logger } from '../log.ts';
+import { DISPATCH_REVISION, DISPATCHED_METHODS, type Exchange, type ModernDispatch } from './modern-dispatch.ts';
+import { NO_HEADERS, type RequestClassifier } from './request-classifier.ts';
+import { idKey, isJsonObject } from './request-id.ts';
+
+/** The protocol era a connection was served in (metrics). */
+export type Era = 'legacy' | 'modern';
+
+/** The side of a connection the entry answers through (the WebSocket transport). */
+export interface ConnectionWire {
+  /** Sends a message the SDK made. */
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void>;
+  /** Sends an answer, with its frame when the direct path already made it. */
+  reply(message: JSONRPCMessage, frame?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link ConnectionEntry}. */
+export interface ConnectionEntryOptions {
+  readonly wire: ConnectionWire;
+  /** The server's shared 2026-07-28 dispatch; undefined sends every message to the SDK's entry. */
+  readonly dispatch: ModernDispatch | undefined;
+  readonly classify: RequestClassifier;
+  /** Builds the connection's own McpServer, for the SDK's entry (called on each era decision it makes). */
+  createServer(era: Era): McpServer;
+  /** The connection's audit logger. */
+  readonly logger: Logger;
+  /** Told the era each time it is decided (metrics). */
+  onEra?(era: Era): void;
+  /** Protocol errors, reporting only (refusals were already answered on the wire). */
+  onerror(error: Error): void;
+}
+
+/**
+ * Where the connection stands, in the SDK entry's terms (`serveStdio`): nothing decided yet; a
+ * `server/discover` probe answered (an `initialize` may still follow); pinned to 2026-07-28; or
+ * handed to the SDK's entry, which serves everything from then on.
+ */
+type Phase = 'opening' | 'probe' | 'modern' | 'sdk';
+
+/** The id of the requests that bring a newly made SDK entry to the connection's phase; their answers are dropped. */
+const PRIMING_ID = `connection-entry-priming-${randomUUID()}`;
+
+let dispatched = 0;
+let handedOver = 0;
+
+/** Requests served by the shared dispatch and SDK entries made, in this process (tests: proof of the path taken). */
+export function connectionEntryStats(): { dispatched: number; handedOver: number } {
+  return { dispatched, handedOver };
+}
+
+/**
+ * Serves one connection's messages. The SDK's connection-pinned entry (`serveStdio`) builds an
+ * McpServer per connection at its first message (8.5 KiB of heap and tens of µs each); a
+ * 2026-07-28 connection needs none while it only sends what the server's shared dispatch serves
+ * (mcp/modern-dispatch.ts: `tools/call`, `tools/list`, `server/discover`, classified as the SDK
+ * classifies them), so those go there, under the connection's token and logger, and the
+ * connection holds no SDK state at all.
+ *
+ * Everything else (`initialize`, a refused envelope, another method, a notification, a response)
+ * goes to the SDK's entry, made at that moment and first brought to the phase the connection is
+ * in, as if it had seen the connection from its start: after a probe it is sent a
+ * `server/discover`, once pinned a `ping`, each with the connection's envelope and an id of
+ * the entry's own whose answer is dropped. From then on the SDK's entry serves every message, as
+ * it did before this path existed; a test compares both byte for byte.
+ */
+export class ConnectionEntry {
+  readonly #options: ConnectionEntryOptions;
+  #phase: Phase = 'opening';
+  /** The envelope of the last request served by the dispatch (the priming requests carry it). */
+  #envelope: Record<string, unknown> | undefined;
+  /** Requests at the dispatch, by id (a cancel, or the connection closing, stops them). */
+  readonly #exchanges = new Map<string, Exchange>();
+  /** The SDK entry's side of the wire, once made. */
+  #sdk: SdkWire | undefined;
+
+  constructor(options: ConnectionEntryOptions) {
+    this.#options = options;
+  }
+
+  /** Serves one message of the connection, under its current token. */
+  receive(message: JSONRPCMessage, authInfo: AuthInfo): void {
+    if (this.#phase !== 'sdk') {
+      const request = this.#dispatchable(message);
+      if (request !== undefined) {
+        this.#dispatch(request, authInfo);
+        return;
+      }
+      // Pinned, a cancel reaches no SDK state (there is none): stopping the request is all it does.
+      if (this.#phase === 'modern' && isCancel(message)) {
+        this.#cancel(message);
+        return;
+      }
+      this.#handOver();
+    }
+    if (isCancel(message)) this.#cancel(message);
+    this.#sdk?.onmessage?.(message);
+  }
+
+  /** A transport error, told to the SDK's entry when it exists. */
+  error(error: Error): void {
+    if (this.#sdk?.onerror) this.#sdk.onerror(error);
+    else this.#options.onerror(error);
+  }
+
+  /** The connection closed: requests at the dispatch stop unanswered, the SDK's entry closes its server. */
+  close(): void {
+    for (const exchange of this.#exchanges.values()) exchange.cancel('the connection closed');
+    this.#exchanges.clear();
+    this.#sdk?.onclose?.();
+  }
+
+  /** The request when the dispatch serves it, as the SDK's entry would. */
+  #dispatchable(message: JSONRPCMessage): JSONRPCRequest | undefined {
+    const { method, id } = message as { method?: unknown; id?: unknown };
+    if (this.#options.dispatch === undefined || id === undefined || typeof method !== 'string') return undefined;
+    if (!DISPATCHED_METHODS.has(method)) return undefined;
+    const outcome = this.#options.classify(NO_HEADERS, message);
+    if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return undefined;
+    return outcome.classification.revision === DISPATCH_REVISION ? (outcome.message as JSONRPCRequest) : undefined;
+  }
+
+  #dispatch(request: JSONRPCRequest, authInfo: AuthInfo): void {
+    const { dispatch, wire, logger, onEra, onerror } = this.#options;
+    dispatched++;
+    if (this.#phase === 'opening') onEra?.('modern');
+    // A probe leaves the era open; any other request pins the connection to 2026-07-28.
+    if (request.method !== 'server/discover') this.#phase = 'modern';
+    else if (this.#phase === 'opening') this.#phase = 'probe';
+    this.#envelope = request.params?._meta;
+    const key = idKey(request.id);
+    let answered = false;
+    const end = () => {
+      answered = true;
+      this.#exchanges.delete(key);
+    };
+    const report = (err: unknown) => onerror(err as Error);
+    const exchange = (dispatch as ModernDispatch).dispatch(request, authInfo, logger, {
+      related: (message) => void wire.send(message).catch(report),
+      settle: (message, _refused, frame) => {
+        end();
+        wire.reply(message, frame).catch(report);
+      },
+      abandon: end,
+    });
+    if (!answered) this.#exchanges.set(key, exchange);
+  }
+
+  /** A `notifications/cancelled` naming a request at the dispatch stops it (no answer follows). */
+  #cancel(message: JSONRPCMessage): void {
+    const params = (message as { params?: unknown }).params;
+    const key = idKey(isJsonObject(params) ? params.requestId : undefined);
+    const exchange = this.#exchanges.get(key);
+    if (exchange === undefined) return;
+    this.#exchanges.delete(key);
+    exchange.cancel(isJsonObject(params) && typeof params.reason === 'string' ? params.reason : 'cancelled');
+  }
+
+  /** Makes the SDK's entry and brings it to this connection's phase. */
+  #handOver(): void {
+    const { wire, createServer, onEra, onerror } = this.#options;
+    const phase = this.#phase;
+    this.#phase = 'sdk';
+    handedOver++;
+    const sdk = new SdkWire(wire);
+    this.#sdk = sdk;
+    serveStdio(
+      (ctx) => {
+        onEra?.(ctx.era);
+        return createServer(ctx.era);
+      },
+      { transport: sdk, onerror },
+    );
+    const meta = { _meta: this.#envelope };
+    if (phase === 'probe') sdk.prime({ jsonrpc: '2.0', id: PRIMING_ID, method: 'server/discover', params: meta });
+    if (phase === 'modern') sdk.prime({ jsonrpc: '2.0', id: PRIMING_ID, method: 'ping', params: meta });
+  }
+}
+
+function isCancel(message: JSONRPCMessage): boolean {
+  return (message as { method?: unknown }).method === 'notifications/cancelled' && !('id' in message);
+}
+
+/** The wire as the SDK's entry sees it: the connection's, minus the answers to priming requests. */
+class SdkWire implements Transport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: Transport['onmessage'];
+  readonly #wire: ConnectionWire;
+
+  constructor(wire: ConnectionWire) {
+    this.#wire = wire;
+  }
+
+  async start(): Promise<void> {}
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if ('id' in message && message.id === PRIMING_ID && !('method' in message)) return Promise.resolve();
+    return this.#wire.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.#wire.close();
+  }
+
+  prime(request: JSONRPCRequest): void {
+    this.onmessage?.(request);
+  }
+}
