@@ -141,6 +141,7 @@ describe('a 2026-07-28 WebSocket connection served by the shared dispatch', { ti
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'connection-entry-'));
     writeFileSync(path.join(root, 'a.txt'), 'héllo');
+    writeFileSync(path.join(root, 'b.txt'), 'other file');
     issuer = await startLocalIssuer();
     shared = await startTestServer(issuer, root);
     own = await startTestServer(issuer, root, {}, { sharedDispatch: false });
@@ -168,6 +169,47 @@ describe('a 2026-07-28 WebSocket connection served by the shared dispatch', { ti
       } else assert.equal(after.handedOver - before.handedOver, 1, `no SDK entry was made: ${ours.join('\n')}`);
     });
   }
+
+  it('connections sharing the dispatch get their own answers, under their own tokens, with the same ids', async () => {
+    const listOnly = await issuer.sign({ azp: 'lister', scope: 'file.list' }, { expiresIn: '1h' });
+    const sockets = await Promise.all([token, listOnly, token].map((t) => connect(shared.wsUrl, { token: t })));
+    try {
+      const answers = await Promise.all(
+        sockets.map(async (ws, i) => {
+          assert.ok(!isRefused(ws));
+          const frames = Array.from({ length: 20 }, (_, n) => ({
+            jsonrpc: '2.0',
+            id: n,
+            method: 'tools/call',
+            params: { name: 'read-file', arguments: { filePath: i === 2 ? 'b.txt' : 'a.txt' }, _meta: E },
+          }));
+          const got: Frame[] = [];
+          const all = new Promise<void>((resolve) =>
+            ws.on('message', (data) => {
+              got.push(JSON.parse(data.toString()) as Frame);
+              if (got.length === frames.length) resolve();
+            }),
+          );
+          for (const f of frames) ws.send(JSON.stringify(f));
+          await all;
+          return got;
+        }),
+      );
+      const texts = answers.map((got) => new Set(got.map((f) => JSON.stringify((f.result as Frame).content))));
+      assert.deepEqual(
+        answers.map((got) => got.map((f) => f.id as number).sort((a, b) => a - b)),
+        [0, 1, 2].map(() => Array.from({ length: 20 }, (_, n) => n)),
+      );
+      assert.equal(texts[0]!.size, 1);
+      assert.match([...texts[0]!][0]!, /héllo/);
+      assert.match([...texts[1]!][0]!, /needs scope file\.read/);
+      assert.match([...texts[2]!][0]!, /other file/);
+      assert.equal(texts[1]!.size, 1);
+      assert.equal(texts[2]!.size, 1);
+    } finally {
+      for (const ws of sockets) if (!isRefused(ws)) ws.close();
+    }
+  });
 
   it('a cancelled request at the dispatch gets no answer and the connection goes on', async () => {
     const ws = await connect(shared.wsUrl, { token });
