@@ -1,5 +1,5 @@
 /**
- * The connection rows: N concurrent authenticated, initialized WebSocket connections held by
+ * The connection rows: N concurrent authenticated, opened WebSocket connections (either era) held by
  * several load processes (each with its own 127.0.x.y source address), then calls spread over
  * them. Reports time to open, server memory per connection and calls/s.
  */
@@ -8,7 +8,7 @@ import { type Child, startChild } from './child.ts';
 import type { LoopResult } from './closed-loop.ts';
 import type { OpenManyResult } from './load-conns.ts';
 import { type Spread, spread } from './stats.ts';
-import type { ToolCall } from './wire.ts';
+import type { Era, ToolCall } from './wire.ts';
 
 /** Options of {@link measureConnections}. */
 export interface ConnectionOptions {
@@ -21,6 +21,8 @@ export interface ConnectionOptions {
   readonly startServer: () => Promise<{ readonly child: Child; readonly wsUrl: string }>;
   /** Connection counts to measure, e.g. [1000, 5000, 10000]. */
   readonly counts: readonly number[];
+  /** How the connections open (wire.ts `greet`): 2025-11-25 `initialize` or 2026-07-28 `server/discover`. */
+  readonly era: Era;
   /** Load processes sharing the connections. */
   readonly processes: number;
   readonly reps: number;
@@ -36,6 +38,8 @@ export interface ConnectionOptions {
 /** Figures of one connection count, over the repetitions. */
 export interface ConnectionFigures {
   readonly connections: number;
+  /** How they were opened; absent in results before 2026-12-02 (legacy: `initialize`). */
+  readonly era?: Era;
   /** Wall time to open and initialize all of them, in ms. */
   readonly openMs: Spread;
   /** Server VmRSS growth per connection, in bytes (fresh server, after a GC, before vs with all open). */
@@ -94,6 +98,7 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
               count: share(i),
               localAddress: `127.0.${1 + (rep % 250)}.${2 + i}`,
               concurrency: 32,
+              era: options.era,
             }),
           ),
         );
@@ -122,12 +127,13 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
         await Promise.all(loads.map((load) => load.call<number>('close')));
         await server.stop();
         options.log(
-          `  ${count} connections rep ${rep + 1}: opened ${total} in ${Math.round(open.at(-1)!)} ms, ` +
+          `  ${count} connections (${options.era}) rep ${rep + 1}: opened ${total} in ${Math.round(open.at(-1)!)} ms, ` +
             `${Math.round(rss.at(-1)! / 1024)} KiB RSS/conn, ${Math.round(rate.at(-1)!)} calls/s`,
         );
       }
       figures.push({
         connections: count,
+        era: options.era,
         openMs: spread(open),
         rssPerConnection: spread(rss),
         heapPerConnection: spread(heap),

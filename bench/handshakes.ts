@@ -1,11 +1,12 @@
 /**
- * The handshake row: sequential connect + token check + initialize on the server, interleaved with
- * the ceiling, connect + one answer from the bare ws echo (no token, no MCP): the floor this
- * machine puts under any handshake.
+ * The handshake rows: sequential connect + token check + first exchange on the server, in each
+ * era (2025-11-25 `initialize`, 2026-07-28 `server/discover`), interleaved with the ceiling,
+ * connect + one answer from the bare ws echo (no token, no MCP): the floor this machine puts
+ * under any handshake.
  */
 import type { Child } from './child.ts';
 import type { HandshakeResult } from './results.ts';
-import { type Sample, spread } from './stats.ts';
+import { type Sample, type Spread, spread } from './stats.ts';
 
 /** Options of {@link measureHandshakes}. */
 export interface HandshakeOptions {
@@ -24,27 +25,24 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   const echoUrl = await o.echo.call<string>('start');
   await o.echo.call('setReply', '{"jsonrpc":"2.0","id":0,"result":{}}');
   const samples: Sample[] = [];
+  const modernSamples: Sample[] = [];
   const echoSamples: Sample[] = [];
   const args = { token: o.token, count: o.count, maxMs: 30_000 };
   try {
     for (let rep = 0; rep < o.reps; rep++) {
-      samples.push(await o.loadWs.call<Sample>('handshake', { ...args, url: o.serverUrl }));
+      samples.push(await o.loadWs.call<Sample>('handshake', { ...args, url: o.serverUrl, era: 'legacy' }));
+      modernSamples.push(await o.loadWs.call<Sample>('handshake', { ...args, url: o.serverUrl, era: 'modern' }));
       echoSamples.push(await o.loadWs.call<Sample>('handshake', { ...args, url: echoUrl }));
     }
   } finally {
     await o.echo.stop();
   }
-  const echo = { p50: spread(echoSamples.map((s) => s.p50)), p99: spread(echoSamples.map((s) => s.p99)) };
-  const result = {
-    count: o.count,
-    samples,
-    p50: spread(samples.map((s) => s.p50)),
-    p99: spread(samples.map((s) => s.p99)),
-    echo,
-  };
-  o.log(
-    `handshake p50 ${result.p50.median.toFixed(3)} ms, p99 ${result.p99.median.toFixed(3)} ms ` +
-      `(bare ws echo: p50 ${echo.p50.median.toFixed(3)}, p99 ${echo.p99.median.toFixed(3)})`,
-  );
+  const percentiles = (xs: Sample[]) => ({ p50: spread(xs.map((s) => s.p50)), p99: spread(xs.map((s) => s.p99)) });
+  const echo = percentiles(echoSamples);
+  const modern = { samples: modernSamples, ...percentiles(modernSamples) };
+  const result = { count: o.count, samples, ...percentiles(samples), modern, echo };
+  const pair = (x: { p50: Spread; p99: Spread }) =>
+    `p50 ${x.p50.median.toFixed(3)} ms, p99 ${x.p99.median.toFixed(3)} ms`;
+  o.log(`handshake 2025-11-25 ${pair(result)}; 2026-07-28 ${pair(modern)} (bare ws echo: ${pair(echo)})`);
   return result;
 }

@@ -1,23 +1,25 @@
 /**
- * Child process: holds many authenticated, initialized WebSocket connections and spreads calls
+ * Child process: holds many authenticated, opened (wire.ts `greet`) WebSocket connections and spreads calls
  * over them. Several of these run side by side for the connection rows.
  * Commands: `open`, `run`, `close`.
  */
 import type WebSocket from 'ws';
 import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
-import { closeWs, frameId, initialize, openWs, type ToolCall, toolCallFrames } from './wire.ts';
+import { closeWs, type Era, frameId, greet, openWs, type ToolCall, toolCallFrames } from './wire.ts';
 
 /** Arguments of `open`. */
 export interface OpenManyArgs {
   readonly url: string;
   readonly token: string;
-  /** Connections to open and initialize. */
+  /** Connections to open and greet. */
   readonly count: number;
   /** Source address of every connection (e.g. 127.0.1.2), so ephemeral ports last. */
   readonly localAddress: string;
   /** Handshakes in progress at once. */
   readonly concurrency: number;
+  /** How each connection opens (wire.ts `greet`). */
+  readonly era: Era;
 }
 
 /** What `open` answers. */
@@ -35,11 +37,14 @@ export interface RunManyArgs extends LoopOptions {
 }
 
 let sockets: WebSocket[] = [];
+/** The era the open connections were greeted in (their calls carry its envelope). */
+let era: Era = 'legacy';
 
 serveCommands(
   {
     async open(args: OpenManyArgs): Promise<OpenManyResult> {
       const started = performance.now();
+      era = args.era;
       let next = 0;
       let failed = 0;
       let error: string | undefined;
@@ -48,7 +53,7 @@ serveCommands(
           next++;
           try {
             const ws = await openWs(args.url, { token: args.token, localAddress: args.localAddress });
-            await initialize(ws);
+            await greet(ws, args.era);
             sockets.push(ws);
           } catch (err) {
             failed++;
@@ -62,7 +67,7 @@ serveCommands(
 
     async run(args: RunManyArgs): Promise<LoopResult> {
       if (sockets.length === 0) throw new Error('no open connections');
-      const frames = toolCallFrames(args.call);
+      const frames = toolCallFrames(args.call, era === 'modern');
       const loop = createLoop(args);
       const onMessage = (data: Buffer) => loop.complete(frameId(data), data.length);
       const onClose = (code: number) => loop.abort(new Error(`a connection closed (${code}) during the run`));

@@ -7,7 +7,17 @@ import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
 import { measureRenewals, type RenewalArgs, type RenewalResult } from './renewal.ts';
 import { type Sample, summarize } from './stats.ts';
-import { closeWs, frameId, initialize, openWs, requestOnce, type ToolCall, toolCallFrames } from './wire.ts';
+import {
+  closeWs,
+  type Era,
+  frameId,
+  greet,
+  initialize,
+  openWs,
+  requestOnce,
+  type ToolCall,
+  toolCallFrames,
+} from './wire.ts';
 
 /** Arguments of `capture` and `run`. */
 export interface WsTarget {
@@ -31,6 +41,8 @@ export interface HandshakeArgs {
   readonly count: number;
   /** Stop early after this long, in ms. */
   readonly maxMs: number;
+  /** The first exchange: `initialize` (legacy, the default) or `server/discover` (modern). */
+  readonly era?: Era;
 }
 
 async function connect(target: WsTarget) {
@@ -74,7 +86,7 @@ serveCommands({
     }
   },
 
-  /** Sequential connect + token check + initialize; latency from connect to the initialize result. */
+  /** Sequential connect + token check + first exchange; latency from connect to its answer. */
   async handshake(args: HandshakeArgs): Promise<Sample> {
     const latencies = new Float64Array(args.count);
     const started = performance.now();
@@ -82,7 +94,7 @@ serveCommands({
     while (n < args.count && performance.now() - started < args.maxMs) {
       const t0 = performance.now();
       const ws = await openWs(args.url, { token: args.token });
-      await initialize(ws);
+      await greet(ws, args.era ?? 'legacy');
       latencies[n++] = performance.now() - t0;
       await closeWs(ws);
     }

@@ -67,6 +67,11 @@ export interface HandshakeResult {
   readonly p99: Spread;
   /** The ceiling: connect + first answer from the bare ws echo, same count (runs before 2026-12-02 lack it). */
   readonly echo?: { readonly p50: Spread; readonly p99: Spread };
+  /**
+   * The same, opened the 2026-07-28 way (`server/discover` instead of `initialize`, the figures
+   * above); absent in runs before 2026-12-02.
+   */
+  readonly modern?: { readonly samples: Sample[]; readonly p50: Spread; readonly p99: Spread };
 }
 
 /** In-band renewal (`auth/renew`) figures over the repetitions (bench/renewal.ts). */

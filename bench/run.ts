@@ -22,6 +22,7 @@ import type { StartedServer } from './server-process.ts';
 import { machine, maxOpenFiles, parseSettings, raiseOpenFiles, SECTIONS } from './settings.ts';
 import { combine, spread } from './stats.ts';
 import { measureTokenTraffic } from './token-traffic.ts';
+import type { Era } from './wire.ts';
 
 /** Loaded runs without and with renewals per repetition, alternated. */
 const RENEWAL_PAIRS = 3;
@@ -144,23 +145,27 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
   const most = Math.floor((limit - CONNECTION_FD_HEADROOM) / 1000) * 1000;
   const counts = settings.connectionCounts.filter(fits);
   if (connectionsSkipped.length > 0 && most > (counts.at(-1) ?? 0)) counts.push(most);
+  const connectionsOf = (era: Era) =>
+    measureConnections({
+      token: () => issuer.sign('bench-conn', 3600),
+      startServer: async () => {
+        const { child, server } = await startServerProcess();
+        return { child, wsUrl: server.wsUrl };
+      },
+      counts,
+      era,
+      processes: settings.connectionProcesses,
+      reps: settings.connectionReps,
+      call: PAYLOADS.find((p) => p.id === 'read-1k')!.call,
+      inflight: 32,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      maxRequests: settings.maxRequests,
+      log,
+    });
+  // Both ways a client opens: 2025-11-25 (initialize) and 2026-07-28 (server/discover).
   const connections = only.has('connections')
-    ? await measureConnections({
-        token: () => issuer.sign('bench-conn', 3600),
-        startServer: async () => {
-          const { child, server } = await startServerProcess();
-          return { child, wsUrl: server.wsUrl };
-        },
-        counts,
-        processes: settings.connectionProcesses,
-        reps: settings.connectionReps,
-        call: PAYLOADS.find((p) => p.id === 'read-1k')!.call,
-        inflight: 32,
-        warmupMs: settings.warmupMs,
-        durationMs: settings.durationMs,
-        maxRequests: settings.maxRequests,
-        log,
-      })
+    ? [...(await connectionsOf('legacy')), ...(await connectionsOf('modern'))]
     : undefined;
   let tokenTraffic: Results['tokenTraffic'];
   if (only.has('tokens')) {

@@ -139,6 +139,28 @@ export function initialize(ws: WebSocket, timeoutMs = 30_000): Promise<void> {
   });
 }
 
+/** The protocol era a load generator opens a connection in. */
+export type Era = 'legacy' | 'modern';
+
+const DISCOVER = requestFrames('server/discover', { _meta: MODERN_META });
+
+/**
+ * Opens the MCP conversation the way a client of `era` does: 2025-11-25 with `initialize`
+ * (+ `notifications/initialized`), 2026-07-28 with the `server/discover` probe of the SDK's
+ * clients (id 0). Resolves once answered.
+ * @throws Error when the answer is not a result or does not come within `timeoutMs` (default 30000).
+ */
+export async function greet(ws: WebSocket, era: Era, timeoutMs = 30_000): Promise<void> {
+  if (era === 'legacy') return initialize(ws, timeoutMs);
+  const answer = await Promise.race([
+    requestOnce(ws, DISCOVER, 0),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('server/discover timed out')), timeoutMs).unref(),
+    ),
+  ]);
+  if (!answer.includes('"result"')) throw new Error(`server/discover failed: ${answer.slice(0, 200)}`);
+}
+
 /** Sends one request on `ws` and resolves with the raw text of the response with the same id. */
 export function requestOnce(ws: WebSocket, frames: (id: number) => string, id: number): Promise<string> {
   return new Promise((resolve, reject) => {

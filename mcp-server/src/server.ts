@@ -26,7 +26,7 @@ import { principalLoggers } from './principal-loggers.ts';
 import { startHeartbeat } from './transport/heartbeat.ts';
 import { createUpgradeHandler } from './transport/upgrade-handler.ts';
 import type { WsServerTransport } from './transport/ws-server-transport.ts';
-import { serveWebSocket } from './transport/ws-session.ts';
+import { webSocketSessions } from './transport/ws-session.ts';
 
 /** Options of {@link startServer}. */
 export interface StartOptions {
@@ -197,6 +197,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const classify = createRequestClassifier();
 
   const principalLogger = principalLoggers(logger);
+  // In-band renewals of every WebSocket connection, audited under the connection's principal.
+  const renewer = createRenewer({
+    verifyToken: (token) => admission.verifyToken(token),
+    loggerOf: principalLogger,
+    rateLimiter,
+    onOutcome: metrics && ((result) => metrics.renewal(result)),
+  });
+  const serveWebSocket = webSocketSessions({
+    createSession: (auth, connLogger) => session({ authInfo: auth, logger: connLogger }),
+    dispatch: options.sharedDispatch === false ? undefined : dispatch,
+    classify,
+    renewer,
+    maxBufferedBytes: connectionBudget.maxBytes,
+    maxInFlight: connectionBudget.maxInFlight,
+    principalLogger,
+  });
   const upgrades = createUpgradeHandler({
     admission,
     maxMessageBytes: config.maxMessageBytes,
@@ -204,22 +220,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onConnection(ws, authInfo, req, lease) {
       const gauge = metrics?.connectionOpened('websocket');
       if (gauge) ws.once('close', () => gauge.closed());
-      const transport = serveWebSocket(ws, authInfo, req, lease, {
-        createSession: (auth, connLogger) => session({ authInfo: auth, logger: connLogger }),
-        dispatch: options.sharedDispatch === false ? undefined : dispatch,
-        classify,
-        renewer: (connLogger) =>
-          createRenewer({
-            verifyToken: (token) => admission.verifyToken(token),
-            logger: connLogger,
-            rateLimiter,
-            onOutcome: metrics && ((result) => metrics.renewal(result)),
-          }),
-        maxBufferedBytes: connectionBudget.maxBytes,
-        maxInFlight: connectionBudget.maxInFlight,
-        principalLogger,
-        onEra: gauge && ((era) => gauge.settle(eraOf(era))),
-      });
+      const transport = serveWebSocket(ws, authInfo, req, lease, gauge && ((era) => gauge.settle(eraOf(era))));
       transports.set(ws, transport);
       // Judged by its current token at each revocation round (an in-band renewal replaces it).
       const release = revocation?.hold({

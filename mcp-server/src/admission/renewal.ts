@@ -27,8 +27,8 @@ export interface Renewer {
 export interface RenewerOptions {
   /** The admission's own verification (Admission.verifyToken): same checks, same time bound. */
   verifyToken(token: string): Promise<AuthInfo>;
-  /** Audit logger (the connection's child: azp, sub). */
-  logger: Logger;
+  /** The audit logger of the connection's principal (azp, sub), from its current token. */
+  loggerOf(current: AuthInfo): Logger;
   /**
    * The per-client limiter tool calls use: each renewal takes a token from the same bucket, so a
    * client cannot spend the server's CPU on signature checks faster than on tool calls. Default none.
@@ -60,7 +60,7 @@ function refusalOf(err: unknown): RenewalOutcome {
 }
 
 /**
- * In-band renewal of a WebSocket connection's token: the new token passes exactly the checks
+ * In-band renewal of a WebSocket connection's token (one renewer serves every connection): the new token passes exactly the checks
  * of admission (signature, `iss`, `aud`, `exp`, `typ`, OAUTH_REQUIRED_SCOPES, length, within
  * HANDSHAKE_TIMEOUT_MS) and must name the same client (`azp`) and subject (`sub`) as the token
  * that opened the connection, so a connection can never change hands. Renewals count against the
@@ -68,9 +68,9 @@ function refusalOf(err: unknown): RenewalOutcome {
  * (`auth.renewed`, or `auth.refused` with the reason); the token itself is never logged.
  */
 export function createRenewer(options: RenewerOptions): Renewer {
-  const { logger } = options;
   return {
     async renew(token, current) {
+      const logger = options.loggerOf(current);
       let outcome: RenewalOutcome;
       let reason: string;
       const decision = options.rateLimiter?.take(current.clientId);

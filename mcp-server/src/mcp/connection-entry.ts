@@ -25,20 +25,15 @@ export interface ConnectionWire {
   close(): Promise<void>;
 }
 
-/** Options of {@link ConnectionEntry}. */
-export interface ConnectionEntryOptions {
-  readonly wire: ConnectionWire;
+/** What every connection's entry shares: one per server. */
+export interface EntryPoint<W extends ConnectionWire> {
   /** The server's shared 2026-07-28 dispatch; undefined sends every message to the SDK's entry. */
   readonly dispatch: ModernDispatch | undefined;
   readonly classify: RequestClassifier;
-  /** Builds the connection's own McpServer, for the SDK's entry (called on each era decision it makes). */
-  createServer(era: Era): McpServer;
-  /** The connection's audit logger. */
-  readonly logger: Logger;
-  /** Told the era each time it is decided (metrics). */
-  onEra?(era: Era): void;
-  /** Protocol errors, reporting only (refusals were already answered on the wire). */
-  onerror(error: Error): void;
+  /** Builds a connection's own McpServer, for the SDK's entry (called on each era decision it makes). */
+  createServer(wire: W, logger: Logger, era: Era): McpServer;
+  /** Reports a protocol error of a connection (refusals were already answered on the wire). */
+  report(logger: Logger, error: Error): void;
 }
 
 /**
@@ -74,18 +69,26 @@ export function connectionEntryStats(): { dispatched: number; handedOver: number
  * the entry's own whose answer is dropped. From then on the SDK's entry serves every message, as
  * it did before this path existed; a test compares both byte for byte.
  */
-export class ConnectionEntry {
-  readonly #options: ConnectionEntryOptions;
+export class ConnectionEntry<W extends ConnectionWire> {
+  readonly #point: EntryPoint<W>;
+  readonly #wire: W;
+  /** The connection's audit logger. */
+  readonly #logger: Logger;
+  /** Told the era each time it is decided (metrics). */
+  readonly #onEra: ((era: Era) => void) | undefined;
   #phase: Phase = 'opening';
   /** The envelope of the last request served by the dispatch (the priming requests carry it). */
   #envelope: Record<string, unknown> | undefined;
-  /** Requests at the dispatch, by id (a cancel, or the connection closing, stops them). */
-  readonly #exchanges = new Map<string, Exchange>();
+  /** Requests at the dispatch, by id (a cancel, or the connection closing, stops them); made at the first. */
+  #exchanges: Map<string, Exchange> | undefined;
   /** The SDK entry's side of the wire, once made. */
   #sdk: SdkWire | undefined;
 
-  constructor(options: ConnectionEntryOptions) {
-    this.#options = options;
+  constructor(point: EntryPoint<W>, wire: W, logger: Logger, onEra?: (era: Era) => void) {
+    this.#point = point;
+    this.#wire = wire;
+    this.#logger = logger;
+    this.#onEra = onEra;
   }
 
   /** Serves one message of the connection, under its current token. */
@@ -110,30 +113,29 @@ export class ConnectionEntry {
   /** A transport error, told to the SDK's entry when it exists. */
   error(error: Error): void {
     if (this.#sdk?.onerror) this.#sdk.onerror(error);
-    else this.#options.onerror(error);
+    else this.#point.report(this.#logger, error);
   }
 
   /** The connection closed: requests at the dispatch stop unanswered, the SDK's entry closes its server. */
   close(): void {
-    for (const exchange of this.#exchanges.values()) exchange.cancel('the connection closed');
-    this.#exchanges.clear();
+    for (const exchange of this.#exchanges?.values() ?? []) exchange.cancel('the connection closed');
+    this.#exchanges = undefined;
     this.#sdk?.onclose?.();
   }
 
   /** The request when the dispatch serves it, as the SDK's entry would. */
   #dispatchable(message: JSONRPCMessage): JSONRPCRequest | undefined {
     const { method, id } = message as { method?: unknown; id?: unknown };
-    if (this.#options.dispatch === undefined || id === undefined || typeof method !== 'string') return undefined;
+    if (this.#point.dispatch === undefined || id === undefined || typeof method !== 'string') return undefined;
     if (!DISPATCHED_METHODS.has(method)) return undefined;
-    const outcome = this.#options.classify(NO_HEADERS, message);
+    const outcome = this.#point.classify(NO_HEADERS, message);
     if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return undefined;
     return outcome.classification.revision === DISPATCH_REVISION ? (outcome.message as JSONRPCRequest) : undefined;
   }
 
   #dispatch(request: JSONRPCRequest, authInfo: AuthInfo): void {
-    const { dispatch, wire, logger, onEra, onerror } = this.#options;
     dispatched++;
-    if (this.#phase === 'opening') onEra?.('modern');
+    if (this.#phase === 'opening') this.#onEra?.('modern');
     // A probe leaves the era open; any other request pins the connection to 2026-07-28.
     if (request.method !== 'server/discover') this.#phase = 'modern';
     else if (this.#phase === 'opening') this.#phase = 'probe';
@@ -142,10 +144,11 @@ export class ConnectionEntry {
     let answered = false;
     const end = () => {
       answered = true;
-      this.#exchanges.delete(key);
+      this.#exchanges?.delete(key);
     };
-    const report = (err: unknown) => onerror(err as Error);
-    const exchange = (dispatch as ModernDispatch).dispatch(request, authInfo, logger, {
+    const report = (err: unknown) => this.#point.report(this.#logger, err as Error);
+    const wire = this.#wire;
+    const exchange = (this.#point.dispatch as ModernDispatch).dispatch(request, authInfo, this.#logger, {
       related: (message) => void wire.send(message).catch(report),
       settle: (message, _refused, frame) => {
         end();
@@ -153,33 +156,34 @@ export class ConnectionEntry {
       },
       abandon: end,
     });
-    if (!answered) this.#exchanges.set(key, exchange);
+    if (answered) return;
+    this.#exchanges ??= new Map();
+    this.#exchanges.set(key, exchange);
   }
 
   /** A `notifications/cancelled` naming a request at the dispatch stops it (no answer follows). */
   #cancel(message: JSONRPCMessage): void {
     const params = (message as { params?: unknown }).params;
     const key = idKey(isJsonObject(params) ? params.requestId : undefined);
-    const exchange = this.#exchanges.get(key);
+    const exchange = this.#exchanges?.get(key);
     if (exchange === undefined) return;
-    this.#exchanges.delete(key);
+    this.#exchanges?.delete(key);
     exchange.cancel(isJsonObject(params) && typeof params.reason === 'string' ? params.reason : 'cancelled');
   }
 
   /** Makes the SDK's entry and brings it to this connection's phase. */
   #handOver(): void {
-    const { wire, createServer, onEra, onerror } = this.#options;
     const phase = this.#phase;
     this.#phase = 'sdk';
     handedOver++;
-    const sdk = new SdkWire(wire);
+    const sdk = new SdkWire(this.#wire);
     this.#sdk = sdk;
     serveStdio(
       (ctx) => {
-        onEra?.(ctx.era);
-        return createServer(ctx.era);
+        this.#onEra?.(ctx.era);
+        return this.#point.createServer(this.#wire, this.#logger, ctx.era);
       },
-      { transport: sdk, onerror },
+      { transport: sdk, onerror: (err) => this.#point.report(this.#logger, err) },
     );
     const meta = { _meta: this.#envelope };
     if (phase === 'probe') sdk.prime({ jsonrpc: '2.0', id: PRIMING_ID, method: 'server/discover', params: meta });
