@@ -9,7 +9,13 @@ import type {
 } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.ts';
-import { DISPATCH_REVISION, DISPATCHED_METHODS, type Exchange, type ModernDispatch } from './modern-dispatch.ts';
+import {
+  DISPATCH_REVISION,
+  DISPATCHED_METHODS,
+  type Exchange,
+  type ExchangeSink,
+  type ModernDispatch,
+} from './modern-dispatch.ts';
 import { NO_HEADERS, type RequestClassifier } from './request-classifier.ts';
 import { idKey, isJsonObject } from './request-id.ts';
 
@@ -32,9 +38,12 @@ export interface EntryPoint<W extends ConnectionWire> {
   readonly classify: RequestClassifier;
   /** Builds a connection's own McpServer, for the SDK's entry (called on each era decision it makes). */
   createServer(wire: W, logger: Logger, era: Era): McpServer;
-  /** Reports a protocol error of a connection (refusals were already answered on the wire). */
-  report(logger: Logger, error: Error): void;
+  /** Reports a protocol error of a connection (refusals were already answered on the wire); called unbound. */
+  readonly report: Reporter;
 }
+
+/** Reports a protocol error of the connection whose logger is given. */
+export type Reporter = (logger: Logger, error: Error) => void;
 
 /**
  * Where the connection stands, in the SDK entry's terms (`serveStdio`): nothing decided yet; a
@@ -94,11 +103,7 @@ export class ConnectionEntry<W extends ConnectionWire> {
   /** Serves one message of the connection, under its current token. */
   receive(message: JSONRPCMessage, authInfo: AuthInfo): void {
     if (this.#phase !== 'sdk') {
-      const request = this.#dispatchable(message);
-      if (request !== undefined) {
-        this.#dispatch(request, authInfo);
-        return;
-      }
+      if (this.#serveShared(message, authInfo)) return;
       // Pinned, a cancel reaches no SDK state (there is none): stopping the request is all it does.
       if (this.#phase === 'modern' && isCancel(message)) {
         this.#cancel(message);
@@ -123,42 +128,33 @@ export class ConnectionEntry<W extends ConnectionWire> {
     this.#sdk?.onclose?.();
   }
 
-  /** The request when the dispatch serves it, as the SDK's entry would. */
-  #dispatchable(message: JSONRPCMessage): JSONRPCRequest | undefined {
+  /**
+   * Serves `message` from the shared dispatch when the SDK's entry would let that server answer
+   * it: a `tools/call` its direct path takes as it is, or a request of a method it serves that the
+   * SDK classifies as 2026-07-28. False when the connection needs a server of its own.
+   */
+  #serveShared(message: JSONRPCMessage, authInfo: AuthInfo): boolean {
+    const dispatch = this.#point.dispatch;
     const { method, id } = message as { method?: unknown; id?: unknown };
-    if (this.#point.dispatch === undefined || id === undefined || typeof method !== 'string') return undefined;
-    if (!DISPATCHED_METHODS.has(method)) return undefined;
-    const outcome = this.#point.classify(NO_HEADERS, message);
-    if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return undefined;
-    return outcome.classification.revision === DISPATCH_REVISION ? (outcome.message as JSONRPCRequest) : undefined;
-  }
-
-  #dispatch(request: JSONRPCRequest, authInfo: AuthInfo): void {
+    if (dispatch === undefined || (typeof id !== 'string' && typeof id !== 'number')) return false;
+    if (typeof method !== 'string' || !DISPATCHED_METHODS.has(method)) return false;
+    this.#exchanges ??= new Map();
+    const sink = new EntryExchange(idKey(id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
+    let exchange = dispatch.take(message, authInfo, this.#logger, sink);
+    if (exchange === undefined) {
+      const outcome = this.#point.classify(NO_HEADERS, message);
+      if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return false;
+      if (outcome.classification.revision !== DISPATCH_REVISION) return false;
+      exchange = dispatch.dispatch(outcome.message as JSONRPCRequest, authInfo, this.#logger, sink);
+    }
     dispatched++;
     if (this.#phase === 'opening') this.#onEra?.('modern');
     // A probe leaves the era open; any other request pins the connection to 2026-07-28.
-    if (request.method !== 'server/discover') this.#phase = 'modern';
+    if (method !== 'server/discover') this.#phase = 'modern';
     else if (this.#phase === 'opening') this.#phase = 'probe';
-    this.#envelope = request.params?._meta;
-    const key = idKey(request.id);
-    let answered = false;
-    const end = () => {
-      answered = true;
-      this.#exchanges?.delete(key);
-    };
-    const report = (err: unknown) => this.#point.report(this.#logger, err as Error);
-    const wire = this.#wire;
-    const exchange = (this.#point.dispatch as ModernDispatch).dispatch(request, authInfo, this.#logger, {
-      related: (message) => void wire.send(message).catch(report),
-      settle: (message, _refused, frame) => {
-        end();
-        wire.reply(message, frame).catch(report);
-      },
-      abandon: end,
-    });
-    if (answered) return;
-    this.#exchanges ??= new Map();
-    this.#exchanges.set(key, exchange);
+    this.#envelope = (message as JSONRPCRequest).params?._meta;
+    sink.pending(exchange);
+    return true;
   }
 
   /** A `notifications/cancelled` naming a request at the dispatch stops it (no answer follows). */
@@ -188,6 +184,47 @@ export class ConnectionEntry<W extends ConnectionWire> {
     const meta = { _meta: this.#envelope };
     if (phase === 'probe') sdk.prime({ jsonrpc: '2.0', id: PRIMING_ID, method: 'server/discover', params: meta });
     if (phase === 'modern') sdk.prime({ jsonrpc: '2.0', id: PRIMING_ID, method: 'ping', params: meta });
+  }
+}
+
+/** One request of a connection at the dispatch: where its answer goes, and its place among the connection's open ones. */
+class EntryExchange implements ExchangeSink {
+  readonly #key: string;
+  readonly #open: Map<string, Exchange>;
+  readonly #wire: ConnectionWire;
+  readonly #report: Reporter;
+  readonly #logger: Logger;
+  #answered = false;
+
+  constructor(key: string, open: Map<string, Exchange>, wire: ConnectionWire, report: Reporter, logger: Logger) {
+    this.#key = key;
+    this.#open = open;
+    this.#wire = wire;
+    this.#report = report;
+    this.#logger = logger;
+  }
+
+  /** Records the exchange among the connection's open ones, unless it was already answered. */
+  pending(exchange: Exchange): void {
+    if (!this.#answered) this.#open.set(this.#key, exchange);
+  }
+
+  related(message: JSONRPCMessage): void {
+    this.#wire.send(message).catch((err: unknown) => this.#reportError(err));
+  }
+
+  settle(message: JSONRPCMessage, _refused: boolean, frame?: string): void {
+    this.abandon();
+    this.#wire.reply(message, frame).catch((err: unknown) => this.#reportError(err));
+  }
+
+  abandon(): void {
+    this.#answered = true;
+    this.#open.delete(this.#key);
+  }
+
+  #reportError(err: unknown): void {
+    this.#report(this.#logger, err as Error);
   }
 }
 

@@ -72,6 +72,13 @@ export interface ModernDispatch {
    * its audit lines to `logger`; the answer goes to `sink`.
    */
   dispatch(request: JSONRPCRequest, authInfo: AuthInfo, logger: Logger, sink: ExchangeSink): Exchange;
+  /**
+   * Serves `message` when the dispatch's direct path takes it as it is (a `tools/call` with an
+   * envelope the SDK accepted before: mcp/direct-tool-calls.ts), with no classification first:
+   * what it takes, the SDK's entry would classify as a 2026-07-28 request and dispatch unchanged.
+   * Undefined when not taken (classify it, then {@link dispatch} it).
+   */
+  take(message: unknown, authInfo: AuthInfo, logger: Logger, sink: ExchangeSink): Exchange | undefined;
   /** Closes the server: handlers in flight are aborted, their sinks abandoned. */
   close(): Promise<void>;
 }
@@ -152,23 +159,38 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
   // connect() installs the channel's callbacks synchronously; start() does nothing.
   const connected = server.connect(channel);
 
+  /** The direct path's attempt at `message` under the dispatch's id `id` (taken: the exchange). */
+  const directly = (message: unknown, id: number, p: Pending, authInfo: AuthInfo): Exchange | undefined => {
+    if (direct === undefined) return undefined;
+    channel.pending.set(id, p);
+    // The direct path answers with the client's id; it knows the request by the dispatch's own.
+    const reply = (response: JSONRPCMessage, frame?: string) => {
+      if (channel.pending.delete(id)) p.sink.settle(response, false, frame);
+    };
+    if (!direct.take(message, authInfo, p.logger, reply, id)) {
+      channel.pending.delete(id);
+      return undefined;
+    }
+    p.inWindow = false;
+    return {
+      cancel() {
+        if (channel.pending.delete(id)) direct.cancel(id);
+      },
+    };
+  };
+
   return {
+    take(message, authInfo, logger, sink) {
+      const originalId = (message as { id?: unknown }).id;
+      if (typeof originalId !== 'string' && typeof originalId !== 'number') return undefined;
+      return directly(message, ++nextId, { originalId, logger, sink, inWindow: true }, authInfo);
+    },
     dispatch(request, authInfo, logger, sink) {
       const id = ++nextId;
       const p: Pending = { originalId: request.id, logger, sink, inWindow: true };
+      const taken = directly(request, id, p, authInfo);
+      if (taken !== undefined) return taken;
       channel.pending.set(id, p);
-      // The direct path answers with the client's id; it knows the request by the dispatch's own.
-      const reply = (response: JSONRPCMessage, frame?: string) => {
-        if (channel.pending.delete(id)) sink.settle(response, false, frame);
-      };
-      if (direct?.take(request, authInfo, logger, reply, id)) {
-        p.inWindow = false;
-        return {
-          cancel() {
-            if (channel.pending.delete(id)) direct.cancel(id);
-          },
-        };
-      }
       try {
         // The request under the dispatch's own id (its answer carries the client's id back).
         channel.onmessage?.({ ...request, id }, { authInfo, classification: CLASSIFICATION });
