@@ -232,6 +232,29 @@ export const CHANGES: readonly Change[] = [
       { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (median)', before: 15.7, after: 15.3 },
     ],
   },
+  {
+    change:
+      'a 2026-07-28 WebSocket connection is served by the shared dispatch (one McpServer for every client, the one ' +
+      'HTTP already used) until it sends something only a server of its own answers; then the SDK entry is made and ' +
+      "brought to the connection's phase (mcp/connection-entry.ts). One renewer per server instead of one per connection",
+    commit: 'dada527, 5d44ba1, 8b945c2',
+    method:
+      'heap: snapshot diff of the server before and after 2,000 idle connections opened with server/discover, after a ' +
+      'GC (the commit before the change, 0abea76, against this one); calls: bench/ab.ts --modern, 9 interleaved rounds ' +
+      'of 1 s, quiet machine',
+    figures: [
+      { row: '2026-07-28 connection, idle', figure: 'server heap KiB per connection', before: 18.9, after: 7.0 },
+      { row: '2025-11-25 connection, idle', figure: 'server heap KiB per connection', before: 18.4, after: 18.3 },
+      { row: 'read-file 1 KiB, 32 in flight, 2026-07-28', figure: 'calls/s', before: 48798, after: 47846 },
+      {
+        row: 'read-file 1 KiB, 32 in flight, 2026-07-28',
+        figure: 'server CPU µs/call (median)',
+        before: 20.7,
+        after: 21.3,
+      },
+      { row: 'list-files 10 entries, 32 in flight, 2026-07-28', figure: 'calls/s', before: 35481, after: 35413 },
+    ],
+  },
 ];
 
 /**
@@ -264,9 +287,14 @@ export const NOT_KEPT: readonly string[] = [
     'of a directory read whole without a promise each (list-files: 21,485 -> 21,322). None kept.',
   'Memory per connection (heap snapshot of 1,000 initialized idle connections): about 10 KiB is the SDK instance ' +
     "(McpServer, its Protocol maps and handler closures, registered tools) and the serveStdio entry's closures, about " +
-    '3 KiB the ws and net objects, the rest ours. Reaching 16 KiB needs no SDK instance per connection: a ' +
-    '2026-07-28 connection could be served by the shared dispatch the HTTP side uses, an instance made only for what ' +
-    'it cannot serve; not attempted in this round.',
+    '3 KiB the ws and net objects, the rest ours. A 2025-11-25 connection keeps its instance (initialize makes it ' +
+    'stateful); a 2026-07-28 one is now served without one (the change above). The first version of that path ' +
+    'classified every request and made four closures per call: 2026-07-28 read-file 1 KiB/32 cost 1.5 µs/call more ' +
+    'and list-files 3.8; the direct path is now tried first (parity).',
+  'Handshake tail: the server is idle half the time during sequential handshakes (CPU profile of 6,000): the p50 is ' +
+    'socket writes and wake-ups on both sides (writev alone 7% of samples), the p99 is the machine. The bare ws echo, ' +
+    'connect + first answer, has a p99 of 1.8-3.0 ms from run to run on this machine, above the 2 ms goal by itself; ' +
+    'a 2026-07-28 handshake (no SDK instance) is 0.05-0.1 ms faster at p50 than a 2025-11-25 one.',
   'A WeakMap from each result to its encoded parts and from each response to its frame: read-file 1 KiB at 32 in ' +
     'flight went from 15.6 to 20.0 µs/call (ephemeron tables churned by every call are costly to the scavenger); ' +
     'replaced by a symbol-keyed property and a frame argument (190489e).',
