@@ -65,7 +65,8 @@ export function connectionEntryStats(): { dispatched: number; handedOver: number
 
 /**
  * Serves one connection's messages. The SDK's connection-pinned entry (`serveStdio`) builds an
- * McpServer per connection at its first message (8.5 KiB of heap and tens of µs each); a
+ * McpServer per connection at its first message (with the entry, 12 KiB of heap per idle
+ * connection, and tens of µs each); a
  * 2026-07-28 connection needs none while it only sends what the server's shared dispatch serves
  * (mcp/modern-dispatch.ts: `tools/call`, `tools/list`, `server/discover`, classified as the SDK
  * classifies them), so those go there, under the connection's token and logger, and the
