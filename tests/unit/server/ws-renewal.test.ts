@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode } from 'mcp-ws-common';
 import type WebSocket from 'ws';
+import { connectionEntryStats } from '../../../mcp-server/src/mcp/connection-entry.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 import { closed, connect, initialize, isRefused, request } from './helpers/ws-client.ts';
@@ -141,6 +142,29 @@ describe('WebSocket in-band token renewal', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('2026-07-28 on the shared dispatch: each request is served under the token of that moment', async () => {
+    const ws = await connect(server.wsUrl, { token: await kc.sign() });
+    assert.ok(!isRefused(ws));
+    const before = connectionEntryStats();
+    const readA = () =>
+      request(ws, nextId++, 'tools/call', { name: 'read-file', arguments: { filePath: 'a.txt' }, _meta: ENVELOPE });
+    assert.equal((await readA()).result.isError, undefined);
+    assert.deepEqual((await renew(ws, await kc.sign({ scope: 'file.list' }), ENVELOPE)).result.scopes, ['file.list']);
+    const list = await request(ws, nextId++, 'tools/list', { _meta: ENVELOPE });
+    assert.deepEqual(
+      list.result.tools.map((t: { name: string }) => t.name),
+      ['list-files'],
+    );
+    assert.match(JSON.stringify((await readA()).result.content), /read-file needs scope file\.read/);
+    assert.ok((await renew(ws, await kc.sign(), ENVELOPE)).result);
+    assert.equal((await readA()).result.isError, undefined);
+    // All of it answered by the shared dispatch: the connection never got a server of its own.
+    const after = connectionEntryStats();
+    assert.equal(after.handedOver, before.handedOver);
+    assert.ok(after.dispatched - before.dispatched >= 4);
+    ws.close();
   });
 
   it('answers a 2026-07-28 renewal with resultType complete', async () => {
