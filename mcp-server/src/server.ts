@@ -16,7 +16,7 @@ import { LOOPBACK_HOSTS } from './http/origin-policy.ts';
 import { buildMetadata, challengeScope, metadataUrl } from './http/protected-resource-metadata.ts';
 import { createStreamableHttpHandler } from './http/streamable-http.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createModernDispatch, DISPATCH_SUPPORTED_VERSIONS, NO_CREDENTIAL } from './mcp/modern-dispatch.ts';
+import { createServerDispatch } from './mcp/modern-dispatch.ts';
 import { createRateLimiter } from './mcp/rate-limit.ts';
 import { createRequestClassifier } from './mcp/request-classifier.ts';
 import { createServedSession, type InFlight } from './mcp/session.ts';
@@ -184,16 +184,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
   // One McpServer serves the 2026-07-28 requests of every client (its tokens and loggers are per
   // request), on both transports; one classifier remembers the envelopes the SDK accepted.
-  const dispatch = createModernDispatch({
-    createServer: (requestLogger) =>
-      session({
-        authInfo: () => NO_CREDENTIAL,
-        logger: requestLogger,
-        supportedProtocolVersions: [...DISPATCH_SUPPORTED_VERSIONS],
-      }),
-    logger,
-    onerror: (err) => logger.debug({ event: 'protocol_error', error: err.message }),
-  });
+  const dispatch = createServerDispatch(session, logger);
   const classify = createRequestClassifier();
 
   const principalLogger = principalLoggers(logger);

@@ -16,11 +16,8 @@ import type { Session } from './session.ts';
 /** The revision a {@link ModernDispatch} serves. */
 export const DISPATCH_REVISION = '2026-07-28';
 
-/** Protocol revisions the dispatch's server lists: the SDK's 2025-era ones and {@link DISPATCH_REVISION}. */
-export const DISPATCH_SUPPORTED_VERSIONS: readonly string[] = [...SUPPORTED_PROTOCOL_VERSIONS, DISPATCH_REVISION];
-
 /** A credential with no scopes: what the dispatch's server falls back to if a request came without one (never happens). */
-export const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
+const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
 
 /** The methods the long-lived dispatch serves; every other 2026-07-28 request goes to an SDK entry. */
 export const DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'server/discover']);
@@ -216,4 +213,32 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
       await server.close();
     },
   };
+}
+
+/** What the server's session factory is asked for the dispatch's one server. */
+export interface DispatchServerRequest {
+  readonly authInfo: () => AuthInfo;
+  readonly logger: (ctx: ServerContext) => Logger;
+  readonly supportedProtocolVersions: string[];
+}
+
+/**
+ * The server's one dispatch, for both transports: its McpServer made once by `createSession`,
+ * listing the SDK's 2025-era revisions and {@link DISPATCH_REVISION}, with no credential of its
+ * own (each request brings its token) and each request's audit logger.
+ */
+export function createServerDispatch(
+  createSession: (request: DispatchServerRequest) => Session,
+  logger: Logger,
+): ModernDispatch {
+  return createModernDispatch({
+    createServer: (requestLogger) =>
+      createSession({
+        authInfo: () => NO_CREDENTIAL,
+        logger: requestLogger,
+        supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, DISPATCH_REVISION],
+      }),
+    logger,
+    onerror: (err) => logger.debug({ event: 'protocol_error', error: err.message }),
+  });
 }
