@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JSONRPCErrorResponse, JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { ExchangeSink } from '../mcp/modern-dispatch.ts';
-import { sendJson } from './json-rpc-reply.ts';
+import { sendJson, sendJsonText } from './json-rpc-reply.ts';
 
 /** Interval of SSE keep-alive comments while a response streams, in ms (the SDK's default). */
 export const SSE_KEEP_ALIVE_MS = 15_000;
@@ -66,10 +66,7 @@ export function exchangeResponse(res: ServerResponse): ExchangeSink {
       const code = refused ? (message as JSONRPCErrorResponse).error.code : undefined;
       const status = code === undefined ? 200 : (REFUSAL_STATUS[code] ?? 200);
       if (json === undefined) sendJson(res, status, {}, message);
-      else if (!res.headersSent) {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(json);
-      }
+      else sendJsonText(res, status, {}, json);
     },
     abandon() {
       stopKeepAlive();

@@ -4,9 +4,14 @@ import { BodyTooLarge, readBody } from './request-body.ts';
 
 /** Writes a JSON response unless headers were already sent. */
 export function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+  sendJsonText(res, status, headers, JSON.stringify(body));
+}
+
+/** {@link sendJson} of a body already serialised (`text` is its JSON). */
+export function sendJsonText(res: ServerResponse, status: number, headers: Record<string, string>, text: string): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
+  res.end(text);
 }
 
 /** Answers with a JSON-RPC error; `id` is the request's when it could be read (JSON-RPC 2.0 §5). */

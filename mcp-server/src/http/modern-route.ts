@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { InboundClassificationOutcome, JSONRPCRequest } from '@modelcontextprotocol/server';
-import { DISPATCH_REVISION, DISPATCHED_METHODS } from '../mcp/modern-dispatch.ts';
+import { dispatchedRequest } from '../mcp/modern-dispatch.ts';
 import { stripOws } from '../mcp/request-classifier.ts';
 
 /** How `Mcp-Name` carries a value that is not plain ASCII (SEP-2243): decoding it is left to the SDK. */
@@ -30,10 +30,8 @@ export function dispatchableRequest(
   req: IncomingMessage,
   toolsWithParamHeaders: ReadonlySet<string>,
 ): JSONRPCRequest | undefined {
-  if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return undefined;
-  if (outcome.classification.revision !== DISPATCH_REVISION) return undefined;
-  const request = outcome.message as JSONRPCRequest;
-  if (!DISPATCHED_METHODS.has(request.method)) return undefined;
+  const request = dispatchedRequest(outcome);
+  if (request === undefined) return undefined;
   if (req.headers['mcp-protocol-version'] === undefined || req.headers['mcp-method'] === undefined) return undefined;
   if (request.method !== 'tools/call') return request;
   const name = (request.params as { name?: unknown } | undefined)?.name;

@@ -10,8 +10,8 @@ import type {
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.ts';
 import {
-  DISPATCH_REVISION,
   DISPATCHED_METHODS,
+  dispatchedRequest,
   type Exchange,
   type ExchangeSink,
   type ModernDispatch,
@@ -143,10 +143,9 @@ export class ConnectionEntry<W extends ConnectionWire> {
     const sink = new EntryExchange(idKey(id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
     let exchange = dispatch.take(message, authInfo, this.#logger, sink);
     if (exchange === undefined) {
-      const outcome = this.#point.classify(NO_HEADERS, message);
-      if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return false;
-      if (outcome.classification.revision !== DISPATCH_REVISION) return false;
-      exchange = dispatch.dispatch(outcome.message as JSONRPCRequest, authInfo, this.#logger, sink);
+      const request = dispatchedRequest(this.#point.classify(NO_HEADERS, message));
+      if (request === undefined) return false;
+      exchange = dispatch.dispatch(request, authInfo, this.#logger, sink);
     }
     dispatched++;
     if (this.#phase === 'opening') this.#onEra?.('modern');

@@ -1,5 +1,6 @@
 import {
   type AuthInfo,
+  type InboundClassificationOutcome,
   type JSONRPCErrorResponse,
   type JSONRPCMessage,
   type JSONRPCRequest,
@@ -21,6 +22,17 @@ const NO_CREDENTIAL: AuthInfo = { token: '', clientId: '', scopes: [] };
 
 /** The methods the long-lived dispatch serves; every other 2026-07-28 request goes to an SDK entry. */
 export const DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'server/discover']);
+
+/**
+ * The request when the SDK classified it as one this dispatch serves (a 2026-07-28 request of a
+ * {@link DISPATCHED_METHODS} method), else undefined: the rule both transports route by.
+ */
+export function dispatchedRequest(outcome: InboundClassificationOutcome): JSONRPCRequest | undefined {
+  if (outcome.kind !== 'modern' || outcome.messageKind !== 'request') return undefined;
+  if (outcome.classification.revision !== DISPATCH_REVISION) return undefined;
+  const request = outcome.message as JSONRPCRequest;
+  return DISPATCHED_METHODS.has(request.method) ? request : undefined;
+}
 
 /** The SDK's MissingRequiredClientCapability code: the one handler error answered as a refusal (HTTP 400). */
 const MISSING_CLIENT_CAPABILITY = -32021;
