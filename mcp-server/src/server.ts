@@ -16,6 +16,7 @@ import { LOOPBACK_HOSTS } from './http/origin-policy.ts';
 import { buildMetadata, challengeScope, metadataUrl } from './http/protected-resource-metadata.ts';
 import { createStreamableHttpHandler } from './http/streamable-http.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createLegacyDispatches } from './mcp/legacy-dispatches.ts';
 import { createServerDispatch } from './mcp/modern-dispatch.ts';
 import { createRateLimiter } from './mcp/rate-limit.ts';
 import { createRequestClassifier } from './mcp/request-classifier.ts';
@@ -185,6 +186,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // One McpServer serves the 2026-07-28 requests of every client (its tokens and loggers are per
   // request), on both transports; one classifier remembers the envelopes the SDK accepted.
   const dispatch = createServerDispatch(session, logger);
+  // And one per 2025-era version a WebSocket connection negotiates (made at its first use).
+  const legacy = options.sharedDispatch === false ? undefined : createLegacyDispatches(session, logger);
   const classify = createRequestClassifier();
 
   const principalLogger = principalLoggers(logger);
@@ -198,6 +201,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const serveWebSocket = webSocketSessions({
     createSession: (auth, connLogger) => session({ authInfo: auth, logger: connLogger }),
     dispatch: options.sharedDispatch === false ? undefined : dispatch,
+    legacy,
     classify,
     renewer,
     maxBufferedBytes: connectionBudget.maxBytes,
@@ -309,6 +313,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       streamable.closeAll(),
     ]);
     await dispatch.close();
+    await legacy?.close();
     http.closeAllConnections();
     await Promise.all([stopped, metricsListener?.close()]);
     logger.info({ event: 'stopped' });

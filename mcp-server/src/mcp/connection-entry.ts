@@ -9,6 +9,7 @@ import type {
 } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.ts';
+import { LEGACY_DISPATCHED_METHODS, type LegacyDispatches } from './legacy-dispatches.ts';
 import {
   DISPATCHED_METHODS,
   dispatchedRequest,
@@ -35,6 +36,8 @@ export interface ConnectionWire {
 export interface EntryPoint<W extends ConnectionWire> {
   /** The server's shared 2026-07-28 dispatch; undefined sends every message to the SDK's entry. */
   readonly dispatch: ModernDispatch | undefined;
+  /** The server's shared 2025-era dispatches, by negotiated version; undefined sends `initialize` to the SDK's entry. */
+  readonly legacy: LegacyDispatches | undefined;
   readonly classify: RequestClassifier;
   /** Builds a connection's own McpServer, for the SDK's entry (called on each era decision it makes). */
   createServer(wire: W, logger: Logger, era: Era): McpServer;
@@ -47,10 +50,11 @@ export type Reporter = (logger: Logger, error: Error) => void;
 
 /**
  * Where the connection stands, in the SDK entry's terms (`serveStdio`): nothing decided yet; a
- * `server/discover` probe answered (an `initialize` may still follow); pinned to 2026-07-28; or
- * handed to the SDK's entry, which serves everything from then on.
+ * `server/discover` probe answered (an `initialize` may still follow); pinned to 2026-07-28;
+ * pinned to a 2025-era version by an `initialize` the shared dispatch answered; or handed to the
+ * SDK's entry, which serves everything from then on.
  */
-type Phase = 'opening' | 'probe' | 'modern' | 'sdk';
+type Phase = 'opening' | 'probe' | 'modern' | 'legacy' | 'sdk';
 
 /** The id of the requests that bring a newly made SDK entry to the connection's phase; their answers are dropped. */
 const PRIMING_ID = `connection-entry-priming-${randomUUID()}`;
@@ -93,6 +97,11 @@ export class ConnectionEntry<W extends ConnectionWire> {
   #exchanges: Map<string, Exchange> | undefined;
   /** The SDK entry's side of the wire, once made. */
   #sdk: SdkWire | undefined;
+  /** 2025-era: the connection's `initialize` and `notifications/initialized` (a server of its own is primed with them). */
+  #initialize: JSONRPCRequest | undefined;
+  #initialized: JSONRPCMessage | undefined;
+  /** 2025-era: the version the shared dispatch negotiated; undefined until it answered (or if it refused). */
+  #version: string | undefined;
 
   constructor(point: EntryPoint<W>, wire: W, logger: Logger, onEra?: (era: Era) => void) {
     this.#point = point;
@@ -104,9 +113,11 @@ export class ConnectionEntry<W extends ConnectionWire> {
   /** Serves one message of the connection, under its current token. */
   receive(message: JSONRPCMessage, authInfo: AuthInfo): void {
     if (this.#phase !== 'sdk') {
-      if (this.#serveShared(message, authInfo)) return;
+      if (this.#phase === 'legacy' ? this.#serveLegacy(message, authInfo) : this.#serveShared(message, authInfo))
+        return;
+      if (this.#openLegacy(message, authInfo)) return;
       // Pinned, a cancel reaches no SDK state (there is none): stopping the request is all it does.
-      if (this.#phase === 'modern' && isCancel(message)) {
+      if ((this.#phase === 'modern' || this.#phase === 'legacy') && isCancel(message)) {
         this.#cancel(message);
         return;
       }
@@ -157,6 +168,58 @@ export class ConnectionEntry<W extends ConnectionWire> {
     return true;
   }
 
+  /**
+   * Answers a 2025-era `initialize` (the SDK classifies it so) of a version the SDK lists from
+   * that version's shared dispatch, pinning the connection to it, as the SDK's entry would pin it
+   * (after a probe too: the entry discards the probe's server). Another version, or an answer
+   * that is not a result of that version, leaves the next message to a server of its own.
+   */
+  #openLegacy(message: JSONRPCMessage, authInfo: AuthInfo): boolean {
+    const request = message as JSONRPCRequest;
+    if (this.#phase !== 'opening' && this.#phase !== 'probe') return false;
+    if (request.method !== 'initialize' || !hasId(request) || !isJsonObject(request.params)) return false;
+    const version = request.params.protocolVersion;
+    const requested = typeof version === 'string' ? version : undefined;
+    const dispatch = requested === undefined ? undefined : this.#point.legacy?.of(requested);
+    if (dispatch === undefined || this.#point.classify(NO_HEADERS, message).kind !== 'legacy') return false;
+    this.#exchanges ??= new Map();
+    const sink = new EntryExchange(idKey(request.id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
+    sink.onAnswer = (answer) => {
+      const result = (answer as { result?: { protocolVersion?: unknown } }).result;
+      if (result?.protocolVersion === requested) this.#version = requested;
+    };
+    this.#phase = 'legacy';
+    this.#initialize = request;
+    this.#envelope = undefined;
+    this.#onEra?.('legacy');
+    dispatched++;
+    sink.pending(dispatch.dispatch(request, authInfo, this.#logger, sink));
+    return true;
+  }
+
+  /**
+   * 2025-era, pinned by {@link #openLegacy}: serves a `tools/call`, `tools/list` or `ping` from
+   * the version's shared dispatch, and takes note of `notifications/initialized`. False for
+   * anything else (a server of its own answers it).
+   */
+  #serveLegacy(message: JSONRPCMessage, authInfo: AuthInfo): boolean {
+    const { method } = message as { method?: unknown };
+    if (method === 'notifications/initialized' && !('id' in message)) {
+      this.#initialized ??= message;
+      return true;
+    }
+    const dispatch = this.#version === undefined ? undefined : this.#point.legacy?.of(this.#version);
+    const request = message as JSONRPCRequest;
+    if (dispatch === undefined || !hasId(request) || !LEGACY_DISPATCHED_METHODS.has(request.method)) return false;
+    this.#exchanges ??= new Map();
+    const sink = new EntryExchange(idKey(request.id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
+    dispatched++;
+    sink.pending(
+      dispatch.take(message, authInfo, this.#logger, sink) ?? dispatch.dispatch(request, authInfo, this.#logger, sink),
+    );
+    return true;
+  }
+
   /** A `notifications/cancelled` naming a request at the dispatch stops it (no answer follows). */
   #cancel(message: JSONRPCMessage): void {
     const params = (message as { params?: unknown }).params;
@@ -181,6 +244,11 @@ export class ConnectionEntry<W extends ConnectionWire> {
       },
       { transport: sdk, onerror: (err) => this.#point.report(this.#logger, err) },
     );
+    if (phase === 'legacy' && this.#initialize !== undefined) {
+      sdk.prime({ ...this.#initialize, id: PRIMING_ID });
+      if (this.#initialized !== undefined) sdk.prime(this.#initialized);
+      return;
+    }
     const meta = { _meta: this.#envelope };
     if (phase === 'probe') sdk.prime({ jsonrpc: '2.0', id: PRIMING_ID, method: 'server/discover', params: meta });
     if (phase === 'modern') sdk.prime({ jsonrpc: '2.0', id: PRIMING_ID, method: 'ping', params: meta });
@@ -195,6 +263,8 @@ class EntryExchange implements ExchangeSink {
   readonly #report: Reporter;
   readonly #logger: Logger;
   #answered = false;
+  /** Told the answer before it is sent. */
+  onAnswer: ((message: JSONRPCMessage) => void) | undefined;
 
   constructor(key: string, open: Map<string, Exchange>, wire: ConnectionWire, report: Reporter, logger: Logger) {
     this.#key = key;
@@ -215,6 +285,7 @@ class EntryExchange implements ExchangeSink {
 
   settle(message: JSONRPCMessage, _refused: boolean, frame?: string): void {
     this.abandon();
+    this.onAnswer?.(message);
     this.#wire.reply(message, frame).catch((err: unknown) => this.#reportError(err));
   }
 
@@ -226,6 +297,10 @@ class EntryExchange implements ExchangeSink {
   #reportError(err: unknown): void {
     this.#report(this.#logger, err as Error);
   }
+}
+
+function hasId(request: JSONRPCRequest): boolean {
+  return typeof request.id === 'string' || typeof request.id === 'number';
 }
 
 function isCancel(message: JSONRPCMessage): boolean {
@@ -254,7 +329,7 @@ class SdkWire implements Transport {
     return this.#wire.close();
   }
 
-  prime(request: JSONRPCRequest): void {
+  prime(request: JSONRPCMessage): void {
     this.onmessage?.(request);
   }
 }

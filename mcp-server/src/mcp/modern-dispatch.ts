@@ -9,6 +9,7 @@ import {
   type RequestId,
   type ServerContext,
   SUPPORTED_PROTOCOL_VERSIONS,
+  type Transport,
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
@@ -101,23 +102,14 @@ interface Pending {
 }
 
 /**
- * The channel between the shared server and its exchanges. It is the SDK's per-request HTTP
- * transport by type only: connecting a Server to one built for 2026-07-28 is how the SDK binds an
- * instance to that revision (`Server.connect`), without reaching into its internals. Every
- * method the protocol layer calls is overridden: messages are routed by the ids
- * {@link createModernDispatch} assigns.
+ * The exchanges of one shared server, by the ids the dispatch assigns: the protocol layer's
+ * outbound messages are routed here, whatever channel class carries them.
  */
-class ExchangeChannel extends PerRequestHTTPServerTransport {
+class ExchangeTable {
   readonly pending = new Map<number, Pending>();
-  private closed = false;
+  #closed = false;
 
-  constructor() {
-    super({ classification: CLASSIFICATION });
-  }
-
-  override async start(): Promise<void> {}
-
-  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  route(message: JSONRPCMessage, options?: TransportSendOptions): void {
     // The protocol layer built the message: its shape is known, so no schema check (the SDK's
     // isJSONRPCResultResponse parses the whole result, file contents included).
     if ('result' in message || 'error' in message) {
@@ -130,18 +122,66 @@ class ExchangeChannel extends PerRequestHTTPServerTransport {
       p.sink.settle({ ...message, id: p.originalId }, refused);
       return;
     }
-    // A message about a request goes to that request's exchange; 2026-07-28 has no other stream.
+    // A message about a request goes to that request's exchange; there is no other stream.
     const related = options?.relatedRequestId;
     if (related !== undefined) this.pending.get(related as number)?.sink.related(message);
   }
 
-  override async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  /** Abandons every exchange once; `onclose` tells the protocol layer first. */
+  close(onclose: (() => void) | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
     const abandoned = [...this.pending.values()];
     this.pending.clear();
-    this.onclose?.();
+    onclose?.();
     for (const p of abandoned) p.sink.abandon();
+  }
+}
+
+/** What the dispatch needs of its channel: the table and how a request is delivered. */
+interface DispatchChannel extends Transport {
+  readonly table: ExchangeTable;
+}
+
+/**
+ * The 2026-07-28 channel. It is the SDK's per-request HTTP transport by type only: connecting a
+ * Server to one built for 2026-07-28 is how the SDK binds an instance to that revision
+ * (`Server.connect`), without reaching into its internals. Every method the protocol layer calls
+ * is overridden.
+ */
+class ModernChannel extends PerRequestHTTPServerTransport implements DispatchChannel {
+  readonly table = new ExchangeTable();
+
+  constructor() {
+    super({ classification: CLASSIFICATION });
+  }
+
+  override async start(): Promise<void> {}
+
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    this.table.route(message, options);
+  }
+
+  override async close(): Promise<void> {
+    this.table.close(this.onclose);
+  }
+}
+
+/** The 2025-era channel: a plain transport, so the server negotiates by `initialize` as over any socket. */
+class LegacyChannel implements DispatchChannel {
+  readonly table = new ExchangeTable();
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: Transport['onmessage'];
+
+  async start(): Promise<void> {}
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    this.table.route(message, options);
+  }
+
+  async close(): Promise<void> {
+    this.table.close(this.onclose);
   }
 }
 
@@ -159,10 +199,41 @@ class ExchangeChannel extends PerRequestHTTPServerTransport {
  * envelope the SDK already accepted, valid arguments), which answer the same bytes without it.
  */
 export function createModernDispatch(options: ModernDispatchOptions): ModernDispatch {
-  const channel = new ExchangeChannel();
-  let nextId = 0;
+  return sharedDispatch(new ModernChannel(), CLASSIFICATION, options);
+}
+
+/** The id of the `initialize` that binds a 2025-era dispatch's server to its version (the dispatch's own ids start at 1). */
+const BINDING_ID = 0;
+
+/**
+ * {@link createModernDispatch} for a 2025-era revision, `version`: one McpServer, bound to it by
+ * an `initialize` of the dispatch's own (answer dropped), serving the requests of every
+ * connection that negotiated that version. What a 2025-era server keeps of a connection's
+ * `initialize` besides the version (the client's capabilities and info) serves only requests
+ * sent to the client (sampling, elicitation, roots), which this server never sends; the entry
+ * (mcp/connection-entry.ts) gives a connection a server of its own for anything else.
+ */
+export function createLegacyDispatch(options: ModernDispatchOptions, version: string): ModernDispatch {
+  const channel = new LegacyChannel();
+  const dispatch = sharedDispatch(channel, undefined, options);
+  channel.onmessage?.({
+    jsonrpc: '2.0',
+    id: BINDING_ID,
+    method: 'initialize',
+    params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'shared-dispatch', version: '0' } },
+  });
+  return dispatch;
+}
+
+function sharedDispatch(
+  channel: DispatchChannel,
+  classification: MessageClassification | undefined,
+  options: ModernDispatchOptions,
+): ModernDispatch {
+  const extra = (authInfo?: AuthInfo) => ({ ...(authInfo && { authInfo }), ...(classification && { classification }) });
+  let nextId = BINDING_ID;
   const { server, direct } = options.createServer(
-    (ctx) => channel.pending.get(ctx.mcpReq.id as number)?.logger ?? options.logger,
+    (ctx) => channel.table.pending.get(ctx.mcpReq.id as number)?.logger ?? options.logger,
   );
   if (options.onerror) server.server.onerror = options.onerror;
   // connect() installs the channel's callbacks synchronously; start() does nothing.
@@ -171,19 +242,19 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
   /** The direct path's attempt at `message` under the dispatch's id `id` (taken: the exchange). */
   const directly = (message: unknown, id: number, p: Pending, authInfo: AuthInfo): Exchange | undefined => {
     if (direct === undefined) return undefined;
-    channel.pending.set(id, p);
+    channel.table.pending.set(id, p);
     // The direct path answers with the client's id; it knows the request by the dispatch's own.
     const reply = (response: JSONRPCMessage, frame?: string) => {
-      if (channel.pending.delete(id)) p.sink.settle(response, false, frame);
+      if (channel.table.pending.delete(id)) p.sink.settle(response, false, frame);
     };
     if (!direct.take(message, authInfo, p.logger, reply, id)) {
-      channel.pending.delete(id);
+      channel.table.pending.delete(id);
       return undefined;
     }
     p.inWindow = false;
     return {
       cancel() {
-        if (channel.pending.delete(id)) direct.cancel(id);
+        if (channel.table.pending.delete(id)) direct.cancel(id);
       },
     };
   };
@@ -199,22 +270,22 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
       const p: Pending = { originalId: request.id, logger, sink, inWindow: true };
       const taken = directly(request, id, p, authInfo);
       if (taken !== undefined) return taken;
-      channel.pending.set(id, p);
+      channel.table.pending.set(id, p);
       try {
         // The request under the dispatch's own id (its answer carries the client's id back).
-        channel.onmessage?.({ ...request, id }, { authInfo, classification: CLASSIFICATION });
+        channel.onmessage?.({ ...request, id }, extra(authInfo));
       } catch (err) {
-        channel.pending.delete(id);
+        channel.table.pending.delete(id);
         throw err;
       } finally {
         p.inWindow = false;
       }
       return {
         cancel(reason) {
-          if (!channel.pending.delete(id)) return;
+          if (!channel.table.pending.delete(id)) return;
           channel.onmessage?.(
             { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } },
-            { classification: CLASSIFICATION },
+            extra(),
           );
         },
       };
@@ -231,7 +302,8 @@ export function createModernDispatch(options: ModernDispatchOptions): ModernDisp
 export interface DispatchServerRequest {
   readonly authInfo: () => AuthInfo;
   readonly logger: (ctx: ServerContext) => Logger;
-  readonly supportedProtocolVersions: string[];
+  /** Absent: the SDK's default (2025-era) list, as a connection's own server has. */
+  readonly supportedProtocolVersions?: string[];
 }
 
 /**

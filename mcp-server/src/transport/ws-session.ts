@@ -5,6 +5,7 @@ import type { Lease } from '../admission/client-ledger.ts';
 import type { Renewer } from '../admission/renewal.ts';
 import type { Logger } from '../log.ts';
 import { ConnectionEntry, type EntryPoint, type Era } from '../mcp/connection-entry.ts';
+import type { LegacyDispatches } from '../mcp/legacy-dispatches.ts';
 import type { ModernDispatch } from '../mcp/modern-dispatch.ts';
 import type { RequestClassifier } from '../mcp/request-classifier.ts';
 import type { Session } from '../mcp/session.ts';
@@ -20,6 +21,8 @@ export interface WsSessionOptions {
    * gets its own server at its first message.
    */
   dispatch: ModernDispatch | undefined;
+  /** The server's shared 2025-era dispatches (mcp/legacy-dispatches.ts); undefined with `dispatch`. */
+  legacy: LegacyDispatches | undefined;
   /** Classifies messages as the SDK does (shared with the HTTP side). */
   classify: RequestClassifier;
   /** Verifies `auth/renew` tokens (same checks as admission, same azp and sub). */
@@ -53,6 +56,7 @@ export type ServeWebSocket = (
 export function webSocketSessions(options: WsSessionOptions): ServeWebSocket {
   const point: EntryPoint<WsServerTransport> = {
     dispatch: options.dispatch,
+    legacy: options.legacy,
     classify: options.classify,
     createServer(transport, logger) {
       // Called again when a server/discover probe is followed by initialize.

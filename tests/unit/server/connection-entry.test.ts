@@ -1,11 +1,14 @@
-// A WebSocket connection served by the shared 2026-07-28 dispatch (mcp/connection-entry.ts)
-// answers exactly as one with a server of its own: the same message sequences, sent to a server
+// A WebSocket connection served by the shared dispatches (mcp/connection-entry.ts: the 2026-07-28
+// one, and one per 2025-era version a connection negotiated by `initialize`) answers exactly as
+// one with a server of its own: the same message sequences, sent to a server
 // with the shared path and to one without it (`sharedDispatch: false`, every connection gets its
 // own McpServer at its first message), get byte-identical transcripts. The sequences walk every
 // phase of the SDK's entry: a probe followed by `initialize` or by calls, a pinned connection
 // that then sends what only its own server answers (another method, `initialize`, a request
-// without or with a refused envelope, a notification), and refusals at the opening. A connection
-// that only calls tools holds no SDK entry; a cancelled request at the dispatch gets no answer.
+// without or with a refused envelope, a notification), refusals at the opening, and 2025-era
+// connections that initialize (several versions) and then call, or send what only their own
+// server answers. A connection that only calls tools holds no SDK entry; a cancelled request at
+// the dispatch gets no answer.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,8 +45,8 @@ const call = (meta: unknown = E, filePath = 'a.txt') =>
   req('tools/call', { name: 'read-file', arguments: { filePath }, ...(meta === null ? {} : { _meta: meta }) });
 const discover = (meta: unknown = E) => req('server/discover', meta === null ? {} : { _meta: meta });
 const list = (meta: unknown = E) => req('tools/list', meta === null ? {} : { _meta: meta });
-const initialize = () =>
-  req('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
+const initialize = (protocolVersion = '2025-11-25') =>
+  req('initialize', { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
 
 interface Sequence {
   readonly label: string;
@@ -63,6 +66,7 @@ const SEQUENCES: readonly Sequence[] = [
   {
     label: 'probe, then initialize (2025-11-25)',
     frames: () => [discover(), initialize(), note('notifications/initialized'), list(null), call(null)],
+    sharedOnly: true,
   },
   { label: 'pinned, then initialize (refused)', frames: () => [call(), initialize(), call()] },
   { label: 'pinned, then ping', frames: () => [list(), req('ping', { _meta: E }), call()] },
@@ -101,8 +105,70 @@ const SEQUENCES: readonly Sequence[] = [
     frames: () => [call({ ...E, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }), call()],
   },
   { label: 'discover without an envelope first', frames: () => [discover(null), initialize(), list(null)] },
-  { label: 'initialize first', frames: () => [initialize(), note('notifications/initialized'), call(null)] },
+  {
+    label: 'initialize first, then calls and pings',
+    frames: () => [initialize(), note('notifications/initialized'), list(null), call(null), req('ping'), call(null)],
+    sharedOnly: true,
+  },
+  {
+    label: 'initialize 2025-06-18, then calls (its own shared server)',
+    frames: () => [initialize('2025-06-18'), note('notifications/initialized'), list(null), call(null)],
+    sharedOnly: true,
+  },
+  {
+    label: 'initialize, then a call that carries the envelope, one missing a file, an invalid one',
+    frames: () => [initialize(), call(), call(null, 'none.txt'), req('tools/call', { name: 'read-file' })],
+    sharedOnly: true,
+  },
+  {
+    label: 'initialize, then a cancel of an answered request, then a call',
+    frames: () => [initialize(), call(null), note('notifications/cancelled', { requestId: 2 }), call(null)],
+    sharedOnly: true,
+  },
+  {
+    label: 'initialize of an unsupported version',
+    frames: () => [initialize('2099-01-01'), note('notifications/initialized'), call(null)],
+  },
+  {
+    label: 'initialize without capabilities (refused), then a call',
+    frames: () => [req('initialize', { protocolVersion: '2025-11-25' }), call(null)],
+  },
+  {
+    label: 'initialized, then another method, then calls',
+    frames: () => [initialize(), note('notifications/initialized'), req('resources/list'), list(null), call(null)],
+  },
+  {
+    label: 'initialize twice',
+    frames: () => [initialize(), call(null), initialize('2025-06-18'), list(null), call(null)],
+  },
+  {
+    label: 'initialize, then another notification, then a call',
+    frames: () => [initialize(), note('notifications/roots/list_changed'), call(null)],
+  },
+  {
+    label: 'initialize, then server/discover',
+    frames: () => [initialize(), note('notifications/initialized'), discover(), call(null)],
+  },
 ];
+
+/** Sends `frames` on an open socket, each after the previous one's answer. */
+async function transcriptOf(ws: WebSocket, frames: readonly Frame[]): Promise<string[]> {
+  const seen: string[] = [];
+  for (const frame of frames) {
+    const answered = new Promise<void>((resolve) => {
+      const onMessage = (data: WebSocket.RawData) => {
+        seen.push(data.toString());
+        if ((JSON.parse(data.toString()) as Frame).id !== frame.id) return;
+        ws.off('message', onMessage);
+        resolve();
+      };
+      ws.on('message', onMessage);
+    });
+    ws.send(JSON.stringify(frame));
+    await answered;
+  }
+  return seen;
+}
 
 /** Frames two servers may differ in: none of these sequences lists with a cursor or hits a limit. */
 async function transcript(server: TestServer, token: string, frames: readonly Frame[]): Promise<string[]> {
@@ -131,7 +197,7 @@ async function transcript(server: TestServer, token: string, frames: readonly Fr
   }
 }
 
-describe('a 2026-07-28 WebSocket connection served by the shared dispatch', { timeout: 60_000 }, () => {
+describe('a WebSocket connection served by the shared dispatches', { timeout: 60_000 }, () => {
   let issuer: LocalIssuer;
   let root: string;
   let shared: TestServer;
@@ -170,46 +236,52 @@ describe('a 2026-07-28 WebSocket connection served by the shared dispatch', { ti
     });
   }
 
-  it('connections sharing the dispatch get their own answers, under their own tokens, with the same ids', async () => {
-    const listOnly = await issuer.sign({ azp: 'lister', scope: 'file.list' }, { expiresIn: '1h' });
-    const sockets = await Promise.all([token, listOnly, token].map((t) => connect(shared.wsUrl, { token: t })));
-    try {
-      const answers = await Promise.all(
-        sockets.map(async (ws, i) => {
-          assert.ok(!isRefused(ws));
-          const frames = Array.from({ length: 20 }, (_, n) => ({
-            jsonrpc: '2.0',
-            id: n,
-            method: 'tools/call',
-            params: { name: 'read-file', arguments: { filePath: i === 2 ? 'b.txt' : 'a.txt' }, _meta: E },
-          }));
-          const got: Frame[] = [];
-          const all = new Promise<void>((resolve) =>
-            ws.on('message', (data) => {
-              got.push(JSON.parse(data.toString()) as Frame);
-              if (got.length === frames.length) resolve();
-            }),
-          );
-          for (const f of frames) ws.send(JSON.stringify(f));
-          await all;
-          return got;
-        }),
-      );
-      const texts = answers.map((got) => new Set(got.map((f) => JSON.stringify((f.result as Frame).content))));
-      assert.deepEqual(
-        answers.map((got) => got.map((f) => f.id as number).sort((a, b) => a - b)),
-        [0, 1, 2].map(() => Array.from({ length: 20 }, (_, n) => n)),
-      );
-      assert.equal(texts[0]!.size, 1);
-      assert.match([...texts[0]!][0]!, /héllo/);
-      assert.match([...texts[1]!][0]!, /needs scope file\.read/);
-      assert.match([...texts[2]!][0]!, /other file/);
-      assert.equal(texts[1]!.size, 1);
-      assert.equal(texts[2]!.size, 1);
-    } finally {
-      for (const ws of sockets) if (!isRefused(ws)) ws.close();
-    }
-  });
+  for (const era of ['2026-07-28', '2025-11-25'] as const) {
+    it(`${era}: connections sharing the dispatch get their own answers, under their own tokens, with the same ids`, async () => {
+      const listOnly = await issuer.sign({ azp: 'lister', scope: 'file.list' }, { expiresIn: '1h' });
+      const sockets = await Promise.all([token, listOnly, token].map((t) => connect(shared.wsUrl, { token: t })));
+      const before = connectionEntryStats();
+      try {
+        const answers = await Promise.all(
+          sockets.map(async (ws, i) => {
+            assert.ok(!isRefused(ws));
+            const meta = era === '2026-07-28' ? { _meta: E } : {};
+            if (era === '2025-11-25') await transcriptOf(ws, [initialize()]);
+            const frames = Array.from({ length: 20 }, (_, n) => ({
+              jsonrpc: '2.0',
+              id: n,
+              method: 'tools/call',
+              params: { name: 'read-file', arguments: { filePath: i === 2 ? 'b.txt' : 'a.txt' }, ...meta },
+            }));
+            const got: Frame[] = [];
+            const all = new Promise<void>((resolve) =>
+              ws.on('message', (data) => {
+                got.push(JSON.parse(data.toString()) as Frame);
+                if (got.length === frames.length) resolve();
+              }),
+            );
+            for (const f of frames) ws.send(JSON.stringify(f));
+            await all;
+            return got;
+          }),
+        );
+        const texts = answers.map((got) => new Set(got.map((f) => JSON.stringify((f.result as Frame).content))));
+        assert.deepEqual(
+          answers.map((got) => got.map((f) => f.id as number).sort((a, b) => a - b)),
+          [0, 1, 2].map(() => Array.from({ length: 20 }, (_, n) => n)),
+        );
+        assert.equal(texts[0]!.size, 1);
+        assert.match([...texts[0]!][0]!, /héllo/);
+        assert.match([...texts[1]!][0]!, /needs scope file\.read/);
+        assert.match([...texts[2]!][0]!, /other file/);
+        assert.equal(texts[1]!.size, 1);
+        assert.equal(texts[2]!.size, 1);
+        assert.equal(connectionEntryStats().handedOver, before.handedOver, 'a connection got a server of its own');
+      } finally {
+        for (const ws of sockets) if (!isRefused(ws)) ws.close();
+      }
+    });
+  }
 
   it('a cancelled request at the dispatch gets no answer and the connection goes on', async () => {
     const ws = await connect(shared.wsUrl, { token });
