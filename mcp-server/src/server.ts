@@ -40,7 +40,7 @@ export interface StartOptions {
    */
   directToolCalls?: boolean;
   /**
-   * Serve a 2026-07-28 WebSocket connection from the shared dispatch until it sends something
+   * Serve a WebSocket connection (either era) from the shared dispatches until it sends something
    * only a server of its own answers (mcp/connection-entry.ts). Default true; false gives every
    * connection its own server at its first message (the reference the differential test compares against).
    */

@@ -70,18 +70,20 @@ export function connectionEntryStats(): { dispatched: number; handedOver: number
 /**
  * Serves one connection's messages. The SDK's connection-pinned entry (`serveStdio`) builds an
  * McpServer per connection at its first message (with the entry, 12 KiB of heap per idle
- * connection, and tens of µs each); a
- * 2026-07-28 connection needs none while it only sends what the server's shared dispatch serves
+ * connection, and tens of µs each); a connection needs none while it only sends what a shared
+ * server answers, so those go there, under the connection's token and logger, and the connection
+ * holds no SDK state at all: in 2026-07-28, what the server's shared dispatch serves
  * (mcp/modern-dispatch.ts: `tools/call`, `tools/list`, `server/discover`, classified as the SDK
- * classifies them), so those go there, under the connection's token and logger, and the
- * connection holds no SDK state at all.
+ * classifies them); in the 2025 era, after an `initialize` of a version the SDK lists, answered
+ * by that version's shared server (mcp/legacy-dispatches.ts), `tools/call`, `tools/list` and `ping`.
  *
- * Everything else (`initialize`, a refused envelope, another method, a notification, a response)
- * goes to the SDK's entry, made at that moment and first brought to the phase the connection is
- * in, as if it had seen the connection from its start: after a probe it is sent a
- * `server/discover`, once pinned a `ping`, each with the connection's envelope and an id of
- * the entry's own whose answer is dropped. From then on the SDK's entry serves every message, as
- * it did before this path existed; a test compares both byte for byte.
+ * Everything else (another method, a refused envelope, a notification, a response, ...) goes to
+ * the SDK's entry, made at that moment and first brought to the phase the connection is in, as
+ * if it had seen the connection from its start: sent the connection's `initialize` (and
+ * `notifications/initialized`), or after a probe a `server/discover`, or once pinned to
+ * 2026-07-28 a `ping`, each with an id of the entry's own whose answer is dropped. From then on
+ * the SDK's entry serves every message, as it did before this path existed; a test compares both
+ * byte for byte.
  */
 export class ConnectionEntry<W extends ConnectionWire> {
   readonly #point: EntryPoint<W>;
