@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { JSONRPCErrorResponse, JSONRPCMessage } from '@modelcontextprotocol/server';
-import type { ExchangeSink } from '../mcp/modern-dispatch.ts';
+import type { ExchangeSink } from '../mcp/dispatch-channels.ts';
 import { sendJson, sendJsonText } from './json-rpc-reply.ts';
 
 /** Interval of SSE keep-alive comments while a response streams, in ms (the SDK's default). */

@@ -1,22 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type {
   AuthInfo,
   JSONRPCMessage,
   JSONRPCRequest,
   McpServer,
-  Transport,
   TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.ts';
+import type { Exchange } from './dispatch-channels.ts';
+import { EntryExchange, PRIMING_ID, SdkWire } from './entry-wires.ts';
 import { LEGACY_DISPATCHED_METHODS, type LegacyDispatches } from './legacy-dispatches.ts';
-import {
-  DISPATCHED_METHODS,
-  dispatchedRequest,
-  type Exchange,
-  type ExchangeSink,
-  type ModernDispatch,
-} from './modern-dispatch.ts';
+import { DISPATCHED_METHODS, dispatchedRequest, type ModernDispatch } from './modern-dispatch.ts';
 import { NO_HEADERS, type RequestClassifier } from './request-classifier.ts';
 import { idKey, isJsonObject } from './request-id.ts';
 
@@ -55,9 +49,6 @@ export type Reporter = (logger: Logger, error: Error) => void;
  * SDK's entry, which serves everything from then on.
  */
 type Phase = 'opening' | 'probe' | 'modern' | 'legacy' | 'sdk';
-
-/** The id of the requests that bring a newly made SDK entry to the connection's phase; their answers are dropped. */
-const PRIMING_ID = `connection-entry-priming-${randomUUID()}`;
 
 let dispatched = 0;
 let handedOver = 0;
@@ -257,81 +248,10 @@ export class ConnectionEntry<W extends ConnectionWire> {
   }
 }
 
-/** One request of a connection at the dispatch: where its answer goes, and its place among the connection's open ones. */
-class EntryExchange implements ExchangeSink {
-  readonly #key: string;
-  readonly #open: Map<string, Exchange>;
-  readonly #wire: ConnectionWire;
-  readonly #report: Reporter;
-  readonly #logger: Logger;
-  #answered = false;
-  /** Told the answer before it is sent. */
-  onAnswer: ((message: JSONRPCMessage) => void) | undefined;
-
-  constructor(key: string, open: Map<string, Exchange>, wire: ConnectionWire, report: Reporter, logger: Logger) {
-    this.#key = key;
-    this.#open = open;
-    this.#wire = wire;
-    this.#report = report;
-    this.#logger = logger;
-  }
-
-  /** Records the exchange among the connection's open ones, unless it was already answered. */
-  pending(exchange: Exchange): void {
-    if (!this.#answered) this.#open.set(this.#key, exchange);
-  }
-
-  related(message: JSONRPCMessage): void {
-    this.#wire.send(message).catch((err: unknown) => this.#reportError(err));
-  }
-
-  settle(message: JSONRPCMessage, _refused: boolean, frame?: string): void {
-    this.abandon();
-    this.onAnswer?.(message);
-    this.#wire.reply(message, frame).catch((err: unknown) => this.#reportError(err));
-  }
-
-  abandon(): void {
-    this.#answered = true;
-    this.#open.delete(this.#key);
-  }
-
-  #reportError(err: unknown): void {
-    this.#report(this.#logger, err as Error);
-  }
-}
-
 function hasId(request: JSONRPCRequest): boolean {
   return typeof request.id === 'string' || typeof request.id === 'number';
 }
 
 function isCancel(message: JSONRPCMessage): boolean {
   return (message as { method?: unknown }).method === 'notifications/cancelled' && !('id' in message);
-}
-
-/** The wire as the SDK's entry sees it: the connection's, minus the answers to priming requests. */
-class SdkWire implements Transport {
-  onclose?: (() => void) | undefined;
-  onerror?: ((error: Error) => void) | undefined;
-  onmessage?: Transport['onmessage'];
-  readonly #wire: ConnectionWire;
-
-  constructor(wire: ConnectionWire) {
-    this.#wire = wire;
-  }
-
-  async start(): Promise<void> {}
-
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if ('id' in message && message.id === PRIMING_ID && !('method' in message)) return Promise.resolve();
-    return this.#wire.send(message, options);
-  }
-
-  close(): Promise<void> {
-    return this.#wire.close();
-  }
-
-  prime(request: JSONRPCMessage): void {
-    this.onmessage?.(request);
-  }
 }

@@ -1,10 +1,12 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.ts';
-import { createLegacyDispatch, type DispatchServerRequest, type ModernDispatch } from './modern-dispatch.ts';
+import {
+  createLegacyDispatch,
+  type DispatchServerRequest,
+  type ModernDispatch,
+  NO_CREDENTIAL,
+} from './modern-dispatch.ts';
 import type { Session } from './session.ts';
-
-/** A credential with no scopes: the fallback of a request that came without one (never happens). */
-const NO_CREDENTIAL = { token: '', clientId: '', scopes: [] };
 
 /** The 2025-era methods a shared server answers for a connection; anything else gets the connection a server of its own. */
 export const LEGACY_DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'ping']);

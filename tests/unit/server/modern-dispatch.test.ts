@@ -14,11 +14,8 @@ import {
 import * as z from 'zod';
 import type { Logger } from '../../../mcp-server/src/log.ts';
 import { createLogger } from '../../../mcp-server/src/log.ts';
-import {
-  createModernDispatch,
-  DISPATCH_REVISION,
-  type ExchangeSink,
-} from '../../../mcp-server/src/mcp/modern-dispatch.ts';
+import type { ExchangeSink } from '../../../mcp-server/src/mcp/dispatch-channels.ts';
+import { createModernDispatch, DISPATCH_REVISION } from '../../../mcp-server/src/mcp/modern-dispatch.ts';
 
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': DISPATCH_REVISION,
