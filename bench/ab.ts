@@ -1,7 +1,8 @@
 /**
  * A/B comparison of two versions of the server on the same rows, interleaved so that load from
  * other work on the machine falls on both alike: `node --conditions=development bench/ab.ts
- * --a=<checkout> --b=<checkout> [--rows=read-1k/32,read-1k/1,list-10/32] [--rounds=5] [--ms=1000]`.
+ * --a=<checkout> --b=<checkout> [--rows=read-1k/32,read-1k/1,list-10/32] [--rounds=5] [--ms=1000]
+ * [--a-flags="--max-semi-space-size=16"] [--b-flags=...]` (node flags of either server, space-separated).
  * A checkout is a directory holding this repository (e.g. a `git worktree` of an older commit with
  * a `node_modules` symlink); `.` is this one. Each round runs every row once on A, then on B (the
  * order alternates by round). Prints per row the median calls/s, p50 and server CPU time per call
@@ -19,8 +20,9 @@ import { spread } from './stats.ts';
 
 const flags = new Map(
   process.argv.slice(2).map((a) => {
-    const [k, v = ''] = a.replace(/^--/, '').split('=');
-    return [k!, v];
+    const [k = '', ...rest] = a.replace(/^--/, '').split('=');
+    const v = rest.join('=');
+    return [k, v];
   }),
 );
 const checkouts = ['a', 'b'].map((k) => path.resolve(flags.get(k) ?? '.'));
@@ -40,9 +42,11 @@ const children: Child[] = [];
 try {
   const token = await issuer.sign('bench-ab', 3600);
   const servers: { child: Child; server: StartedServer }[] = [];
-  for (const root of checkouts) {
+  for (const [i, root] of checkouts.entries()) {
+    const nodeFlags = flags.get(`${'ab'[i]}-flags`);
     const child = startChild(new URL('./server-process.ts', import.meta.url), {
       stdout: 'ignore',
+      ...(nodeFlags ? { execArgv: nodeFlags.split(' ') } : {}),
       env: { ...process.env, BENCH_SERVER_ROOT: root },
     });
     children.push(child);

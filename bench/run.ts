@@ -19,7 +19,7 @@ import { latencyChart, renderMarkdown } from './report.ts';
 import { type HandshakeResult, loadAverage, type RenewalFigures, type Results, type RowResult } from './results.ts';
 import { allRows, PAYLOADS, type Payload, type Row, rowKey, TARGETS, type Target } from './rows.ts';
 import type { StartedServer } from './server-process.ts';
-import { machine, maxOpenFiles, parseSettings, raiseOpenFiles, SECTIONS } from './settings.ts';
+import { machine, maxOpenFiles, parseSettings, raiseOpenFiles, SECTIONS, SERVER_NODE_OPTIONS } from './settings.ts';
 import { combine, spread } from './stats.ts';
 import { measureTokenTraffic } from './token-traffic.ts';
 import type { Era } from './wire.ts';
@@ -99,7 +99,7 @@ try {
 async function startServerProcess(): Promise<{ child: Child; server: StartedServer }> {
   const child = spawn('./server-process.ts', {
     stdout: 'ignore',
-    execArgv: ['--expose-gc', '--max-old-space-size=4096'],
+    execArgv: ['--expose-gc', '--max-old-space-size=4096', ...SERVER_NODE_OPTIONS],
   });
   const server = await child.call<StartedServer>('start', {
     PORT: '0',

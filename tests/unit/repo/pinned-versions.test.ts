@@ -1,7 +1,9 @@
 // The Keycloak and Node versions are pinned once, in .env; everything else must agree with it.
+// The server's Node flags are set once, in its image; the bench runs it with the same.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { SERVER_NODE_OPTIONS } from '../../../bench/settings.ts';
 import { readVersions } from '../../support/versions.ts';
 
 const v = readVersions();
@@ -21,6 +23,11 @@ describe('pinned versions', () => {
     for (const f of ['mcp-server/Dockerfile', 'mcp-client/Dockerfile']) {
       assert.match(read(f), new RegExp(`^ARG NODE_IMAGE=${v.NODE_IMAGE}$`, 'm'), f);
     }
+  });
+
+  it('the server image runs Node with the flags the bench measures it with', () => {
+    const env = /^ENV NODE_OPTIONS=(.*)$/m.exec(read('mcp-server/Dockerfile'))?.[1];
+    assert.equal(env, SERVER_NODE_OPTIONS.join(' '));
   });
 
   it('the Node version agrees with .nvmrc and engines', () => {
