@@ -1,7 +1,9 @@
 /**
  * The connection rows: N concurrent authenticated, opened WebSocket connections (either era) held by
  * several load processes (each with its own 127.0.x.y source address), then calls spread over
- * them. Reports time to open, server memory per connection and calls/s.
+ * them. Reports time to open, server memory per connection and calls/s. A count one server
+ * process cannot hold (its open-files limit) is spread evenly over as many server processes as it
+ * takes, as replicas behind a load balancer would hold it; memory is then summed over them.
  */
 import { readFile } from 'node:fs/promises';
 import { type Child, startChild } from './child.ts';
@@ -21,6 +23,8 @@ export interface ConnectionOptions {
   readonly startServer: () => Promise<{ readonly child: Child; readonly wsUrl: string }>;
   /** Connection counts to measure, e.g. [1000, 5000, 10000]. */
   readonly counts: readonly number[];
+  /** Connections one server process can hold (its open-files limit); a larger count gets more processes. */
+  readonly maxPerServer: number;
   /** How the connections open (wire.ts `greet`): 2025-11-25 `initialize` or 2026-07-28 `server/discover`. */
   readonly era: Era;
   /** Load processes sharing the connections. */
@@ -38,6 +42,8 @@ export interface ConnectionOptions {
 /** Figures of one connection count, over the repetitions. */
 export interface ConnectionFigures {
   readonly connections: number;
+  /** Server processes holding them, evenly (absent: one). */
+  readonly servers?: number;
   /** How they were opened; absent in results before 2026-12-02 (legacy: `initialize`). */
   readonly era?: Era;
   /** Wall time to open and initialize all of them, in ms. */
@@ -64,9 +70,27 @@ export async function vmRss(pid: number): Promise<number> {
   return Number(kb) * 1024;
 }
 
-async function serverMemory(server: Child): Promise<{ rss: number; heapUsed: number }> {
-  const { heapUsed } = await server.call<{ rss: number; heapUsed: number }>('memory');
-  return { rss: await vmRss(server.pid), heapUsed };
+/** VmRSS and V8 heap in use, summed over `servers` (each collects garbage first). */
+async function serverMemory(servers: readonly Child[]): Promise<{ rss: number; heapUsed: number }> {
+  let rss = 0;
+  let heapUsed = 0;
+  for (const server of servers) {
+    heapUsed += (await server.call<{ heapUsed: number }>('memory')).heapUsed;
+    rss += await vmRss(server.pid);
+  }
+  return { rss, heapUsed };
+}
+
+let addressBlock = 0;
+/** The third octet of the next measurement's source addresses (127.0.<it>.2, .3, ...). */
+function nextAddressBlock(): number {
+  addressBlock = (addressBlock % 250) + 1;
+  return addressBlock;
+}
+
+/** `total` split in `parts` shares that differ by at most one. */
+function shares(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
 /** Measures every count in `options.counts`; load processes are started and stopped here. */
@@ -85,28 +109,42 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
       const p99: number[] = [];
       let failed = 0;
       let error: string | undefined;
+      const serverCount = Math.ceil(count / options.maxPerServer);
       for (let rep = 0; rep < options.reps; rep++) {
-        const { child: server, wsUrl } = await options.startServer();
-        const before = await serverMemory(server);
-        const share = (i: number) => Math.floor(count / loads.length) + (i < count % loads.length ? 1 : 0);
+        const servers = await Promise.all(Array.from({ length: serverCount }, () => options.startServer()));
+        // Source addresses of their own: the ports of earlier rows linger in TIME_WAIT on theirs.
+        const block = nextAddressBlock();
+        const before = await serverMemory(servers.map((s) => s.child));
         const t0 = performance.now();
-        const opened = await Promise.all(
-          loads.map(async (load, i) =>
-            load.call<OpenManyResult>('open', {
-              url: wsUrl,
-              token: await options.token(),
-              count: share(i),
-              localAddress: `127.0.${1 + (rep % 250)}.${2 + i}`,
-              concurrency: 32,
-              era: options.era,
+        // Each load process spreads its share evenly over the servers.
+        const opened = (
+          await Promise.all(
+            shares(count, loads.length).map(async (share, i) => {
+              const token = await options.token();
+              const localAddress = `127.0.${block}.${2 + i}`;
+              const results: OpenManyResult[] = [];
+              for (const [s, n] of shares(share, servers.length).entries()) {
+                const url = servers[s]!.wsUrl;
+                results.push(
+                  await loads[i]!.call<OpenManyResult>('open', {
+                    url,
+                    token,
+                    count: n,
+                    localAddress,
+                    concurrency: 32,
+                    era: options.era,
+                  }),
+                );
+              }
+              return results;
             }),
-          ),
-        );
+          )
+        ).flat();
         open.push(performance.now() - t0);
         const total = opened.reduce((n, o) => n + o.opened, 0);
         failed += opened.reduce((n, o) => n + o.failed, 0);
         error ??= opened.find((o) => o.error)?.error;
-        const after = await serverMemory(server);
+        const after = await serverMemory(servers.map((s) => s.child));
         rss.push((after.rss - before.rss) / Math.max(1, total));
         heap.push((after.heapUsed - before.heapUsed) / Math.max(1, total));
         const perLoad = Math.max(1, Math.round(options.inflight / loads.length));
@@ -125,14 +163,16 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
         p50.push(spread(runs.map((r) => r.p50)).median);
         p99.push(Math.max(...runs.map((r) => r.p99)));
         await Promise.all(loads.map((load) => load.call<number>('close')));
-        await server.stop();
+        await Promise.all(servers.map((s) => s.child.stop()));
         options.log(
-          `  ${count} connections (${options.era}) rep ${rep + 1}: opened ${total} in ${Math.round(open.at(-1)!)} ms, ` +
+          `  ${count} connections (${options.era}, ${serverCount} server process${serverCount > 1 ? 'es' : ''}) ` +
+            `rep ${rep + 1}: opened ${total} in ${Math.round(open.at(-1)!)} ms, ` +
             `${Math.round(rss.at(-1)! / 1024)} KiB RSS/conn, ${Math.round(rate.at(-1)!)} calls/s`,
         );
       }
       figures.push({
         connections: count,
+        ...(serverCount > 1 ? { servers: serverCount } : {}),
         era: options.era,
         openMs: spread(open),
         rssPerConnection: spread(rss),

@@ -17,7 +17,7 @@ export interface RunMeta {
   readonly os: string;
   /** Soft limit on open files of the benchmark processes. */
   readonly maxOpenFiles: string;
-  /** Connection counts left out because the open-files limit cannot hold them. */
+  /** Connection counts left out because the open-files limit cannot hold them (results before 2026-12-02: now spread over server processes). */
   readonly connectionsSkipped?: readonly number[];
   readonly quick: boolean;
   readonly reps: number;

@@ -136,15 +136,16 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
     });
   }
   const renewal = only.has('renewal') ? await measureRenewal(server, token, loadWs) : undefined;
-  // One socket per connection in the server process: a count it cannot hold is left out, and said so.
+  // One socket per connection in a server process: a count it cannot hold is spread over several
+  // (connections.ts), and the most one process holds is measured too.
   const limit = Number(maxOpenFiles());
-  const fits = (n: number) => !Number.isFinite(limit) || n + CONNECTION_FD_HEADROOM <= limit;
-  const connectionsSkipped = settings.connectionCounts.filter((n) => !fits(n));
-  for (const n of connectionsSkipped) log(`connections: ${n} left out: the open-files limit is ${limit}`);
-  // In its place, as many as the limit allows.
-  const most = Math.floor((limit - CONNECTION_FD_HEADROOM) / 1000) * 1000;
-  const counts = settings.connectionCounts.filter(fits);
-  if (connectionsSkipped.length > 0 && most > (counts.at(-1) ?? 0)) counts.push(most);
+  const most = Number.isFinite(limit) ? Math.floor((limit - CONNECTION_FD_HEADROOM) / 1000) * 1000 : Infinity;
+  const counts = [...settings.connectionCounts];
+  if (counts.some((n) => n > most) && !counts.includes(most)) counts.push(most);
+  counts.sort((a, b) => a - b);
+  const connectionsSpread = counts.filter((n) => n > most);
+  for (const n of connectionsSpread)
+    log(`connections: ${n} over ${Math.ceil(n / most)} server processes (open-files limit ${limit})`);
   const connectionsOf = (era: Era) =>
     measureConnections({
       token: () => issuer.sign('bench-conn', 3600),
@@ -153,6 +154,7 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
         return { child, wsUrl: server.wsUrl };
       },
       counts,
+      maxPerServer: most,
       era,
       processes: settings.connectionProcesses,
       reps: settings.connectionReps,
@@ -189,7 +191,6 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
       cpuModel,
       os,
       maxOpenFiles: maxOpenFiles(),
-      ...(only.has('connections') && connectionsSkipped.length > 0 ? { connectionsSkipped } : {}),
       quick: settings.quick,
       reps: settings.reps,
       warmupMs: settings.warmupMs,
