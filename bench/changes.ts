@@ -255,6 +255,47 @@ export const CHANGES: readonly Change[] = [
       { row: 'list-files 10 entries, 32 in flight, 2026-07-28', figure: 'calls/s', before: 35481, after: 35413 },
     ],
   },
+  {
+    change:
+      "a 2025-era WebSocket connection's `initialize` (of a version the SDK lists) is answered by that version's " +
+      'shared McpServer (one per version, bound by an initialize of its own), and its tools/call, tools/list and ping ' +
+      'go there under its own token and logger; anything else gives it a server of its own, primed with its ' +
+      'initialize (mcp/legacy-dispatches.ts, mcp/connection-entry.ts)',
+    commit: '823a77e',
+    method:
+      'heap: 10,000 idle connections opened with initialize, process.memoryUsage() after a GC before and with all ' +
+      'open (97ce830 against 823a77e, default Node flags); calls: bench/ab.ts (2025-11-25), 9 interleaved rounds of ' +
+      '1 s (list-files: 15)',
+    figures: [
+      { row: '2025-11-25 connection, idle', figure: 'server heap KiB per connection', before: 18.4, after: 7.6 },
+      {
+        row: '2025-11-25 connection, idle',
+        figure: 'server V8 heap held KiB per connection',
+        before: 32.6,
+        after: 20.6,
+      },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'calls/s', before: 37023, after: 36923 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'calls/s', before: 29081, after: 28788 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (median)', before: 34.8, after: 35.7 },
+    ],
+  },
+  {
+    change:
+      "the server image runs Node with --max-semi-space-size=16 (NODE_OPTIONS): Node's default young generation grows " +
+      'to about 130 MiB during a burst of new connections and stays resident; the bench runs the server with the ' +
+      "image's flags",
+    commit: '9992c28',
+    method:
+      'RSS: 19,000 idle connections, VmRSS after a GC before and with all open, default flags against the flag, same ' +
+      'commit; calls: bench/ab.ts --b-flags, 15 interleaved rounds of 1 s',
+    figures: [
+      { row: '2025-11-25, 19,000 connections', figure: 'server RSS KiB per connection', before: 15.6, after: 11.0 },
+      { row: '2026-07-28, 19,000 connections', figure: 'server RSS KiB per connection', before: 15.7, after: 11.1 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'calls/s', before: 37248, after: 37629 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (median)', before: 27.1, after: 27.1 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'calls/s', before: 25824, after: 26504 },
+    ],
+  },
 ];
 
 /**
@@ -287,8 +328,8 @@ export const NOT_KEPT: readonly string[] = [
     'of a directory read whole without a promise each (list-files: 21,485 -> 21,322). None kept.',
   'Memory per connection (heap snapshot of 1,000 initialized idle connections): about 10 KiB is the SDK instance ' +
     "(McpServer, its Protocol maps and handler closures, registered tools) and the serveStdio entry's closures, about " +
-    '3 KiB the ws and net objects, the rest ours. A 2025-11-25 connection keeps its instance (initialize makes it ' +
-    'stateful); a 2026-07-28 one is now served without one (the change above). The first version of that path ' +
+    '3 KiB the ws and net objects, the rest ours. Connections of both eras are now served without one while they ' +
+    'only call tools (the changes above: 2026-07-28 first, then 2025-11-25). The first version of that path ' +
     'classified every request and made four closures per call: 2026-07-28 read-file 1 KiB/32 cost 1.5 µs/call more ' +
     'and list-files 3.8; the direct path is now tried first (parity).',
   'Handshake tail: the server is idle half the time during sequential handshakes (CPU profile of 6,000): the p50 is ' +
@@ -303,7 +344,9 @@ export const NOT_KEPT: readonly string[] = [
     'none kept. (--trace-gc: about 20 scavenges of 7-14 ms in 3,000 handshakes, one in 150.)',
   'Server RSS per connection is mostly V8 heap held, not heap used: with 3,000 initialized connections heapTotal grew ' +
     '55.7 KiB per connection while heapUsed grew 20.3 and external memory 0.15 (MALLOC_ARENA_MAX=1: no change). ' +
-    'The 16 KiB goal needs both less live heap per connection and a heap that is not kept at its high-water mark.',
+    'Found since: the young generation (new space 34 -> 134 MiB committed while 10,000 connections open, none of it ' +
+    'in use after a GC; V8 shrank it after 20 s idle, but the pages stayed resident). Kept: a 16 MiB semi-space ' +
+    '(the change above); --max-semi-space-size=4 would save 2 KiB more per connection at 10,000, not measured for calls.',
   'Remembering the encoded text of a small file read again (skipping the read, the decode and the escape while the ' +
     "file's ctime stays settled): not built. A write through a shared writable mapping to a page already dirty does " +
     "not move ctime until the page is written back, so such a cache could serve old contents; read-file's answer " +
