@@ -121,7 +121,6 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
           await Promise.all(
             shares(count, loads.length).map(async (share, i) => {
               const token = await options.token();
-              const localAddress = `127.0.${block}.${2 + i}`;
               const results: OpenManyResult[] = [];
               for (const [s, n] of shares(share, servers.length).entries()) {
                 const url = servers[s]!.wsUrl;
@@ -130,7 +129,9 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
                     url,
                     token,
                     count: n,
-                    localAddress,
+                    // One per load process and server: a socket bound to a source address takes its port
+                    // before it connects, from the ports of every destination; fewer per address, a shorter search.
+                    localAddress: `127.${1 + s}.${block}.${2 + i}`,
                     concurrency: 32,
                     era: options.era,
                   }),

@@ -5,7 +5,8 @@
  * the whole `npm run bench`. Flags: --reps=N (default 5), --ms=window (default 1000),
  * --inflight=N (default 32), --profile (profile the server under the 2026-07-28 row and print its
  * hot spots instead), --ws (adds ours over WebSocket, 2026-07-28), --base=<checkout> (adds both HTTP
- * rows of the server of another checkout, e.g. a `git worktree` of an older commit, for per-change A/B).
+ * rows of the server of another checkout, e.g. a `git worktree` of an older commit, for per-change A/B),
+ * --base-flags=<node flags> (of the base server; the same checkout with other flags: --base=.).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +27,8 @@ const reps = flag('reps', 5);
 const ms = flag('ms', 1000);
 const inflight = flag('inflight', 32);
 const profile = process.argv.includes('--profile');
+/** Node flags of the base server (e.g. `--base-flags=--max-semi-space-size=16`), space-separated. */
+const baseFlags = (process.argv.find((a) => a.startsWith('--base-flags='))?.slice(13) ?? '').split(' ').filter(Boolean);
 /** CPU time (user + system) of process `pid` so far, in ms (Linux /proc). */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -46,7 +49,7 @@ try {
   const startServer = async (root?: string) => {
     const child = spawn('./server-process.ts', {
       stdout: 'ignore',
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(root === undefined ? [] : baseFlags)],
       ...(root === undefined ? {} : { env: { ...process.env, BENCH_SERVER_ROOT: root } }),
     });
     return { child, server: await child.call<StartedServer>('start', serverEnv) };

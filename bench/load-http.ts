@@ -1,12 +1,16 @@
 /**
- * Child process: HTTP load generator for Streamable HTTP peers. Keep-alive `node:http` Agent with
- * one socket per request in flight; raw pre-serialized JSON-RPC bodies; one MCP session
- * (2025-11-25) or none (2026-07-28: each POST stands alone, with the headers that revision requires).
+ * Child process: HTTP load generator for Streamable HTTP peers. One keep-alive connection per
+ * request in flight, each sending ready-made request bytes (bench/raw-http.ts: a `node:http`
+ * request cost the generator about as much CPU as our server spent answering it, on a 2-core
+ * machine where both share the cores); raw pre-serialized JSON-RPC bodies; one MCP session
+ * (2025-11-25, opened with `node:http`) or none (2026-07-28: each POST stands alone, with the
+ * headers that revision requires).
  * Commands: `capture`, `run`.
  */
 import { Agent, request } from 'node:http';
 import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
+import { postWriter, RawHttpConnection } from './raw-http.ts';
 import { MODERN_VERSION, PROTOCOL_VERSION, requestFrames, type ToolCall, toolCallFrames } from './wire.ts';
 
 /** Arguments of `capture` and `run`. */
@@ -34,6 +38,9 @@ const INITIALIZE = requestFrames('initialize', {
   clientInfo: { name: 'mcp-bench', version: '0.1.0' },
 });
 
+/** The headers of every POST, besides the token and the revision's. */
+const REQUEST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
 function post(agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -42,8 +49,7 @@ function post(agent: Agent, url: URL, headers: Record<string, string>, body: str
         agent,
         method: 'POST',
         headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
+          ...REQUEST_HEADERS,
           'content-length': String(Buffer.byteLength(body)),
           ...headers,
         },
@@ -118,20 +124,33 @@ serveCommands({
   },
 
   async run(args: HttpRunArgs): Promise<LoopResult> {
-    const agent = new Agent({ keepAlive: true, maxSockets: args.inflight, maxFreeSockets: args.inflight });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const url = new URL(args.url);
+    const connections: RawHttpConnection[] = [];
     try {
       const headers = await openSession(agent, args);
+      const write = postWriter(url, { ...REQUEST_HEADERS, ...headers });
+      for (let i = 0; i < args.inflight; i++) connections.push(await RawHttpConnection.open(url));
+      const free = [...connections];
       const frames = toolCallFrames(args.call, args.modern);
       const loop = createLoop(args);
       return await loop.start((id) => {
-        post(agent, url, headers, frames(id)).then(
-          (reply) => loop.complete(id, reply.status === 200 ? reply.body.length : 0),
+        const connection = free.pop();
+        if (connection === undefined) {
+          loop.abort(new Error('more requests in flight than connections'));
+          return;
+        }
+        connection.request(write(frames(id))).then(
+          (reply) => {
+            free.push(connection);
+            loop.complete(id, reply.status === 200 ? reply.bodyBytes : 0);
+          },
           (err: Error) => loop.abort(err),
         );
       });
     } finally {
       agent.destroy();
+      for (const c of connections) c.close();
     }
   },
 });
