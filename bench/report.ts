@@ -339,7 +339,8 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
     '  Streamable HTTP peer, and the load generators. The machine has few cores, so load and server compete for them;',
     '  all processes are unpinned.',
     '- Load generators send raw pre-serialized JSON-RPC frames (WebSocket: one connection, subprotocol `mcp`, bearer token;',
-    '  HTTP: keep-alive `node:http` Agent, one socket per request in flight, one MCP session), closed loop with a fixed',
+    '  HTTP: one keep-alive connection per request in flight sending ready-made request bytes and reading each response',
+    '  to its length, as wrk does; one MCP session), closed loop with a fixed',
     '  number of requests in flight, bounded by count and time. Latency = send to full response.',
     '- Ceiling: a bare `ws` server answering each request with a frame copied from the real response of the same row',
     '  (same size; id spliced in): what WebSocket framing and Node I/O cost without MCP, auth or files.',
@@ -352,6 +353,12 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
     '  `fs.readFile` / `readdir` + `stat` per call; no budgets, audit log or symlink checks.',
     '- The server runs with its per-client limits lifted (`RATE_LIMIT_CALLS_PER_SECOND`, `RATE_LIMIT_BURST`,',
     '  `MAX_CONNECTIONS_PER_CLIENT`, `MAX_CONNECTIONS`): the bench measures capacity, not the production throttle.',
+    ...(m.serverNodeOptions === undefined
+      ? []
+      : [
+          `- The server runs with its image's Node flags (\`${m.serverNodeOptions.join(' ')}\`, mcp-server/Dockerfile \`NODE_OPTIONS\`);`,
+          "  the peers with Node's defaults.",
+        ]),
     '- Tokens: RS256, signed by a local issuer in the bench process (discovery + JWKS on 127.0.0.1). All traffic is loopback.',
     '- Figures are the median over repetitions, with min–max in parentheses. MB/s = response bytes (MiB) per second.',
     '',
@@ -374,7 +381,7 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
     '',
     '## Concurrent connections',
     '',
-    'Authenticated connections held by several load processes (source addresses 127.0.x.y), against a fresh server',
+    'Authenticated connections held by several load processes (a source address 127.x.y.z per load process and server), against a fresh server',
     'process per repetition, opened as a client of each protocol revision opens one: 2025-11-25 with `initialize`,',
     '2026-07-28 with the `server/discover` probe; server memory read from /proc/<pid>/status VmRSS (and V8 heap) after',
     'a forced GC, before opening and with all open; then read-file 1 KiB calls, 32 in flight in total, sent round-robin',

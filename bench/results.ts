@@ -15,6 +15,8 @@ export interface RunMeta {
   readonly cores: number;
   readonly cpuModel: string;
   readonly os: string;
+  /** Node flags of the server under test (its image's `NODE_OPTIONS`); absent before 2026-12-02. */
+  readonly serverNodeOptions?: readonly string[];
   /** Soft limit on open files of the benchmark processes. */
   readonly maxOpenFiles: string;
   /** Connection counts left out because the open-files limit cannot hold them (results before 2026-12-02: now spread over server processes). */

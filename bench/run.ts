@@ -191,6 +191,7 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
       cpuModel,
       os,
       maxOpenFiles: maxOpenFiles(),
+      serverNodeOptions: SERVER_NODE_OPTIONS,
       quick: settings.quick,
       reps: settings.reps,
       warmupMs: settings.warmupMs,
