@@ -4,7 +4,7 @@ import { type AuthInfo, createMcpHandler, type InboundClassificationOutcome } fr
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
-import type { ModernDispatch } from '../mcp/modern-dispatch.ts';
+import type { SharedDispatch } from '../mcp/modern-dispatch.ts';
 import { readableId } from '../mcp/request-id.ts';
 import type { Session, SessionOptions } from '../mcp/session.ts';
 import { TOOLS, visibleTools } from '../mcp/tool-list.ts';
@@ -34,7 +34,7 @@ export interface ModernHttpOptions {
   /** Counts budget refusals (METRICS_PORT set). Default none. */
   metrics?: Pick<ServerMetrics, 'refused'> | undefined;
   /** The server's shared dispatch (it also serves WebSocket connections; the server closes it). */
-  dispatch: ModernDispatch;
+  dispatch: SharedDispatch;
 }
 
 /** The 2026-07-28 (stateless) leg of the Streamable HTTP endpoint. */

@@ -11,7 +11,7 @@ import { type Admission, isRefusal, type Refusal } from '../admission/admission.
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
-import type { ModernDispatch } from '../mcp/modern-dispatch.ts';
+import type { SharedDispatch } from '../mcp/modern-dispatch.ts';
 import type { RequestClassifier } from '../mcp/request-classifier.ts';
 import { idKey, readableId } from '../mcp/request-id.ts';
 import type { Session } from '../mcp/session.ts';
@@ -36,7 +36,7 @@ export interface StreamableHttpOptions {
   /** Counts sessions, requests by era and budget refusals (METRICS_PORT set). Default none. */
   metrics?: ServerMetrics | undefined;
   /** The server's shared 2026-07-28 dispatch (modern-http.ts). */
-  dispatch: ModernDispatch;
+  dispatch: SharedDispatch;
   /** Classifies POSTs as the SDK does (shared with the WebSocket side). */
   classify: RequestClassifier;
 }

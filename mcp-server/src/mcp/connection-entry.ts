@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import type { Exchange } from './dispatch-channels.ts';
 import { EntryExchange, PRIMING_ID, SdkWire } from './entry-wires.ts';
 import { LEGACY_DISPATCHED_METHODS, type LegacyDispatches } from './legacy-dispatches.ts';
-import { DISPATCHED_METHODS, dispatchedRequest, type ModernDispatch } from './modern-dispatch.ts';
+import { DISPATCHED_METHODS, dispatchedRequest, type SharedDispatch } from './modern-dispatch.ts';
 import { NO_HEADERS, type RequestClassifier } from './request-classifier.ts';
 import { idKey, isJsonObject } from './request-id.ts';
 
@@ -29,7 +29,7 @@ export interface ConnectionWire {
 /** What every connection's entry shares: one per server. */
 export interface EntryPoint<W extends ConnectionWire> {
   /** The server's shared 2026-07-28 dispatch; undefined sends every message to the SDK's entry. */
-  readonly dispatch: ModernDispatch | undefined;
+  readonly dispatch: SharedDispatch | undefined;
   /** The server's shared 2025-era dispatches, by negotiated version; undefined sends `initialize` to the SDK's entry. */
   readonly legacy: LegacyDispatches | undefined;
   readonly classify: RequestClassifier;

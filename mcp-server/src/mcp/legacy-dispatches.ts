@@ -3,8 +3,8 @@ import type { Logger } from '../log.ts';
 import {
   createLegacyDispatch,
   type DispatchServerRequest,
-  type ModernDispatch,
   NO_CREDENTIAL,
+  type SharedDispatch,
 } from './modern-dispatch.ts';
 import type { Session } from './session.ts';
 
@@ -14,7 +14,7 @@ export const LEGACY_DISPATCHED_METHODS: ReadonlySet<string> = new Set(['tools/ca
 /** The server's 2025-era dispatches, one per negotiated version, each made at its first use. */
 export interface LegacyDispatches {
   /** The dispatch of `version`; undefined for a version the SDK does not negotiate. */
-  of(version: string): ModernDispatch | undefined;
+  of(version: string): SharedDispatch | undefined;
   close(): Promise<void>;
 }
 
@@ -27,7 +27,7 @@ export function createLegacyDispatches(
   createSession: (request: DispatchServerRequest) => Session,
   logger: Logger,
 ): LegacyDispatches {
-  const dispatches = new Map<string, ModernDispatch>();
+  const dispatches = new Map<string, SharedDispatch>();
   return {
     of(version) {
       if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;

@@ -18,7 +18,7 @@ import {
 } from './dispatch-channels.ts';
 import type { Session } from './session.ts';
 
-/** The revision a {@link ModernDispatch} serves. */
+/** The revision the server's one {@link createModernDispatch} dispatch serves. */
 export const DISPATCH_REVISION = '2026-07-28';
 
 /** A credential with no scopes: what a shared server falls back to if a request came without one (never happens). */
@@ -40,12 +40,12 @@ export function dispatchedRequest(outcome: InboundClassificationOutcome): JSONRP
 
 const CLASSIFICATION: MessageClassification = { era: 'modern', revision: DISPATCH_REVISION };
 
-/** Options of {@link createModernDispatch}. */
-export interface ModernDispatchOptions {
+/** Options of {@link createModernDispatch} and {@link createLegacyDispatch}. */
+export interface SharedDispatchOptions {
   /**
    * Builds the one McpServer every request is dispatched to (and its direct path for tool calls).
-   * It must list {@link DISPATCH_REVISION} in its supported protocol versions, and take each
-   * request's token from `ctx.http.authInfo` and its audit logger from `logger(ctx)`.
+   * For 2026-07-28 it must list {@link DISPATCH_REVISION} in its supported protocol versions; it
+   * must take each request's token from `ctx.http.authInfo` and its audit logger from `logger(ctx)`.
    */
   createServer(logger: (ctx: ServerContext) => Logger): Session;
   /** Logger for lines of a request no longer tracked (answered or cancelled while its handler ran). */
@@ -54,8 +54,8 @@ export interface ModernDispatchOptions {
   onerror?: (error: Error) => void;
 }
 
-/** A long-lived dispatch of 2026-07-28 requests. */
-export interface ModernDispatch {
+/** A long-lived dispatch of the requests of one revision, for every client (one McpServer). */
+export interface SharedDispatch {
   /**
    * Dispatches one request (its envelope already validated by the caller's entry) under `authInfo`,
    * its audit lines to `logger`; the answer goes to `sink`.
@@ -85,7 +85,7 @@ export interface ModernDispatch {
  * `serverInfo`), except for tool calls its direct path takes (mcp/direct-tool-calls.ts: an
  * envelope the SDK already accepted, valid arguments), which answer the same bytes without it.
  */
-export function createModernDispatch(options: ModernDispatchOptions): ModernDispatch {
+export function createModernDispatch(options: SharedDispatchOptions): SharedDispatch {
   return sharedDispatch(new ModernChannel(CLASSIFICATION), CLASSIFICATION, options);
 }
 
@@ -100,7 +100,7 @@ const BINDING_ID = 0;
  * sent to the client (sampling, elicitation, roots), which this server never sends; the entry
  * (mcp/connection-entry.ts) gives a connection a server of its own for anything else.
  */
-export function createLegacyDispatch(options: ModernDispatchOptions, version: string): ModernDispatch {
+export function createLegacyDispatch(options: SharedDispatchOptions, version: string): SharedDispatch {
   const channel = new LegacyChannel();
   const dispatch = sharedDispatch(channel, undefined, options);
   channel.onmessage?.({
@@ -115,8 +115,8 @@ export function createLegacyDispatch(options: ModernDispatchOptions, version: st
 function sharedDispatch(
   channel: DispatchChannel,
   classification: MessageClassification | undefined,
-  options: ModernDispatchOptions,
-): ModernDispatch {
+  options: SharedDispatchOptions,
+): SharedDispatch {
   const extra = (authInfo?: AuthInfo) => ({ ...(authInfo && { authInfo }), ...(classification && { classification }) });
   let nextId = BINDING_ID;
   const { server, direct } = options.createServer(
@@ -201,7 +201,7 @@ export interface DispatchServerRequest {
 export function createServerDispatch(
   createSession: (request: DispatchServerRequest) => Session,
   logger: Logger,
-): ModernDispatch {
+): SharedDispatch {
   return createModernDispatch({
     createServer: (requestLogger) =>
       createSession({

@@ -6,7 +6,7 @@ import type { Renewer } from '../admission/renewal.ts';
 import type { Logger } from '../log.ts';
 import { ConnectionEntry, type EntryPoint, type Era } from '../mcp/connection-entry.ts';
 import type { LegacyDispatches } from '../mcp/legacy-dispatches.ts';
-import type { ModernDispatch } from '../mcp/modern-dispatch.ts';
+import type { SharedDispatch } from '../mcp/modern-dispatch.ts';
 import type { RequestClassifier } from '../mcp/request-classifier.ts';
 import type { Session } from '../mcp/session.ts';
 import { WsServerTransport } from './ws-server-transport.ts';
@@ -20,7 +20,7 @@ export interface WsSessionOptions {
    * only a server of its own can answer (mcp/connection-entry.ts). Undefined: every connection
    * gets its own server at its first message.
    */
-  dispatch: ModernDispatch | undefined;
+  dispatch: SharedDispatch | undefined;
   /** The server's shared 2025-era dispatches (mcp/legacy-dispatches.ts); undefined with `dispatch`. */
   legacy: LegacyDispatches | undefined;
   /** Classifies messages as the SDK does (shared with the HTTP side). */
