@@ -53,6 +53,8 @@ interface Sequence {
   readonly frames: () => Frame[];
   /** The shared dispatch serves it all: no SDK entry is made. */
   readonly sharedOnly?: boolean;
+  /** Something the transcript must show (so the sequence is known to reach what it is about). */
+  readonly shows?: RegExp;
 }
 
 const SEQUENCES: readonly Sequence[] = [
@@ -119,6 +121,16 @@ const SEQUENCES: readonly Sequence[] = [
     label: 'initialize, then a call that carries the envelope, one missing a file, an invalid one',
     frames: () => [initialize(), call(), call(null, 'none.txt'), req('tools/call', { name: 'read-file' })],
     sharedOnly: true,
+  },
+  {
+    label: 'initialize, then a listing that reports progress, then a call',
+    frames: () => [
+      initialize(),
+      req('tools/call', { name: 'list-files', arguments: { directory: '.' }, _meta: { progressToken: 'p1' } }),
+      call(null),
+    ],
+    sharedOnly: true,
+    shows: /"method":"notifications\/progress","params":\{"progressToken":"p1"/,
   },
   {
     label: 'initialize, then a cancel of an answered request, then a call',
@@ -229,6 +241,7 @@ describe('a WebSocket connection served by the shared dispatches', { timeout: 60
       const reference = await transcript(own, token, frames);
       assert.deepEqual(ours, reference);
       assert.ok(ours.length > 0);
+      if (sequence.shows) assert.match(ours.join('\n'), sequence.shows);
       if (sequence.sharedOnly) {
         assert.equal(after.handedOver, before.handedOver, 'an SDK entry was made');
         assert.ok(after.dispatched > before.dispatched);
