@@ -82,7 +82,7 @@ async function serverMemory(servers: readonly Child[]): Promise<{ rss: number; h
 }
 
 let addressBlock = 0;
-/** The third octet of the next measurement's source addresses (127.0.<it>.2, .3, ...). */
+/** The third octet of the next measurement's source addresses (127.<server>.<it>.<load process>). */
 function nextAddressBlock(): number {
   addressBlock = (addressBlock % 250) + 1;
   return addressBlock;
@@ -109,7 +109,7 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
       const p99: number[] = [];
       let failed = 0;
       let error: string | undefined;
-      const serverCount = Math.ceil(count / options.maxPerServer);
+      const serverCount = Math.max(1, Math.ceil(count / options.maxPerServer));
       for (let rep = 0; rep < options.reps; rep++) {
         const servers = await Promise.all(Array.from({ length: serverCount }, () => options.startServer()));
         // Source addresses of their own: the ports of earlier rows linger in TIME_WAIT on theirs.
