@@ -145,7 +145,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
 
   async #grantWithRetry(server: oidc.ServerMetadata, secret: string): Promise<IssuedToken> {
     try {
-      return await this.#grant(server, secret);
+      return await this.#grantRepeating(server, secret);
     } catch (err) {
       if (!isInvalidClient(err) || this.#opts.clientSecretFile === undefined) throw this.#mapError(err);
       // The secret may have been rotated under us (Docker/Kubernetes secret update): re-read once.
@@ -184,6 +184,22 @@ export class ClientCredentialsTokenSource implements TokenSource {
     );
     this.#tune(config);
     return config;
+  }
+
+  /**
+   * {@link #grant}, sent once more after {@link REPEAT_PAUSE_MS} when it got no answer (timed out,
+   * refused, reset) or a gateway's 502/503/504: a client-credentials grant changes nothing at the
+   * authorization server but issue a token, so repeating it is safe, and behind a load balancer the
+   * repeat may reach another node (one that was still starting can take longer than the timeout).
+   */
+  async #grantRepeating(server: oidc.ServerMetadata, secret: string): Promise<IssuedToken> {
+    try {
+      return await this.#grant(server, secret);
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, REPEAT_PAUSE_MS));
+      return this.#grant(server, secret);
+    }
   }
 
   async #grant(server: oidc.ServerMetadata, secret: string): Promise<IssuedToken> {
@@ -301,6 +317,27 @@ function basicAuth(secret: string): oidc.ClientAuth {
     const pair = `${formEncode(client.client_id)}:${formEncode(secret)}`;
     headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
   };
+}
+
+/** Pause before the one repeat of a token request that got no answer. */
+const REPEAT_PAUSE_MS = 250;
+
+/** Network errors a request that got no HTTP answer ends with (Node's errno codes and undici's). */
+const NO_ANSWER =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_(SOCKET|CONNECT_TIMEOUT|HEADERS_TIMEOUT|CLOSED))$/;
+
+/** True for a token request that got no answer, or a gateway's 502/503/504 (not an OAuth error). */
+function isTransient(err: unknown): boolean {
+  if (err instanceof oidc.ResponseBodyError) return false;
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    const { name, code, status } = e as { name?: unknown; code?: unknown; status?: unknown };
+    if (name === 'TimeoutError' || name === 'AbortError') return true;
+    if (typeof code === 'string' && NO_ANSWER.test(code)) return true;
+    if (status === 502 || status === 503 || status === 504) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function isInvalidClient(err: unknown): boolean {

@@ -10,6 +10,8 @@ export interface FakeTokenEndpointOptions {
   expiresIn?: number;
   /** Delay before answering a token request, in ms. Default 0. */
   delayMs?: number;
+  /** Delay before answering token request `n` (1-based), in ms; overrides `delayMs`. */
+  delayOf?: (n: number) => number;
   /** Issuer published in the discovery document; default the server's own issuer URL. */
   publishedIssuer?: string;
   /** Address to listen on. Default 127.0.0.1. */
@@ -94,7 +96,7 @@ export class FakeTokenEndpoint {
             .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
             .end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: t.opts.expiresIn ?? 300 }));
         };
-        setTimeout(answer, t.opts.delayMs ?? 0);
+        setTimeout(answer, t.opts.delayOf?.(t.requests) ?? t.opts.delayMs ?? 0);
       });
     });
     t.server.on('connection', () => {

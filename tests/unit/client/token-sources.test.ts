@@ -173,6 +173,47 @@ describe('ClientCredentialsTokenSource', () => {
     }
   });
 
+  it('sends a token request that timed out once more, and gives up after that one', async () => {
+    // The first answer comes after the 1 s timeout: the repeat gets the token.
+    const slowFirst = await FakeTokenEndpoint.start({ delayOf: (n) => (n === 1 ? 1500 : 0) });
+    const stuck = await FakeTokenEndpoint.start({ delayMs: 1500 });
+    try {
+      const ok = new ClientCredentialsTokenSource({
+        tokenUrl: slowFirst.tokenUrl,
+        clientId: 'mcp-client',
+        clientSecret: 's3cret',
+        timeoutSeconds: 1,
+      });
+      assert.equal(decodeJwt(await ok.getToken()).n, 2);
+      assert.equal(slowFirst.requests, 2);
+      const failing = new ClientCredentialsTokenSource({
+        tokenUrl: stuck.tokenUrl,
+        clientId: 'mcp-client',
+        clientSecret: 's3cret',
+        timeoutSeconds: 1,
+      });
+      await assert.rejects(
+        failing.getToken(),
+        (err: unknown) =>
+          err instanceof ClientError && err.code === 'token_endpoint' && /timed out|aborted/i.test(err.message),
+      );
+      assert.equal(stuck.requests, 2);
+    } finally {
+      await Promise.all([slowFirst.stop(), stuck.stop()]);
+    }
+  });
+
+  it('does not repeat a request the token endpoint answered with an OAuth error', async () => {
+    const before = ep.requests;
+    const ts = new ClientCredentialsTokenSource({
+      tokenUrl: ep.tokenUrl,
+      clientId: 'mcp-client',
+      clientSecret: 'wrong',
+    });
+    await assert.rejects(ts.getToken(), (err: unknown) => err instanceof ClientError && err.code === 'auth_refused');
+    assert.equal(ep.requests - before, 1);
+  });
+
   it('maps an unreachable token endpoint to token_endpoint', async () => {
     const free = await FakeTokenEndpoint.start();
     const url = free.tokenUrl;
