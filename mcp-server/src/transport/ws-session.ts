@@ -47,11 +47,12 @@ export type ServeWebSocket = (
 /**
  * MCP on accepted WebSockets, both protocol eras: each connection's transport (framing, budgets,
  * expiry, renewal) hands its messages to the connection's entry (mcp/connection-entry.ts), which
- * serves them from the shared dispatches (2026-07-28, and one per 2025-era version) or through the SDK's connection-pinned entry
- * (`serveStdio` over the transport), where the first message decides the era: `initialize` pins
- * 2025-11-25, a request with the 2026-07-28 `_meta` envelope pins 2026-07-28. That entry does not
- * forward a transport's `authInfo`, so a connection's server reads its token through a closure
- * over the transport, which an in-band renewal updates. What connections share is made here once.
+ * serves them from the shared dispatches (2026-07-28, and one per 2025-era version) or through the
+ * SDK's connection-pinned entry (`serveStdio` over the transport), where the first message decides
+ * the era: `initialize` pins 2025-11-25, a request with the 2026-07-28 `_meta` envelope pins
+ * 2026-07-28. That entry does not forward a transport's `authInfo`, so a connection's server reads
+ * its token through a closure over the transport, which an in-band renewal updates. What
+ * connections share is made here once.
  */
 export function webSocketSessions(options: WsSessionOptions): ServeWebSocket {
   const point: EntryPoint<WsServerTransport> = {
