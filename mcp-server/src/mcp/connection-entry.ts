@@ -143,8 +143,7 @@ export class ConnectionEntry<W extends ConnectionWire> {
     const { method, id } = message as { method?: unknown; id?: unknown };
     if (dispatch === undefined || (typeof id !== 'string' && typeof id !== 'number')) return false;
     if (typeof method !== 'string' || !DISPATCHED_METHODS.has(method)) return false;
-    this.#exchanges ??= new Map();
-    const sink = new EntryExchange(idKey(id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
+    const sink = this.#sink(id);
     let exchange = dispatch.take(message, authInfo, this.#logger, sink);
     if (exchange === undefined) {
       const request = dispatchedRequest(this.#point.classify(NO_HEADERS, message));
@@ -175,8 +174,7 @@ export class ConnectionEntry<W extends ConnectionWire> {
     const requested = typeof version === 'string' ? version : undefined;
     const dispatch = requested === undefined ? undefined : this.#point.legacy?.of(requested);
     if (dispatch === undefined || this.#point.classify(NO_HEADERS, message).kind !== 'legacy') return false;
-    this.#exchanges ??= new Map();
-    const sink = new EntryExchange(idKey(request.id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
+    const sink = this.#sink(request.id);
     sink.onAnswer = (answer) => {
       const result = (answer as { result?: { protocolVersion?: unknown } }).result;
       if (result?.protocolVersion === requested) this.#version = requested;
@@ -204,13 +202,17 @@ export class ConnectionEntry<W extends ConnectionWire> {
     const dispatch = this.#version === undefined ? undefined : this.#point.legacy?.of(this.#version);
     const request = message as JSONRPCRequest;
     if (dispatch === undefined || !hasId(request) || !LEGACY_DISPATCHED_METHODS.has(request.method)) return false;
-    this.#exchanges ??= new Map();
-    const sink = new EntryExchange(idKey(request.id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
+    const sink = this.#sink(request.id);
     dispatched++;
-    sink.pending(
-      dispatch.take(message, authInfo, this.#logger, sink) ?? dispatch.dispatch(request, authInfo, this.#logger, sink),
-    );
+    // dispatch() tries the direct path first (no classification to skip here, unlike #serveShared).
+    sink.pending(dispatch.dispatch(request, authInfo, this.#logger, sink));
     return true;
+  }
+
+  /** Where the answer to the request `id` goes, and its place among the connection's open ones. */
+  #sink(id: string | number): EntryExchange {
+    this.#exchanges ??= new Map();
+    return new EntryExchange(idKey(id), this.#exchanges, this.#wire, this.#point.report, this.#logger);
   }
 
   /** A `notifications/cancelled` naming a request at the dispatch stops it (no answer follows). */

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
 import { connectionEntryStats } from '../../../mcp-server/src/mcp/connection-entry.ts';
+import { directCallStats } from '../../../mcp-server/src/mcp/direct-tool-calls.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 import { holdThreadpool } from './helpers/threadpool-hold.ts';
@@ -254,6 +255,7 @@ describe('a WebSocket connection served by the shared dispatches', { timeout: 60
       const listOnly = await issuer.sign({ azp: 'lister', scope: 'file.list' }, { expiresIn: '1h' });
       const sockets = await Promise.all([token, listOnly, token].map((t) => connect(shared.wsUrl, { token: t })));
       const before = connectionEntryStats();
+      const directBefore = directCallStats().answered;
       try {
         const answers = await Promise.all(
           sockets.map(async (ws, i) => {
@@ -290,6 +292,8 @@ describe('a WebSocket connection served by the shared dispatches', { timeout: 60
         assert.equal(texts[1]!.size, 1);
         assert.equal(texts[2]!.size, 1);
         assert.equal(connectionEntryStats().handedOver, before.handedOver, 'a connection got a server of its own');
+        // The shared servers learn the call's shape from the first ones and answer the rest directly.
+        assert.ok(directCallStats().answered - directBefore >= 40, 'the direct path answered too few calls');
       } finally {
         for (const ws of sockets) if (!isRefused(ws)) ws.close();
       }
