@@ -78,9 +78,11 @@ async function signIn(browser: Browser, docs: DocumentServer, env: CliEnv, scope
   docs.document = clientMetadata(docs.url, url.searchParams.get('redirect_uri') as string, scope);
   const page = await freshPage(browser);
   try {
+    const started = Date.now();
     await page.goto(url.href);
     // Keycloak fetches the document now: its login page, or its error page when the fetch failed.
     await page.locator('#username, #kc-error-message').first().waitFor();
+    console.log(`# login page with the document fetched: ${Date.now() - started} ms`);
     const refusal = page.locator('#kc-error-message');
     if (await refusal.isVisible()) {
       assert.fail(
