@@ -156,6 +156,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       revocation?.screen(authInfo);
       return authInfo;
     },
+    remembered: (token) => {
+      const authInfo = authorizer.remembered(token);
+      if (authInfo !== undefined) revocation?.screen(authInfo);
+      return authInfo;
+    },
     requiredScopes: config.oauthRequiredScopes,
     maxTokenBytes: config.maxTokenBytes,
     authTimeoutMs: config.handshakeTimeoutMs,

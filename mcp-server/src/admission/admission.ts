@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
+import { requestBearerToken } from '../auth/authorization-header.ts';
 import { type ChallengeContext, challengeFor, type HttpRefusal } from '../auth/bearer-challenge.ts';
-import { authenticateRequest, authenticateToken, hasTokenInQuery } from '../auth/request-auth.ts';
+import { acceptVerified, authenticateToken, hasTokenInQuery } from '../auth/request-auth.ts';
 import { isServerError, ServerError, type ServerErrorCode } from '../errors.ts';
-import { forbiddenError, isHostAllowed, isOriginAllowed } from '../http/origin-policy.ts';
+import { forbiddenError, hostChecker, isOriginAllowed } from '../http/origin-policy.ts';
 import type { Logger } from '../log.ts';
 import type { BudgetLimits } from './budget.ts';
 import { ClientLedger, isLedgerRefusal, type Lease } from './client-ledger.ts';
@@ -24,6 +25,8 @@ export interface Refusal extends HttpRefusal {
 export interface AdmissionOptions {
   /** Verifies a bearer token; may wait for readiness. @throws ServerError */
   verify(token: string): Promise<AuthInfo>;
+  /** The verdict `verify` would answer at once (remembered), else undefined. Default none. @throws ServerError */
+  remembered?(token: string): AuthInfo | undefined;
   /** Scopes every connection and request needs (OAUTH_REQUIRED_SCOPES). */
   requiredScopes: readonly string[];
   /** Longest bearer token in bytes. */
@@ -146,6 +149,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
     clientBudget: options.clientBudget,
   });
   let accepting = true;
+  const hostAllowed = hostChecker(options.allowedHosts);
 
   async function verifyWithin(check: Promise<AuthInfo>): Promise<AuthInfo> {
     let timer: NodeJS.Timeout | undefined;
@@ -163,12 +167,23 @@ export function createAdmission(options: AdmissionOptions): Admission {
     }
   }
 
+  /**
+   * Every check of a presented token (request-auth.ts): at once for a verdict the verifier
+   * remembers (the common case: an HTTP client sends the same token on every request), otherwise
+   * verified within authTimeoutMs.
+   */
+  function checkToken(token: string): AuthInfo | Promise<AuthInfo> {
+    const known = options.remembered?.(token);
+    if (known !== undefined) return acceptVerified(known, options.requiredScopes);
+    return verifyWithin(authenticateToken(token, options));
+  }
+
   return {
     get connections() {
       return ledger.total;
     },
     screen(req) {
-      if (!isHostAllowed(req.headers.host, options.allowedHosts)) {
+      if (!hostAllowed(req.headers.host)) {
         return {
           status: 403,
           reason: 'host_forbidden',
@@ -185,7 +200,9 @@ export function createAdmission(options: AdmissionOptions): Admission {
           body: forbiddenError('origin'),
         };
       }
-      if (hasTokenInQuery(URL.parse(req.url ?? '/', 'http://localhost'))) {
+      // A target without '?' has no query to parse (the common case, asked on every request).
+      const target = req.url ?? '/';
+      if (target.includes('?') && hasTokenInQuery(URL.parse(target, 'http://localhost'))) {
         const err = new ServerError('token_in_query', 'tokens are accepted only in the Authorization header');
         return fromServerError(err, options.challenge);
       }
@@ -197,19 +214,17 @@ export function createAdmission(options: AdmissionOptions): Admission {
     },
     async authenticate(req) {
       try {
-        return { ok: true, authInfo: await verifyWithin(authenticateRequest(req, options)) };
+        return { ok: true, authInfo: await checkToken(requestBearerToken(req, options.maxTokenBytes)) };
       } catch (err) {
         const coded = isServerError(err) ? err : new ServerError('token_invalid', 'the token could not be verified');
         return { ok: false, refusal: fromServerError(coded, options.challenge) };
       }
     },
-    verifyToken(token) {
+    async verifyToken(token) {
       if (Buffer.byteLength(token) > options.maxTokenBytes) {
-        return Promise.reject(
-          new ServerError('token_invalid', `the token is longer than ${options.maxTokenBytes} bytes`),
-        );
+        throw new ServerError('token_invalid', `the token is longer than ${options.maxTokenBytes} bytes`);
       }
-      return verifyWithin(authenticateToken(token, options));
+      return checkToken(token);
     },
     admit(authInfo) {
       if (!accepting) return shuttingDown();

@@ -12,6 +12,8 @@ import { createTokenVerifier, type TokenVerifier } from './token-verifier.ts';
 export interface Authorizer {
   /** Verifies a token; waits up to `readyWaitMs` for the first key load. @throws ServerError */
   verify(token: string): Promise<AuthInfo>;
+  /** What verify() would answer at once from remembered verdicts (token-verifier.ts), else undefined. */
+  remembered(token: string): AuthInfo | undefined;
   readonly readiness: Readiness;
   /**
    * Resolves once signing keys were loaded (what /readyz reports from then on). Rejects with the
@@ -117,6 +119,9 @@ export function createAuthorizer(config: ServerConfig, logger: Logger, options: 
       }
       if (verifier === undefined) throw new ServerError('keys_unavailable', `not ready: ${reason}`);
       return verifier.verify(token);
+    },
+    remembered(token) {
+      return verifier?.remembered(token);
     },
     close() {
       abort.abort();

@@ -87,6 +87,27 @@ export function isHostAllowed(host: string | undefined, allowedHosts: readonly s
   });
 }
 
+/** Distinct Host values whose verdict {@link hostChecker} keeps (a client sends the same one every time). */
+const REMEMBERED_HOSTS = 16;
+
+/**
+ * {@link isHostAllowed} for one `allowedHosts` list, with the verdicts of the first
+ * {@link REMEMBERED_HOSTS} distinct Host values remembered (a verdict depends on the value alone,
+ * so a remembered one is exact); other values are checked each time, so no client can grow it.
+ */
+export function hostChecker(allowedHosts: readonly string[]): (host: string | undefined) => boolean {
+  const verdicts = new Map<string, boolean>();
+  return (host) => {
+    if (host === undefined) return isHostAllowed(host, allowedHosts);
+    let verdict = verdicts.get(host);
+    if (verdict === undefined) {
+      verdict = isHostAllowed(host, allowedHosts);
+      if (verdicts.size < REMEMBERED_HOSTS) verdicts.set(host, verdict);
+    }
+    return verdict;
+  };
+}
+
 /** Host names a server bound to loopback accepts by default (DNS rebinding protection). */
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
 

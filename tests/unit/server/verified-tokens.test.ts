@@ -102,11 +102,15 @@ describe('verifier with remembered verdicts', { timeout: 20_000 }, () => {
   it('a token whose key was removed is refused at the next refetch, remembered or not', async () => {
     const v = await verifier();
     const token = await sign('a');
+    assert.equal(v.remembered(token), undefined, 'nothing is remembered before a verification');
     assert.equal(await outcome(v, token), 'ok');
+    assert.equal(v.remembered(token)?.token, token, 'the verdict is at hand (the request path waits for nothing)');
     assert.equal(await outcome(v, token), 'ok', 'remembered while the key set is fresh');
     keys = [jwk.b!];
     await untilStale(v);
+    assert.equal(v.remembered(token), undefined, 'not from a key set past its max age');
     assert.equal(await outcome(v, token), 'token_invalid', 'the refetched set no longer has the key');
+    assert.equal(v.remembered(token), undefined, 'nor once the set that verified it was replaced');
     assert.equal(await outcome(v, token), 'token_invalid');
     assert.equal(await outcome(v, await sign('b')), 'ok');
   });
