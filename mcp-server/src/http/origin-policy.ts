@@ -87,23 +87,21 @@ export function isHostAllowed(host: string | undefined, allowedHosts: readonly s
   });
 }
 
-/** Distinct Host values whose verdict {@link hostChecker} keeps (a client sends the same one every time). */
+/** Distinct allowed Host values {@link hostChecker} remembers (a client sends the same one every time). */
 const REMEMBERED_HOSTS = 16;
 
 /**
- * {@link isHostAllowed} for one `allowedHosts` list, with the verdicts of the first
- * {@link REMEMBERED_HOSTS} distinct Host values remembered (a verdict depends on the value alone,
- * so a remembered one is exact); other values are checked each time, so no client can grow it.
+ * {@link isHostAllowed} for one `allowedHosts` list, remembering the first {@link REMEMBERED_HOSTS}
+ * distinct values it allowed (a verdict depends on the value alone, so a remembered one is exact).
+ * Refused values are never remembered, so requests before any token check cannot fill it with
+ * bogus hosts; they and any value past the bound are checked each time.
  */
 export function hostChecker(allowedHosts: readonly string[]): (host: string | undefined) => boolean {
-  const verdicts = new Map<string, boolean>();
+  const allowed = new Set<string>();
   return (host) => {
-    if (host === undefined) return isHostAllowed(host, allowedHosts);
-    let verdict = verdicts.get(host);
-    if (verdict === undefined) {
-      verdict = isHostAllowed(host, allowedHosts);
-      if (verdicts.size < REMEMBERED_HOSTS) verdicts.set(host, verdict);
-    }
+    if (host !== undefined && allowed.has(host)) return true;
+    const verdict = isHostAllowed(host, allowedHosts);
+    if (verdict && host !== undefined && allowed.size < REMEMBERED_HOSTS) allowed.add(host);
     return verdict;
   };
 }
