@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { CloseCode } from 'mcp-ws-common';
 import type { WebSocket } from 'ws';
 import { createAdmission } from './admission/admission.ts';
@@ -149,17 +150,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     scope: challengeScope(config.oauthRequiredScopes),
   };
 
+  // Every verdict, fresh or remembered, passes the revocation screen (throws when revoked).
+  const screened = (authInfo: AuthInfo): AuthInfo => {
+    revocation?.screen(authInfo);
+    return authInfo;
+  };
   // One admission for both transports: Host/Origin, tokens, authentication, caps, shutdown.
   const admission = createAdmission({
-    verify: async (token) => {
-      const authInfo = await authorizer.verify(token);
-      revocation?.screen(authInfo);
-      return authInfo;
-    },
+    verify: async (token) => screened(await authorizer.verify(token)),
     remembered: (token) => {
       const authInfo = authorizer.remembered(token);
-      if (authInfo !== undefined) revocation?.screen(authInfo);
-      return authInfo;
+      return authInfo === undefined ? undefined : screened(authInfo);
     },
     requiredScopes: config.oauthRequiredScopes,
     maxTokenBytes: config.maxTokenBytes,
