@@ -2,7 +2,8 @@
  * The handshake rows: sequential connect + token check + first exchange on the server, in each
  * era (2025-11-25 `initialize`, 2026-07-28 `server/discover`), interleaved with the ceiling,
  * connect + one answer from the bare ws echo (no token, no MCP): the floor this machine puts
- * under any handshake.
+ * under any handshake. Every handshake is timed by the raw client of the load generator
+ * (bench/raw-ws.ts), so the figures are the server's and the wire's, not the `ws` client's.
  */
 import type { Child } from './child.ts';
 import type { HandshakeResult } from './results.ts';
@@ -40,7 +41,7 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   const percentiles = (xs: Sample[]) => ({ p50: spread(xs.map((s) => s.p50)), p99: spread(xs.map((s) => s.p99)) });
   const echo = percentiles(echoSamples);
   const modern = { samples: modernSamples, ...percentiles(modernSamples) };
-  const result = { count: o.count, samples, ...percentiles(samples), modern, echo };
+  const result = { count: o.count, samples, ...percentiles(samples), modern, echo, client: 'raw' as const };
   const pair = (x: { p50: Spread; p99: Spread }) =>
     `p50 ${x.p50.median.toFixed(3)} ms, p99 ${x.p99.median.toFixed(3)} ms`;
   o.log(`handshake 2025-11-25 ${pair(result)}; 2026-07-28 ${pair(modern)} (bare ws echo: ${pair(echo)})`);

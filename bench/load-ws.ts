@@ -5,13 +5,14 @@
  */
 import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
+import { clientFrame, RawWs, upgradeRequest } from './raw-ws.ts';
 import { measureRenewals, type RenewalArgs, type RenewalResult } from './renewal.ts';
 import { type Sample, summarize } from './stats.ts';
 import {
   closeWs,
   type Era,
   frameId,
-  greet,
+  greeting,
   initialize,
   openWs,
   requestOnce,
@@ -87,16 +88,24 @@ serveCommands({
   },
 
   /** Sequential connect + token check + first exchange; latency from connect to its answer. */
+  /** Handshakes one after the other through the raw client (bench/raw-ws.ts); the close is not timed. */
   async handshake(args: HandshakeArgs): Promise<Sample> {
+    const url = new URL(args.url);
+    const upgrade = upgradeRequest(url, args.token);
+    const first = greeting(args.era ?? 'legacy');
+    const request = clientFrame(first.request);
+    const followUp = first.followUp === undefined ? undefined : clientFrame(first.followUp);
     const latencies = new Float64Array(args.count);
     const started = performance.now();
     let n = 0;
     while (n < args.count && performance.now() - started < args.maxMs) {
       const t0 = performance.now();
-      const ws = await openWs(args.url, { token: args.token });
-      await greet(ws, args.era ?? 'legacy');
+      const ws = await RawWs.open(url, upgrade);
+      const answer = await ws.request(request, (payload) => frameId(payload) === 0);
       latencies[n++] = performance.now() - t0;
-      await closeWs(ws);
+      if (!answer.includes('"result"')) throw new Error(`the first request failed: ${answer.toString().slice(0, 200)}`);
+      if (followUp) ws.send(followUp);
+      await ws.close();
     }
     return summarize(latencies, n, performance.now() - started, 0);
   },

@@ -4,13 +4,18 @@
  *    loopback round trip (the echo row's p50 at 1 in flight is that round trip);
  * 2. under load: the same calls at a fixed number in flight, without and with a renewal every
  *    `intervalMs`, alternated `pairs` times (one 1-s window's p99 swings by a millisecond on a
- *    shared machine); a renewal that held calls up shows as a higher p99 with renewals.
+ *    shared machine); a renewal that held calls up shows as a higher p99 with renewals;
+ * 3. around renewals: the calls sent from {@link AROUND_BEFORE_MS} before to {@link AROUND_AFTER_MS}
+ *    after a renewal was sent (in flight when it arrived, or queued behind it), against every call of
+ *    the runs without renewals: chosen by send time, not by length, so with no effect the two
+ *    distributions are the same, and a renewal that delays its neighbours shows in their p99 directly
+ *    instead of being diluted by the calls far from any renewal.
  * Runs inside a load process (bench/load-ws.ts); tokens are signed by the parent (same client and
  * subject as the connection's token, as the server requires).
  */
 import type WebSocket from 'ws';
 import { createLoop, type LoopResult } from './closed-loop.ts';
-import { type Sample, summarize } from './stats.ts';
+import { quantile, type Sample, summarize } from './stats.ts';
 import { frameId, requestFrames, type ToolCall, toolCallFrames } from './wire.ts';
 
 /** Arguments of the `renewals` command. */
@@ -39,6 +44,29 @@ export interface RenewalResult {
   readonly with: readonly LoopResult[];
   /** Renewals answered with an error (a refused token). */
   readonly refused: number;
+  /** p99 of the calls sent around a renewal (all runs with renewals), in ms, and how many there were. */
+  readonly aroundP99: number;
+  readonly aroundCount: number;
+  /** p99 of every call of the runs without renewals (after their warm-up), in ms. */
+  readonly withoutP99: number;
+}
+
+/** A call sent this long before a renewal, or up to {@link AROUND_AFTER_MS} after it, is "around" it. */
+export const AROUND_BEFORE_MS = 1;
+export const AROUND_AFTER_MS = 2;
+
+const WARMUP_MS = 200;
+
+/** Whether `t` lies around one of `times` (sorted): from AROUND_BEFORE_MS before to AROUND_AFTER_MS after. */
+function nearAny(times: readonly number[], t: number): boolean {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! < t - AROUND_AFTER_MS) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < times.length && times[lo]! <= t + AROUND_BEFORE_MS;
 }
 
 /** Ids of renewals start here, far above the loop's call ids. */
@@ -64,11 +92,18 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
     onRenewed?.();
   };
   ws.on('message', onMessage);
+  const renewedAt: number[] = [];
   const send = () => {
     const id = nextId++;
-    pending.set(id, performance.now());
+    const now = performance.now();
+    pending.set(id, now);
+    renewedAt.push(now);
     ws.send(frame(id, args.tokens[turn++ % args.tokens.length]!));
   };
+  const withoutAll: number[] = [];
+  /** Send time and latency of every call of the runs with renewals, classified once they are over. */
+  const withSent: number[] = [];
+  const withLatency: number[] = [];
   try {
     const t0 = performance.now();
     for (let i = 0; i < args.idleCount; i++) {
@@ -82,15 +117,34 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       const frames = toolCallFrames(args.call);
       const loop = createLoop({
         inflight: args.inflight,
-        warmupMs: 200,
+        warmupMs: WARMUP_MS,
         durationMs: args.durationMs,
         maxRequests: 1e6,
       });
-      const onCall = (data: Buffer) => loop.complete(frameId(data), data.length);
+      const sentAt = new Map<number, number>();
+      const measuredFrom = performance.now() + WARMUP_MS;
+      const onCall = (data: Buffer) => {
+        const id = frameId(data);
+        const t0 = sentAt.get(id);
+        if (t0 !== undefined) {
+          sentAt.delete(id);
+          const latency = performance.now() - t0;
+          if (!withRenewals) {
+            if (t0 >= measuredFrom) withoutAll.push(latency);
+          } else if (t0 >= measuredFrom) {
+            withSent.push(t0);
+            withLatency.push(latency);
+          }
+        }
+        loop.complete(id, data.length);
+      };
       ws.on('message', onCall);
       const timer = withRenewals ? setInterval(send, args.intervalMs) : undefined;
       try {
-        return await loop.start((id) => ws.send(frames(id)));
+        return await loop.start((id) => {
+          sentAt.set(id, performance.now());
+          ws.send(frames(id));
+        });
       } finally {
         clearInterval(timer);
         ws.off('message', onCall);
@@ -107,7 +161,17 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       loadedMs += performance.now() - from;
     }
     const loaded = summarize(Float64Array.from(done), done.length, loadedMs, 0);
-    return { idle, loaded, without, with: withRenewals, refused };
+    const around = withLatency.filter((_, i) => nearAny(renewedAt, withSent[i]!));
+    return {
+      idle,
+      loaded,
+      without,
+      with: withRenewals,
+      refused,
+      aroundP99: quantile(around, 0.99),
+      aroundCount: around.length,
+      withoutP99: quantile(withoutAll, 0.99),
+    };
   } finally {
     ws.off('message', onMessage);
   }

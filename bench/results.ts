@@ -74,6 +74,8 @@ export interface HandshakeResult {
    * above); absent in runs before 2026-12-02.
    */
   readonly modern?: { readonly samples: Sample[]; readonly p50: Spread; readonly p99: Spread };
+  /** The client that timed them: `raw` (bench/raw-ws.ts, ready-made bytes); absent: the `ws` client (runs before 2026-12-03). */
+  readonly client?: 'raw';
 }
 
 /** In-band renewal (`auth/renew`) figures over the repetitions (bench/renewal.ts). */
@@ -98,6 +100,12 @@ export interface RenewalFigures {
   readonly pairedP99Ratio?: Spread;
   /** Renewals answered with an error (summed). */
   readonly refused: number;
+  /**
+   * Per repetition, p99 of the calls sent around a renewal (bench/renewal.ts) over p99 of every call
+   * of the runs without renewals; and how many calls were around one, summed. Absent in older results.
+   */
+  readonly aroundP99Ratio?: Spread;
+  readonly aroundCount?: number;
 }
 
 /** Everything a run produced. */

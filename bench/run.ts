@@ -232,7 +232,8 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
     const p99s = (runs: readonly { p99: number }[]) => runs.map((x) => fixed(x.p99)).join('/');
     log(
       `renewal rep ${rep + 1}: idle p50 ${fixed(r.idle.p50)} p99 ${fixed(r.idle.p99)} ms; calls p99 ` +
-        `${p99s(r.without)} without, ${p99s(r.with)} with renewals (${r.loaded.count} renewed, ${r.refused} refused)`,
+        `${p99s(r.without)} without, ${p99s(r.with)} with renewals (${r.loaded.count} renewed, ${r.refused} refused); ` +
+        `p99 of the ${r.aroundCount} calls around a renewal ${fixed(r.aroundP99)} ms, of all calls without ${fixed(r.withoutP99)} ms`,
     );
   }
   return {
@@ -246,6 +247,8 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
     loadedRuns: runs.length * RENEWAL_PAIRS,
     pairedP99Ratio: spread(runs.flatMap((r) => r.with.map((x, i) => x.p99 / (r.without[i]?.p99 ?? Number.NaN)))),
     refused: runs.reduce((n, r) => n + r.refused, 0),
+    aroundP99Ratio: spread(runs.map((r) => r.aroundP99 / r.withoutP99)),
+    aroundCount: runs.reduce((n, r) => n + r.aroundCount, 0),
   };
 }
 

@@ -144,6 +144,11 @@ export type Era = 'legacy' | 'modern';
 
 const DISCOVER = requestFrames('server/discover', { _meta: MODERN_META });
 
+/** The first request a client of `era` sends (id 0), and the notification that follows its answer, if any. */
+export function greeting(era: Era): { readonly request: string; readonly followUp?: string } {
+  return era === 'legacy' ? { request: INITIALIZE(0), followUp: INITIALIZED } : { request: DISCOVER(0) };
+}
+
 /**
  * Opens the MCP conversation the way a client of `era` does: 2025-11-25 with `initialize`
  * (+ `notifications/initialized`), 2026-07-28 with the `server/discover` probe of the SDK's
