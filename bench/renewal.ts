@@ -6,16 +6,17 @@
  *    `intervalMs`, alternated `pairs` times (one 1-s window's p99 swings by a millisecond on a
  *    shared machine); a renewal that held calls up shows as a higher p99 with renewals;
  * 3. around renewals: the calls sent from {@link AROUND_BEFORE_MS} before to {@link AROUND_AFTER_MS}
- *    after a renewal was sent (in flight when it arrived, or queued behind it), against every call of
- *    the runs without renewals: chosen by send time, not by length, so with no effect the two
- *    distributions are the same, and a renewal that delays its neighbours shows in their p99 directly
- *    instead of being diluted by the calls far from any renewal.
+ *    after a renewal was sent (in flight when it arrived, or queued behind it), against the calls sent
+ *    as near a tick of the same timer in the runs without renewals, where the tick sends nothing. The
+ *    control matters: a timer fires late when the event loop was busy, so calls near any tick are
+ *    slower than calls at large (measured: p99 up to 1.8x with nothing sent). A renewal that delays its
+ *    neighbours shows in their p99 directly instead of being diluted by calls far from any renewal.
  * Runs inside a load process (bench/load-ws.ts); tokens are signed by the parent (same client and
  * subject as the connection's token, as the server requires).
  */
 import type WebSocket from 'ws';
 import { createLoop, type LoopResult } from './closed-loop.ts';
-import { quantile, type Sample, summarize } from './stats.ts';
+import { type Sample, summarize } from './stats.ts';
 import { frameId, requestFrames, type ToolCall, toolCallFrames } from './wire.ts';
 
 /** Arguments of the `renewals` command. */
@@ -44,11 +45,10 @@ export interface RenewalResult {
   readonly with: readonly LoopResult[];
   /** Renewals answered with an error (a refused token). */
   readonly refused: number;
-  /** p99 of the calls sent around a renewal (all runs with renewals), in ms, and how many there were. */
-  readonly aroundP99: number;
-  readonly aroundCount: number;
-  /** p99 of every call of the runs without renewals (after their warm-up), in ms. */
-  readonly withoutP99: number;
+  /** Latencies of the calls sent around a renewal (all runs with renewals), in ms. */
+  readonly around: readonly number[];
+  /** The control: latencies of the calls sent around a tick of the same timer in the runs without renewals. */
+  readonly aroundTicks: readonly number[];
 }
 
 /** A call sent this long before a renewal, or up to {@link AROUND_AFTER_MS} after it, is "around" it. */
@@ -100,10 +100,13 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
     renewedAt.push(now);
     ws.send(frame(id, args.tokens[turn++ % args.tokens.length]!));
   };
-  const withoutAll: number[] = [];
-  /** Send time and latency of every call of the runs with renewals, classified once they are over. */
-  const withSent: number[] = [];
-  const withLatency: number[] = [];
+  /** Ticks of the same timer in the runs without renewals, where nothing is sent (the control). */
+  const tickedAt: number[] = [];
+  /** Send time and latency of every measured call, per side, classified once the runs are over. */
+  const calls = {
+    with: { sent: [] as number[], latency: [] as number[] },
+    without: { sent: [] as number[], latency: [] as number[] },
+  };
   try {
     const t0 = performance.now();
     for (let i = 0; i < args.idleCount; i++) {
@@ -128,18 +131,16 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
         const t0 = sentAt.get(id);
         if (t0 !== undefined) {
           sentAt.delete(id);
-          const latency = performance.now() - t0;
-          if (!withRenewals) {
-            if (t0 >= measuredFrom) withoutAll.push(latency);
-          } else if (t0 >= measuredFrom) {
-            withSent.push(t0);
-            withLatency.push(latency);
+          if (t0 >= measuredFrom) {
+            const side = withRenewals ? calls.with : calls.without;
+            side.sent.push(t0);
+            side.latency.push(performance.now() - t0);
           }
         }
         loop.complete(id, data.length);
       };
       ws.on('message', onCall);
-      const timer = withRenewals ? setInterval(send, args.intervalMs) : undefined;
+      const timer = setInterval(withRenewals ? send : () => tickedAt.push(performance.now()), args.intervalMs);
       try {
         return await loop.start((id) => {
           sentAt.set(id, performance.now());
@@ -161,16 +162,16 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       loadedMs += performance.now() - from;
     }
     const loaded = summarize(Float64Array.from(done), done.length, loadedMs, 0);
-    const around = withLatency.filter((_, i) => nearAny(renewedAt, withSent[i]!));
+    const near = (side: { sent: number[]; latency: number[] }, times: number[]) =>
+      side.latency.filter((_, i) => nearAny(times, side.sent[i]!));
     return {
       idle,
       loaded,
       without,
       with: withRenewals,
       refused,
-      aroundP99: quantile(around, 0.99),
-      aroundCount: around.length,
-      withoutP99: quantile(withoutAll, 0.99),
+      around: near(calls.with, renewedAt),
+      aroundTicks: near(calls.without, tickedAt),
     };
   } finally {
     ws.off('message', onMessage);

@@ -101,11 +101,16 @@ export interface RenewalFigures {
   /** Renewals answered with an error (summed). */
   readonly refused: number;
   /**
-   * Per repetition, p99 of the calls sent around a renewal (bench/renewal.ts) over p99 of every call
-   * of the runs without renewals; and how many calls were around one, summed. Absent in older results.
+   * The calls sent around a renewal (bench/renewal.ts) and, the control, around a tick of the same
+   * timer in the runs without renewals, each pooled over the repetitions: how many, their p99 in ms.
+   * Absent in older results.
    */
-  readonly aroundP99Ratio?: Spread;
-  readonly aroundCount?: number;
+  readonly around?: {
+    readonly count: number;
+    readonly p99: number;
+    readonly controlCount: number;
+    readonly controlP99: number;
+  };
 }
 
 /** Everything a run produced. */
