@@ -14,6 +14,14 @@
  *    a swapped symlink or a replaced file is a miss, never a hit.
  * 2. fstat of the descriptor: still a regular file with the same change time (ctime moves on every
  *    write, chmod, chown, link count or rename), so a permission change is never bypassed.
+ * 3. A proof made in this turn of the event loop (one I/O callback and the microtasks it leaves) is
+ *    the proof of every hit of the same entry in the turn. Sound for requests read from sockets:
+ *    Node reads a socket only between turns, so every request served in a turn was read before
+ *    the turn began, hence before the proof; answering it as of the proof is answering it as of a
+ *    moment after it arrived, as a fresh proof would (a request sent after a file was replaced is
+ *    read in a later turn and proves again). The turn's proofs are dropped in a microtask queued at
+ *    the first one, which runs before Node goes back to its sockets. A caller that changes files and
+ *    reads them again in one synchronous run is not a request and must not rely on the cache.
  * Only paths that resolved with no symlink at all are cached (others take the guard every time),
  * and without /proc nothing is cached. A failed check closes the entry and the caller opens the
  * file through the guard again. What the window still bounds: a permission change on a parent
@@ -56,6 +64,8 @@ interface Entry {
   warm: boolean;
   /** `dev:ino` of the descriptor, once asked (it never changes for an open descriptor). */
   identity?: string;
+  /** The stats of this turn's proof (see the module comment), until the turn ends. */
+  turnStats: Stats | undefined;
 }
 
 /** A file (or directory) opened for one read: `release()` it when done (exactly once). */
@@ -85,10 +95,27 @@ let sweeper: NodeJS.Timeout | undefined;
 let hits = 0;
 let misses = 0;
 let warmHits = 0;
+let proofs = 0;
+
+/** Entries proved in this turn; their proofs are dropped when it ends. */
+const provedThisTurn: Entry[] = [];
+
+function endTurn(): void {
+  for (const entry of provedThisTurn) entry.turnStats = undefined;
+  provedThisTurn.length = 0;
+}
+
+/** Records a proof for the hits of this turn. */
+function provedNow(entry: Entry, stats: Stats): void {
+  if (provedThisTurn.length === 0) queueMicrotask(endTurn);
+  entry.turnStats = stats;
+  provedThisTurn.push(entry);
+}
 
 function evict(entry: Entry): void {
   if (entries.get(entry.key) === entry) entries.delete(entry.key);
   entry.evicted = true;
+  entry.turnStats = undefined;
   if (entry.refs === 0) void entry.handle.close().catch(() => {});
   if (entries.size === 0 && sweeper !== undefined) {
     clearInterval(sweeper);
@@ -126,6 +153,7 @@ function lease(entry: Entry, stats: Stats, relPath: string): FileLease {
 /** The entry's re-proof (see the module comment); fresh stats when it holds, else undefined. */
 function revalidate(entry: Entry, now: number): Stats | undefined {
   if (now - entry.openedAt >= VALID_MS) return undefined;
+  proofs++;
   if (openedPathOf(entry.handle.fd) !== entry.real) return undefined;
   try {
     const stats = fstatSync(entry.handle.fd);
@@ -157,7 +185,7 @@ export function openFileCached(root: string, relInput: string): Promise<FileLeas
 
 /**
  * Opens `relInput` under `root` for reading, as a regular file or a directory, through the
- * cache: a hit costs a readlink of /proc and an fstat (no threadpool round trip); a miss opens
+ * cache: a hit costs a readlink of /proc and an fstat, once per turn (no threadpool round trip); a miss opens
  * through {@link openInsideRoot} and keeps the descriptor when its path has no symlink.
  * @throws ServerError as {@link openInsideRoot} does (nothing is cached for a failed open).
  */
@@ -167,7 +195,11 @@ export async function openCached(root: string, relInput: string, kind: OpenKind)
   const cached = entries.get(key);
   const now = performance.now();
   if (cached !== undefined) {
-    const stats = revalidate(cached, now);
+    let stats = cached.turnStats;
+    if (stats === undefined) {
+      stats = revalidate(cached, now);
+      if (stats !== undefined) provedNow(cached, stats);
+    }
     if (stats !== undefined) {
       hits++;
       entries.delete(key);
@@ -203,14 +235,15 @@ export async function openCached(root: string, relInput: string, kind: OpenKind)
     refs: 0,
     evicted: false,
     warm: false,
+    turnStats: undefined,
   };
   insert(entry);
   return lease(entry, opened.stats, relPath);
 }
 
-/** Hits (warm ones among them), misses and descriptors held (tests and the profile). */
-export function openFileCacheStats(): { hits: number; warmHits: number; misses: number; held: number } {
-  return { hits, warmHits, misses, held: entries.size };
+/** Hits (warm ones among them), proofs made for them, misses and descriptors held (tests and the profile). */
+export function openFileCacheStats(): { hits: number; warmHits: number; proofs: number; misses: number; held: number } {
+  return { hits, warmHits, proofs, misses, held: entries.size };
 }
 
 /** Closes every held descriptor not in use (tests; a server shutting down). */

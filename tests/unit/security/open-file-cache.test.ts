@@ -94,6 +94,24 @@ describe('open-file cache: a changed path is never served from the cache', () =>
     assert.equal((await read('f.txt')).text, 'replaced');
   });
 
+  it('shares one proof among the reads begun in one turn, and proves again in the next', async () => {
+    await warm('f.txt', 'inside');
+    const before = openFileCacheStats();
+    // Begun in one synchronous run, as the frames of one socket read are served.
+    const texts = await Promise.all([read('f.txt'), read('f.txt'), read('f.txt')]);
+    assert.deepEqual(
+      texts.map((t) => t.text),
+      ['inside', 'inside', 'inside'],
+    );
+    const during = openFileCacheStats();
+    assert.equal(during.hits, before.hits + 3);
+    assert.equal(during.proofs, before.proofs + 1, 'the hits of one turn did not share its proof');
+    // Replaced after the turn: the next read proves again and serves the new file.
+    writeFileSync(path.join(root, 'new.txt'), 'replaced');
+    renameSync(path.join(root, 'new.txt'), path.join(root, 'f.txt'));
+    assert.equal((await read('f.txt')).text, 'replaced');
+  });
+
   it('serves new bytes written in place', async () => {
     await warm('f.txt', 'inside');
     writeFileSync(path.join(root, 'f.txt'), 'rewritten');
