@@ -14,14 +14,10 @@
  *    a swapped symlink or a replaced file is a miss, never a hit.
  * 2. fstat of the descriptor: still a regular file with the same change time (ctime moves on every
  *    write, chmod, chown, link count or rename), so a permission change is never bypassed.
- * 3. A proof made in this turn of the event loop (one I/O callback and the microtasks it leaves) is
- *    the proof of every hit of the same entry in the turn. Sound for requests read from sockets:
- *    Node reads a socket only between turns, so every request served in a turn was read before
- *    the turn began, hence before the proof; answering it as of the proof is answering it as of a
- *    moment after it arrived, as a fresh proof would (a request sent after a file was replaced is
- *    read in a later turn and proves again). The turn's proofs are dropped in a microtask queued at
- *    the first one, which runs before Node goes back to its sockets. A caller that changes files and
- *    reads them again in one synchronous run is not a request and must not rely on the cache.
+ * 3. A proof made in this turn of the event loop is the proof of every hit of the same entry in
+ *    the turn: every request a turn serves was read from its socket before the turn began, hence
+ *    before the proof, and a request sent after a file was replaced is read in a later turn and
+ *    proves again (tools/turn-memo.ts).
  * Only paths that resolved with no symlink at all are cached (others take the guard every time),
  * and without /proc nothing is cached. A failed check closes the entry and the caller opens the
  * file through the guard again. What the window still bounds: a permission change on a parent
@@ -41,6 +37,7 @@ import { fstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { type Descriptor, identityOf } from './descriptor.ts';
 import { normalizeRelativePath, type OpenKind, openedPathOf, openInsideRoot, realRoot } from './path-guard.ts';
+import { TurnMemo } from './turn-memo.ts';
 
 /** How long a descriptor is reused after the guard opened it, in ms; then the guard opens it again. */
 export const VALID_MS = 1000;
@@ -64,8 +61,6 @@ interface Entry {
   warm: boolean;
   /** `dev:ino` of the descriptor, once asked (it never changes for an open descriptor). */
   identity?: string;
-  /** The stats of this turn's proof (see the module comment), until the turn ends. */
-  turnStats: Stats | undefined;
 }
 
 /** A file (or directory) opened for one read: `release()` it when done (exactly once). */
@@ -97,25 +92,13 @@ let misses = 0;
 let warmHits = 0;
 let proofs = 0;
 
-/** Entries proved in this turn; their proofs are dropped when it ends. */
-const provedThisTurn: Entry[] = [];
-
-function endTurn(): void {
-  for (const entry of provedThisTurn) entry.turnStats = undefined;
-  provedThisTurn.length = 0;
-}
-
-/** Records a proof for the hits of this turn. */
-function provedNow(entry: Entry, stats: Stats): void {
-  if (provedThisTurn.length === 0) queueMicrotask(endTurn);
-  entry.turnStats = stats;
-  provedThisTurn.push(entry);
-}
+/** The stats of each entry's proof in this turn (point 3 of the module comment). */
+const provedThisTurn = new TurnMemo<Entry, Stats>();
 
 function evict(entry: Entry): void {
   if (entries.get(entry.key) === entry) entries.delete(entry.key);
   entry.evicted = true;
-  entry.turnStats = undefined;
+  provedThisTurn.delete(entry);
   if (entry.refs === 0) void entry.handle.close().catch(() => {});
   if (entries.size === 0 && sweeper !== undefined) {
     clearInterval(sweeper);
@@ -195,10 +178,10 @@ export async function openCached(root: string, relInput: string, kind: OpenKind)
   const cached = entries.get(key);
   const now = performance.now();
   if (cached !== undefined) {
-    let stats = cached.turnStats;
+    let stats = provedThisTurn.get(cached);
     if (stats === undefined) {
       stats = revalidate(cached, now);
-      if (stats !== undefined) provedNow(cached, stats);
+      if (stats !== undefined) provedThisTurn.set(cached, stats);
     }
     if (stats !== undefined) {
       hits++;
@@ -235,7 +218,6 @@ export async function openCached(root: string, relInput: string, kind: OpenKind)
     refs: 0,
     evicted: false,
     warm: false,
-    turnStats: undefined,
   };
   insert(entry);
   return lease(entry, opened.stats, relPath);

@@ -1,11 +1,14 @@
 import { readSync } from 'node:fs';
 import path from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { ServerError } from '../errors.ts';
+import type { Descriptor } from './descriptor.ts';
 import { type EncodedParts, withEncodedParts } from './encoded-result.ts';
 import { throwIfAborted, toolError } from './fs-errors.ts';
-import { openFileCached } from './open-file-cache.ts';
+import { type FileLease, openFileCached } from './open-file-cache.ts';
 import type { ToolContext, ToolOutcome, ToolSpec } from './tool-spec.ts';
+import { TurnMemo } from './turn-memo.ts';
 
 /** Bytes read per chunk (a progress notification goes out after each). */
 const CHUNK_BYTES = 256 * 1024;
@@ -99,95 +102,148 @@ function asText(buf: Uint8Array): string | undefined {
   }
 }
 
+/** One page of a file as answered: where it starts, its length, and its content block. */
+interface Page {
+  readonly start: number;
+  readonly length: number;
+  readonly encoding: 'utf8' | 'base64';
+  readonly body: ContentBlock;
+  /** JSON of `body`, made at first use, then kept (the text's escaping is most of a small read). */
+  json?: string;
+}
+
+type ContentBlock = CallToolResult['content'][number];
+
 /** The encoded parts of a page: its metadata block is the structured content's JSON, serialised once. */
-function pageParts(body: object, json: string): EncodedParts {
+function pageParts(page: Page, json: string): EncodedParts {
   return {
     structuredContent: json,
-    content: () => `[${JSON.stringify(body)},{"type":"text","text":${JSON.stringify(json)}}]`,
+    content: () => {
+      page.json ??= JSON.stringify(page.body);
+      return `[${page.json},{"type":"text","text":${JSON.stringify(json)}}]`;
+    },
   };
 }
 
+/**
+ * The page `bytes` read at `offset` of a `size`-byte file make: UTF-8 text without a character cut
+ * at either end, or else the bytes as a base64 embedded resource.
+ * @throws ServerError `range_invalid` when the bytes are only part of one character.
+ */
+function pageOf(relPath: string, bytes: Buffer, offset: number, size: number): Page {
+  const skip = leadingContinuations(bytes);
+  const trim = offset + bytes.length < size ? incompleteTail(bytes) : 0;
+  const textBytes = bytes.subarray(skip, bytes.length - trim);
+  const text = asText(textBytes);
+  if (text !== undefined) {
+    if (textBytes.length === 0 && bytes.length > 0) {
+      throw new ServerError(
+        'range_invalid',
+        `length ${bytes.length} at offset ${offset} cuts a UTF-8 character in ${JSON.stringify(relPath)}; ask for at least 4 bytes`,
+      );
+    }
+    return { start: offset + skip, length: textBytes.length, encoding: 'utf8', body: { type: 'text', text } };
+  }
+  const resource = {
+    uri: `file:///${relPath.split('/').map(encodeURIComponent).join('/')}`,
+    mimeType: guessMimeType(relPath),
+    blob: bytes.toString('base64'),
+  };
+  return { start: offset, length: bytes.length, encoding: 'base64', body: { type: 'resource', resource } };
+}
+
+/** The tool's answer for `page` of a `size`-byte file. */
+function pageOutcome(relPath: string, size: number, page: Page): ToolOutcome {
+  const stop = page.start + page.length;
+  const eof = stop >= size;
+  const structured = {
+    path: relPath,
+    size,
+    offset: page.start,
+    length: page.length,
+    encoding: page.encoding,
+    ...(eof ? {} : { nextOffset: stop }),
+    eof,
+  };
+  const json = JSON.stringify(structured);
+  const result = { content: [page.body, { type: 'text' as const, text: json }], structuredContent: structured };
+  return { result: withEncodedParts(result, pageParts(page, json)), path: relPath, bytes: page.length };
+}
+
+/**
+ * Whole files read inline in this turn, by held descriptor (tools/turn-memo.ts: every request of
+ * the turn was read before the turn began, so bytes read in it are fresh for each of them, and
+ * the text is decoded and escaped once for all of them).
+ */
+const readThisTurn = new TurnMemo<Descriptor, { readonly ctimeMs: number; readonly page: Page }>();
+
+/** The whole of a warm file, read inline (its pages are cached: open-file-cache.ts), or this turn's read of it. */
+function readWarm(opened: FileLease, want: number): Page {
+  const { handle, stats } = opened;
+  const shared = readThisTurn.get(handle);
+  if (shared !== undefined && shared.ctimeMs === stats.ctimeMs) return shared.page;
+  const raw = Buffer.allocUnsafe(want);
+  const got = readSync(handle.fd, raw, 0, want, 0);
+  const page = pageOf(opened.relPath, raw.subarray(0, got), 0, stats.size);
+  readThisTurn.set(handle, { ctimeMs: stats.ctimeMs, page });
+  return page;
+}
+
+/** Reads `want` bytes at `offset` through the threadpool, in chunks with progress; a whole read marks the entry warm. */
+async function readChunks(opened: FileLease, offset: number, want: number, whole: boolean, ctx: ToolContext) {
+  // Unzeroed: only the `got` bytes read are ever used.
+  const raw = Buffer.allocUnsafe(want);
+  let got = 0;
+  while (got < want) {
+    throwIfAborted(ctx.signal);
+    const bytesRead = await opened.handle.read(raw, got, Math.min(CHUNK_BYTES, want - got), offset + got);
+    if (bytesRead === 0) break; // the file shrank meanwhile
+    got += bytesRead;
+    if (want > CHUNK_BYTES) await ctx.progress(got, want, `${got} of ${want} bytes read`);
+  }
+  if (whole && got === opened.stats.size) opened.markWarm();
+  return raw.subarray(0, got);
+}
+
+/** How many bytes to read at `offset`. @throws ServerError `file_too_large` or `range_invalid`. */
+function pageLength(
+  relPath: string,
+  size: number,
+  offset: number,
+  length: number | undefined,
+  maxBytes: number,
+  whole: boolean,
+): number {
+  if (whole && size > maxBytes) {
+    throw new ServerError(
+      'file_too_large',
+      `${JSON.stringify(relPath)} is ${size} bytes, over the ${maxBytes}-byte limit for a whole read; ` +
+        `read it in pages with offset and length (e.g. offset 0, length ${maxBytes}, then nextOffset)`,
+    );
+  }
+  if (offset > size) {
+    throw new ServerError(
+      'range_invalid',
+      `offset ${offset} is past the end of ${JSON.stringify(relPath)} (${size} bytes)`,
+    );
+  }
+  return Math.min(length ?? size - offset, maxBytes, size - offset);
+}
+
 async function run(args: z.infer<typeof inputSchema>, ctx: ToolContext): Promise<ToolOutcome> {
-  const requested = args.filePath;
-  let relPath = requested;
+  let relPath = args.filePath;
   try {
-    const opened = await openFileCached(ctx.root, requested);
+    const opened = await openFileCached(ctx.root, args.filePath);
     relPath = opened.relPath;
-    const { handle } = opened;
     try {
       const size = opened.stats.size;
-      const paged = args.offset !== undefined || args.length !== undefined;
-      if (!paged && size > ctx.maxFileBytes) {
-        throw new ServerError(
-          'file_too_large',
-          `${JSON.stringify(relPath)} is ${size} bytes, over the ${ctx.maxFileBytes}-byte limit for a whole read; ` +
-            `read it in pages with offset and length (e.g. offset 0, length ${ctx.maxFileBytes}, then nextOffset)`,
-        );
-      }
+      const whole = args.offset === undefined && args.length === undefined;
       const offset = args.offset ?? 0;
-      if (offset > size) {
-        throw new ServerError(
-          'range_invalid',
-          `offset ${offset} is past the end of ${JSON.stringify(relPath)} (${size} bytes)`,
-        );
-      }
-      const want = Math.min(args.length ?? size - offset, ctx.maxFileBytes, size - offset);
-      // Unzeroed: only the `got` bytes read are ever used.
-      const raw = Buffer.allocUnsafe(want);
-      let got = 0;
-      if (!paged && opened.warm) {
-        // Read whole a moment ago, so its pages are cached: inline (open-file-cache.ts).
-        throwIfAborted(ctx.signal);
-        got = readSync(handle.fd, raw, 0, want, 0);
-      } else {
-        while (got < want) {
-          throwIfAborted(ctx.signal);
-          const bytesRead = await handle.read(raw, got, Math.min(CHUNK_BYTES, want - got), offset + got);
-          if (bytesRead === 0) break; // the file shrank meanwhile
-          got += bytesRead;
-          if (want > CHUNK_BYTES) await ctx.progress(got, want, `${got} of ${want} bytes read`);
-        }
-        if (!paged && got === size) opened.markWarm();
-      }
-      const bytes = raw.subarray(0, got);
-      const end = offset + got;
-      const skip = leadingContinuations(bytes);
-      const trim = end < size ? incompleteTail(bytes) : 0;
-      const textBytes = bytes.subarray(skip, bytes.length - trim);
-      const text = asText(textBytes);
-      if (text !== undefined && textBytes.length === 0 && bytes.length > 0) {
-        throw new ServerError(
-          'range_invalid',
-          `length ${got} at offset ${offset} cuts a UTF-8 character in ${JSON.stringify(relPath)}; ask for at least 4 bytes`,
-        );
-      }
-      const start = text === undefined ? offset : offset + skip;
-      const used = text === undefined ? bytes : textBytes;
-      const stop = start + used.length;
-      const eof = stop >= size;
-      const structured = {
-        path: relPath,
-        size,
-        offset: start,
-        length: used.length,
-        encoding: text === undefined ? ('base64' as const) : ('utf8' as const),
-        ...(eof ? {} : { nextOffset: stop }),
-        eof,
-      };
-      const body =
-        text === undefined
-          ? {
-              type: 'resource' as const,
-              resource: {
-                uri: `file:///${relPath.split('/').map(encodeURIComponent).join('/')}`,
-                mimeType: guessMimeType(relPath),
-                blob: Buffer.from(used).toString('base64'),
-              },
-            }
-          : { type: 'text' as const, text };
-      const json = JSON.stringify(structured);
-      const result = { content: [body, { type: 'text' as const, text: json }], structuredContent: structured };
-      return { result: withEncodedParts(result, pageParts(body, json)), path: relPath, bytes: used.length };
+      const want = pageLength(relPath, size, offset, args.length, ctx.maxFileBytes, whole);
+      throwIfAborted(ctx.signal);
+      if (whole && opened.warm) return pageOutcome(relPath, size, readWarm(opened, want));
+      const bytes = await readChunks(opened, offset, want, whole, ctx);
+      return pageOutcome(relPath, size, pageOf(relPath, bytes, offset, size));
     } finally {
       opened.release();
     }
