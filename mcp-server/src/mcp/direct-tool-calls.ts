@@ -69,6 +69,8 @@ export class DirectToolCalls {
   readonly #tools: ToolTable;
   readonly #deps: InvocationDeps;
   readonly #serverInfo: Json;
+  /** The `_meta` of a 2026-07-28 result that has none of its own: one object, its JSON made once. */
+  readonly #infoMeta: KnownJson;
   #era: Era | undefined;
   /** Accepted envelopes (keys); made at the first one (a 2025-11-25 connection has none). */
   #envelopes: KeyMemo<true> | undefined;
@@ -80,6 +82,8 @@ export class DirectToolCalls {
     this.#tools = tools;
     this.#deps = deps;
     this.#serverInfo = serverInfo;
+    const meta = { [SERVER_INFO_META_KEY]: serverInfo };
+    this.#infoMeta = { value: meta, json: JSON.stringify(meta) };
   }
 
   /**
@@ -170,7 +174,7 @@ export class DirectToolCalls {
         if (this.#running.get(key) === controller) this.#running.delete(key);
         const response = { result: this.#encode(result), jsonrpc: '2.0', id } as JSONRPCResultResponse;
         const parts = encodedPartsOf(result);
-        reply(response, parts === undefined ? undefined : frameOf(response, parts));
+        reply(response, parts === undefined ? undefined : frameOf(response, parts, this.#infoMeta));
         answered++;
       })
       .catch((err: unknown) => logger.error({ event: 'direct_reply_failed', error: (err as Error).message }));
@@ -191,7 +195,7 @@ export class DirectToolCalls {
     if (this.#era !== 'modern') return out;
     out.resultType = 'complete';
     const meta = out._meta;
-    if (meta === undefined) out._meta = { [SERVER_INFO_META_KEY]: this.#serverInfo };
+    if (meta === undefined) out._meta = this.#infoMeta.value as Json;
     else if (isObject(meta) && meta[SERVER_INFO_META_KEY] === undefined) {
       out._meta = { ...meta, [SERVER_INFO_META_KEY]: this.#serverInfo };
     }
@@ -199,18 +203,36 @@ export class DirectToolCalls {
   }
 }
 
-/** `JSON.stringify(response)`, with the result's content and structured content spliced in from `parts`. */
-function frameOf(response: JSONRPCResultResponse, parts: EncodedParts): string {
+/** `"key":` of the members a tool result has (any other is serialised as met). */
+const MEMBER_KEYS: ReadonlyMap<string, string> = new Map(
+  ['_meta', 'content', 'structuredContent', 'isError', 'resultType'].map((k) => [k, `${JSON.stringify(k)}:`]),
+);
+
+/** A value whose JSON is known: spliced in as is when a member is this very object. */
+interface KnownJson {
+  readonly value: unknown;
+  readonly json: string;
+}
+
+/**
+ * `JSON.stringify(response)`, with the result's content and structured content spliced in from
+ * `parts`, and `known.json` for a member that is `known.value`.
+ */
+function frameOf(response: JSONRPCResultResponse, parts: EncodedParts, known: KnownJson): string {
+  const result = response.result as Record<string, unknown>;
   let body = '';
-  for (const [key, value] of Object.entries(response.result)) {
+  for (const key in result) {
+    const value = result[key];
     if (value === undefined) continue;
     const json =
       key === 'content'
         ? parts.content()
         : key === 'structuredContent'
           ? parts.structuredContent
-          : JSON.stringify(value);
-    body += `${body === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
+          : value === known.value
+            ? known.json
+            : JSON.stringify(value);
+    body += `${body === '' ? '' : ','}${MEMBER_KEYS.get(key) ?? `${JSON.stringify(key)}:`}${json}`;
   }
   return `{"result":{${body}},"jsonrpc":"2.0","id":${JSON.stringify(response.id)}}`;
 }
