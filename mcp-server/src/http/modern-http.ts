@@ -4,12 +4,14 @@ import { type AuthInfo, createMcpHandler, type InboundClassificationOutcome } fr
 import type { Lease } from '../admission/client-ledger.ts';
 import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
+import type { Exchange } from '../mcp/dispatch-channels.ts';
 import type { SharedDispatch } from '../mcp/modern-dispatch.ts';
 import { readableId } from '../mcp/request-id.ts';
 import type { Session, SessionOptions } from '../mcp/session.ts';
 import { TOOLS, visibleTools } from '../mcp/tool-list.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import { principalLoggers } from '../principal-loggers.ts';
+import { CheckPhaseBatch } from './check-phase-batch.ts';
 import { exchangeResponse } from './exchange-response.ts';
 import { jsonRpcError } from './json-rpc-reply.ts';
 import { dispatchableRequest } from './modern-route.ts';
@@ -102,6 +104,9 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
   });
 
   const requestLoggerOf = principalLoggers(logger, { transport: 'http' });
+  const batch = new CheckPhaseBatch((err) =>
+    logger.error({ event: 'http_request_failed', error: (err as Error).message }),
+  );
 
   return {
     async serve(req, res, body, outcome, authInfo, lease) {
@@ -125,10 +130,20 @@ export function createModernHttp(options: ModernHttpOptions): ModernHttp {
         (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
         return node(req, res, body);
       }
-      const exchange = dispatch.dispatch(request, authInfo, requestLoggerOf(authInfo), exchangeResponse(res));
-      // The client went away before its answer: abort the handler, as the SDK's entry does.
-      res.once('close', () => {
-        if (!res.writableFinished) exchange.cancel('the client closed the request');
+      // Dispatched with the other requests read in this iteration (check-phase-batch.ts).
+      batch.add(() => {
+        if (res.destroyed) return; // the client went away meanwhile: nothing to answer
+        let exchange: Exchange;
+        try {
+          exchange = dispatch.dispatch(request, authInfo, requestLoggerOf(authInfo), exchangeResponse(res));
+        } catch (err) {
+          logger.error({ event: 'http_request_failed', error: (err as Error).message });
+          return jsonRpcError(res, 500, -32603, 'Internal server error', id);
+        }
+        // The client went away before its answer: abort the handler, as the SDK's entry does.
+        res.once('close', () => {
+          if (!res.writableFinished) exchange.cancel('the client closed the request');
+        });
       });
     },
     async close() {
