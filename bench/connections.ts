@@ -81,6 +81,37 @@ async function serverMemory(servers: readonly Child[]): Promise<{ rss: number; h
   return { rss, heapUsed };
 }
 
+const CONNTRACK = '/proc/sys/net/netfilter/nf_conntrack_';
+/** Longest wait for the kernel's connection-tracking table, in ms (its TIME_WAIT entries live 120 s). */
+const CONNTRACK_WAIT_MS = 150_000;
+
+/** Entries in use and the size of the kernel's connection-tracking table; undefined without netfilter. */
+async function conntrack(): Promise<{ count: number; max: number } | undefined> {
+  try {
+    const [count, max] = await Promise.all(['count', 'max'].map((f) => readFile(`${CONNTRACK}${f}`, 'utf8')));
+    return { count: Number(count), max: Number(max) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the connection-tracking table (loaded with netfilter, e.g. by Docker) has room for
+ * `needed` more connections: a full table drops new SYNs, which the bench would report as the
+ * server's failures. Closed connections stay in it 120 s; answers the ms waited.
+ */
+async function conntrackRoom(needed: number, log: (line: string) => void): Promise<number> {
+  const t0 = performance.now();
+  for (let first = true; ; first = false) {
+    const table = await conntrack();
+    if (table === undefined || table.count + needed <= table.max * 0.9) break;
+    if (first) log(`  waiting for the kernel's connection-tracking table (${table.count} of ${table.max} in use)`);
+    if (performance.now() - t0 > CONNTRACK_WAIT_MS) break;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  return performance.now() - t0;
+}
+
 let addressBlock = 0;
 /** The third octet of the next measurement's source addresses (127.<server>.<it>.<load process>). */
 function nextAddressBlock(): number {
@@ -111,6 +142,7 @@ export async function measureConnections(options: ConnectionOptions): Promise<Co
       let error: string | undefined;
       const serverCount = Math.max(1, Math.ceil(count / options.maxPerServer));
       for (let rep = 0; rep < options.reps; rep++) {
+        await conntrackRoom(count, options.log);
         const servers = await Promise.all(Array.from({ length: serverCount }, () => options.startServer()));
         // Source addresses of their own: the ports of earlier rows linger in TIME_WAIT on theirs.
         const block = nextAddressBlock();
