@@ -470,4 +470,10 @@ export const NOT_KEPT: readonly string[] = [
     'one symlink fewer for the kernel to resolve, a readlink 4.4 -> 3.7 µs in a loop, but in the server (bench/ab.ts, ' +
     '9 rounds, run both ways round) read-file 1 KiB/32 measured 26.3 vs 29.8 and 26.5 vs 30.1 µs/call with the ' +
     "server given as A ahead each time: the gain is under this machine's noise; not kept.",
+  'One setImmediate per turn to count tool calls finished (for shutdown) instead of one per call: read-file 1 KiB/32 ' +
+    '64,598 -> 65,160 and 66,958 -> 68,173 calls/s (bench/ab.ts both ways round, 9 rounds): within noise; not kept.',
+  'The handshake tail against the machine: with 2,000 sequential handshakes per repetition (was 500, whose p99 is the ' +
+    '5th slowest and moved 0.6-3.6 ms between repetitions), the bare ws echo, connect + first answer through the raw ' +
+    'client, has a p99 of 2.0-2.1 ms on this machine by itself: ours sits at it (2025-11-25: 1.85-1.94 ms, 2026-07-28: ' +
+    '2.27-2.33 ms). Sequential handshakes leave both processes idle between them, and waking an idle vCPU is the tail.',
 ];

@@ -75,7 +75,7 @@ export function parseSettings(argv: readonly string[]): Settings {
     warmupMs: quick ? 150 : 400,
     durationMs: quick ? 400 : 1200,
     maxRequests: 1_000_000,
-    handshakes: quick ? 100 : 500,
+    handshakes: quick ? 200 : 2000,
     connectionCounts: counts ?? (quick ? [200, 1000] : [1000, 10000, 50000]),
     connectionProcesses: 4,
     connectionReps: quick ? 1 : 2,
