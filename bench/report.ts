@@ -172,8 +172,9 @@ function goals(results: Results): Goal[] {
   const g8 = 'in-band token renewal: < 1 ms server time, no call delayed past p99';
   if (rn === undefined || e1 === undefined) out.push(missing(g8, 'renewal'));
   else {
-    // Idle latency less one loopback round trip (the echo's p50) is the server's time.
-    const server = rn.idleP50.median - e1;
+    // Idle latency is the server's time plus one loopback round trip: an upper bound of the server's
+    // time (less the echo's p50 it can come out below zero, the two being measured apart).
+    const server = rn.idleP50.median;
     const p99Without = rn.callP99Without.median;
     const p99With = rn.callP99With.median;
     // The calls around a renewal against all calls without (bench/renewal.ts); older results: paired runs, then medians.
@@ -184,7 +185,8 @@ function goals(results: Results): Goal[] {
       goal: g8,
       met: server < 1 && ratio <= 1.1 && rn.refused === 0,
       figures:
-        `p50 ${ms(rn.idleP50.median)} ms idle (≈ ${ms(server)} ms server time), p99 ${ms(rn.idleP99.median)} ms; ` +
+        `p50 ${ms(rn.idleP50.median)} ms idle, a loopback round trip included (the echo's: ${ms(e1)} ms), p99 ` +
+        `${ms(rn.idleP99.median)} ms; ` +
         (around === undefined
           ? ''
           : `p99 of the calls sent around a renewal ${ms(around.p99)} ms (${around.count} calls) against ` +
