@@ -82,7 +82,8 @@ export class DirectToolCalls {
     this.#tools = tools;
     this.#deps = deps;
     this.#serverInfo = serverInfo;
-    const meta = { [SERVER_INFO_META_KEY]: serverInfo };
+    // Frozen: shared by every answer of this instance, so no one may change it under the others.
+    const meta = Object.freeze({ [SERVER_INFO_META_KEY]: serverInfo });
     this.#infoMeta = { value: meta, json: JSON.stringify(meta) };
   }
 

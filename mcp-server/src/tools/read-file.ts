@@ -185,6 +185,8 @@ function readWarm(opened: FileLease, want: number): Page {
   const raw = Buffer.allocUnsafe(want);
   const got = readSync(handle.fd, raw, 0, want, 0);
   const page = pageOf(opened.relPath, raw.subarray(0, got), 0, stats.size);
+  // Frozen: the answers of the turn share its content block.
+  Object.freeze(page.body);
   readThisTurn.set(handle, { ctimeMs: stats.ctimeMs, page });
   return page;
 }
