@@ -98,9 +98,9 @@ async function conntrack(): Promise<{ count: number; max: number } | undefined> 
 /**
  * Waits until the connection-tracking table (loaded with netfilter, e.g. by Docker) has room for
  * `needed` more connections: a full table drops new SYNs, which the bench would report as the
- * server's failures. Closed connections stay in it 120 s; answers the ms waited.
+ * server's failures. Closed connections stay in it 120 s.
  */
-async function conntrackRoom(needed: number, log: (line: string) => void): Promise<number> {
+async function conntrackRoom(needed: number, log: (line: string) => void): Promise<void> {
   const t0 = performance.now();
   for (let first = true; ; first = false) {
     const table = await conntrack();
@@ -109,7 +109,6 @@ async function conntrackRoom(needed: number, log: (line: string) => void): Promi
     if (performance.now() - t0 > CONNTRACK_WAIT_MS) break;
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
-  return performance.now() - t0;
 }
 
 let addressBlock = 0;

@@ -87,8 +87,10 @@ serveCommands({
     }
   },
 
-  /** Sequential connect + token check + first exchange; latency from connect to its answer. */
-  /** Handshakes one after the other through the raw client (bench/raw-ws.ts); the close is not timed. */
+  /**
+   * Sequential connect + token check + first exchange through the raw client (bench/raw-ws.ts);
+   * latency from connect to its answer, the close not timed.
+   */
   async handshake(args: HandshakeArgs): Promise<Sample> {
     const url = new URL(args.url);
     const upgrade = upgradeRequest(url, args.token);

@@ -208,6 +208,12 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
   };
 }
 
+/** How many latencies the repetitions recorded in all, and their p99. */
+function pooled(reps: readonly (readonly number[])[]): { count: number; p99: number } {
+  const all = reps.flat();
+  return { count: all.length, p99: quantile(all, 0.99) };
+}
+
 /** In-band renewals: idle latency, and calls at 32 in flight with and without a renewal every 20 ms. */
 async function measureRenewal(server: StartedServer, token: string, loadWs: Child): Promise<RenewalFigures> {
   const inflight = 32;
@@ -237,6 +243,8 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
         `of the ${r.aroundTicks.length} around an idle tick ${fixed(quantile(r.aroundTicks, 0.99))} ms`,
     );
   }
+  const around = pooled(runs.map((r) => r.around));
+  const control = pooled(runs.map((r) => r.aroundTicks));
   return {
     count,
     idleP50: spread(runs.map((r) => r.idle.p50)),
@@ -248,18 +256,7 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
     loadedRuns: runs.length * RENEWAL_PAIRS,
     pairedP99Ratio: spread(runs.flatMap((r) => r.with.map((x, i) => x.p99 / (r.without[i]?.p99 ?? Number.NaN)))),
     refused: runs.reduce((n, r) => n + r.refused, 0),
-    around: {
-      count: runs.reduce((n, r) => n + r.around.length, 0),
-      p99: quantile(
-        runs.flatMap((r) => r.around),
-        0.99,
-      ),
-      controlCount: runs.reduce((n, r) => n + r.aroundTicks.length, 0),
-      controlP99: quantile(
-        runs.flatMap((r) => r.aroundTicks),
-        0.99,
-      ),
-    },
+    around: { ...around, controlCount: control.count, controlP99: control.p99 },
   };
 }
 
