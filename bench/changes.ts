@@ -476,4 +476,15 @@ export const NOT_KEPT: readonly string[] = [
     '5th slowest and moved 0.6-3.6 ms between repetitions), the bare ws echo, connect + first answer through the raw ' +
     'client, has a p99 of 2.0-2.1 ms on this machine by itself: ours sits at it (2025-11-25: 1.85-1.94 ms, 2026-07-28: ' +
     '2.27-2.33 ms). Sequential handshakes leave both processes idle between them, and waking an idle vCPU is the tail.',
+  'Where the handshake tail comes from on the server (--trace-gc-nvp, 3,300 sequential 2025-11-25 handshakes): a ' +
+    'scavenge every ~120 handshakes copies every connection closed since the one before (1.5 MB, ~12.7 KiB each: ' +
+    'transport, entry, socket, WebSocket, the decoded initialize) and pauses 2.7-3.0 ms, so about one handshake in ' +
+    '120 carries 3 ms; the bare ws echo keeps 1.8 KiB per connection and pauses 0.6 ms. A closed socket outlives ' +
+    'scavenges until a full collection, and what hangs from it with it (a standalone ws server: a closure left on a ' +
+    "closed socket's listener survives; taken off at close, it does not). Taking our listeners off the closed " +
+    'WebSocket and its entry out of the heartbeat map at close: 1,559 -> 1,527 KiB per scavenge, no change; a heap ' +
+    'snapshot of kept transports shows no other retainer, so the path the scavenger follows was not found. A 2 MiB ' +
+    'young generation instead of 16 cuts the pauses: p99 2.27 / 2.13 and 1.73 / 2.26 ms -> 1.80 / 1.30 and ' +
+    '1.68 / 1.47 ms (2025-11-25 / 2026-07-28, 4,000 interleaved handshakes each), but read-file 1 KiB/32 costs ' +
+    '13.2 -> 13.7 µs/call and list-files 22.0 -> 24.3 (bench/ab.ts, 7 rounds); 8 MiB: within noise. Not kept.',
 ];

@@ -1,11 +1,12 @@
 /**
  * The handshake rows: sequential connect + token check + first exchange on the server, in each
- * era (2025-11-25 `initialize`, 2026-07-28 `server/discover`), interleaved with the ceiling,
- * connect + one answer from the bare ws echo (no token, no MCP): the floor this machine puts
- * under any handshake. Every handshake is timed by the raw client of the load generator
+ * era (2025-11-25 `initialize`, 2026-07-28 `server/discover`), interleaved handshake by handshake
+ * with the ceiling, connect + one answer from the bare ws echo (no token check, no MCP): the floor
+ * this machine puts under any handshake, measured in the same moments as ours. Every handshake is timed by the raw client of the load generator
  * (bench/raw-ws.ts), so the figures are the server's and the wire's, not the `ws` client's.
  */
 import type { Child } from './child.ts';
+import type { HandshakeTarget } from './load-ws.ts';
 import type { HandshakeResult } from './results.ts';
 import { type Sample, type Spread, spread } from './stats.ts';
 
@@ -28,12 +29,22 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   const samples: Sample[] = [];
   const modernSamples: Sample[] = [];
   const echoSamples: Sample[] = [];
-  const args = { token: o.token, count: o.count, maxMs: 30_000 };
+  // The echo gets the same upgrade request, token included (it checks none): same bytes on the wire.
+  const targets: HandshakeTarget[] = [
+    { url: o.serverUrl, token: o.token, era: 'legacy' },
+    { url: o.serverUrl, token: o.token, era: 'modern' },
+    { url: echoUrl, token: o.token },
+  ];
   try {
     for (let rep = 0; rep < o.reps; rep++) {
-      samples.push(await o.loadWs.call<Sample>('handshake', { ...args, url: o.serverUrl, era: 'legacy' }));
-      modernSamples.push(await o.loadWs.call<Sample>('handshake', { ...args, url: o.serverUrl, era: 'modern' }));
-      echoSamples.push(await o.loadWs.call<Sample>('handshake', { ...args, url: echoUrl }));
+      const [legacy, modern, echo] = await o.loadWs.call<Sample[]>('handshakes', {
+        targets,
+        count: o.count,
+        maxMs: 90_000,
+      });
+      samples.push(legacy!);
+      modernSamples.push(modern!);
+      echoSamples.push(echo!);
     }
   } finally {
     await o.echo.stop();
@@ -41,7 +52,15 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   const percentiles = (xs: Sample[]) => ({ p50: spread(xs.map((s) => s.p50)), p99: spread(xs.map((s) => s.p99)) });
   const echo = percentiles(echoSamples);
   const modern = { samples: modernSamples, ...percentiles(modernSamples) };
-  const result = { count: o.count, samples, ...percentiles(samples), modern, echo, client: 'raw' as const };
+  const result = {
+    count: o.count,
+    samples,
+    ...percentiles(samples),
+    modern,
+    echo,
+    client: 'raw' as const,
+    interleaved: true as const,
+  };
   const pair = (x: { p50: Spread; p99: Spread }) =>
     `p50 ${x.p50.median.toFixed(3)} ms, p99 ${x.p99.median.toFixed(3)} ms`;
   o.log(`handshake 2025-11-25 ${pair(result)}; 2026-07-28 ${pair(modern)} (bare ws echo: ${pair(echo)})`);

@@ -1,7 +1,7 @@
 /**
  * Child process: WebSocket load generator. Sends raw pre-serialized JSON-RPC frames over one
  * `ws` connection (not the SDK client), so the figures are the server's.
- * Commands: `capture`, `run`, `handshake`, `renewals`.
+ * Commands: `capture`, `run`, `handshakes`, `renewals`.
  */
 import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
@@ -34,16 +34,46 @@ export interface WsTarget {
 /** Arguments of `run`. */
 export interface WsRunArgs extends WsTarget, LoopOptions {}
 
-/** Arguments of `handshake`. */
-export interface HandshakeArgs {
+/** One kind of handshake `handshakes` times: where, with which token, and its first exchange. */
+export interface HandshakeTarget {
   readonly url: string;
-  readonly token: string;
-  /** Handshakes to time, one after the other. */
+  /** Undefined: no `Authorization` (the echo ceiling). */
+  readonly token?: string | undefined;
+  /** The first exchange: `initialize` (legacy, the default) or `server/discover` (modern). */
+  readonly era?: Era;
+}
+
+/** Arguments of `handshakes`. */
+export interface HandshakeArgs {
+  readonly targets: readonly HandshakeTarget[];
+  /** Handshakes to time per target, one after the other. */
   readonly count: number;
   /** Stop early after this long, in ms. */
   readonly maxMs: number;
-  /** The first exchange: `initialize` (legacy, the default) or `server/discover` (modern). */
-  readonly era?: Era;
+}
+
+/** A handshake made of ready-made bytes: the upgrade request, the first request and what follows its answer. */
+function handshakeBytes(target: HandshakeTarget) {
+  const url = new URL(target.url);
+  const first = greeting(target.era ?? 'legacy');
+  return {
+    url,
+    upgrade: upgradeRequest(url, target.token),
+    request: clientFrame(first.request),
+    followUp: first.followUp === undefined ? undefined : clientFrame(first.followUp),
+  };
+}
+
+/** One connect + upgrade + first exchange, timed from connect to its answer (the close not timed). */
+async function timeHandshake(h: ReturnType<typeof handshakeBytes>): Promise<number> {
+  const t0 = performance.now();
+  const ws = await RawWs.open(h.url, h.upgrade);
+  const answer = await ws.request(h.request, (payload) => frameId(payload) === 0);
+  const ms = performance.now() - t0;
+  if (!answer.includes('"result"')) throw new Error(`the first request failed: ${answer.toString().slice(0, 200)}`);
+  if (h.followUp) ws.send(h.followUp);
+  await ws.close();
+  return ms;
 }
 
 async function connect(target: WsTarget) {
@@ -88,27 +118,23 @@ serveCommands({
   },
 
   /**
-   * Sequential connect + token check + first exchange through the raw client (bench/raw-ws.ts);
-   * latency from connect to its answer, the close not timed.
+   * Sequential connect + token check + first exchange through the raw client (bench/raw-ws.ts),
+   * the targets interleaved handshake by handshake (each round starts with the next target), so
+   * a slow moment of the machine falls on all of them alike; one Sample per target.
    */
-  async handshake(args: HandshakeArgs): Promise<Sample> {
-    const url = new URL(args.url);
-    const upgrade = upgradeRequest(url, args.token);
-    const first = greeting(args.era ?? 'legacy');
-    const request = clientFrame(first.request);
-    const followUp = first.followUp === undefined ? undefined : clientFrame(first.followUp);
-    const latencies = new Float64Array(args.count);
+  async handshakes(args: HandshakeArgs): Promise<Sample[]> {
+    const kinds = args.targets.map(handshakeBytes);
+    const latencies = kinds.map(() => new Float64Array(args.count));
     const started = performance.now();
     let n = 0;
     while (n < args.count && performance.now() - started < args.maxMs) {
-      const t0 = performance.now();
-      const ws = await RawWs.open(url, upgrade);
-      const answer = await ws.request(request, (payload) => frameId(payload) === 0);
-      latencies[n++] = performance.now() - t0;
-      if (!answer.includes('"result"')) throw new Error(`the first request failed: ${answer.toString().slice(0, 200)}`);
-      if (followUp) ws.send(followUp);
-      await ws.close();
+      for (let k = 0; k < kinds.length; k++) {
+        const at = (n + k) % kinds.length;
+        latencies[at]![n] = await timeHandshake(kinds[at]!);
+      }
+      n++;
     }
-    return summarize(latencies, n, performance.now() - started, 0);
+    const ms = performance.now() - started;
+    return latencies.map((l) => summarize(l, n, ms, 0));
   },
 });

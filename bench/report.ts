@@ -378,6 +378,9 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
     '- Handshakes are timed by a client of ready-made bytes (bench/raw-ws.ts: the upgrade request and frames built once, the',
     "  101 and its accept key checked), as the rows' load is: runs before 2026-12-03 used the `ws` client, whose own work per",
     '  connection (about 0.4 ms at p50 against the bare echo on this machine) was inside every handshake figure.',
+    hs?.interleaved
+      ? '  The two eras and the echo take turns handshake by handshake, so a slow moment of the machine falls on all three alike.'
+      : '  This run timed each era and the echo in a block of its own (runs since 2026-12-03 11:00 take turns handshake by handshake).',
     "- Renewals under load: besides each run's p99, the calls sent just before or after a renewal are compared at p99 with",
     '  the calls sent as near a tick of the same timer in the runs without renewals, where the tick sends nothing (a timer',
     '  fires late after a busy moment, so calls near any tick are slower than calls at large).',
@@ -428,7 +431,8 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
           : '') +
         '.' +
         (hs.echo
-          ? ` The ceiling, connect + first answer from the bare ws echo (no token, no MCP), interleaved: ` +
+          ? ` The ceiling, connect + first answer from the bare ws echo (no token check, no MCP), ` +
+            (hs.interleaved ? 'interleaved with ours handshake by handshake: ' : 'timed between our blocks: ') +
             `p50 ${msPair(hs.echo.p50)} ms, p99 ${msPair(hs.echo.p99)} ms.`
           : '')
       : 'Not measured in this run.',

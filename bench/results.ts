@@ -76,6 +76,8 @@ export interface HandshakeResult {
   readonly modern?: { readonly samples: Sample[]; readonly p50: Spread; readonly p99: Spread };
   /** The client that timed them: `raw` (bench/raw-ws.ts, ready-made bytes); absent: the `ws` client (runs before 2026-12-03). */
   readonly client?: 'raw';
+  /** The three kinds alternated handshake by handshake; absent: each timed in a block of `count` (runs before 2026-12-03 11:00). */
+  readonly interleaved?: true;
 }
 
 /** In-band renewal (`auth/renew`) figures over the repetitions (bench/renewal.ts). */
