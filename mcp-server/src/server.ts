@@ -223,6 +223,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       if (gauge) ws.once('close', () => gauge.closed());
       const transport = serveWebSocket(ws, authInfo, req, lease, gauge && ((era) => gauge.settle(eraOf(era))));
       transports.set(ws, transport);
+      // A closed WebSocket outlives young collections (see WsServerTransport): its entry would keep the transport.
+      ws.once('close', () => transports.delete(ws));
       // Judged by its current token at each revocation round (an in-band renewal replaces it).
       const release = revocation?.hold({
         current: () => transport.authInfo,

@@ -18,14 +18,18 @@ export function meterResponse(res: ServerResponse, budgets: readonly Budget[]): 
   for (const b of budgets) b.begin();
   const write = res.write;
   const end = res.end;
-  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+  // Made, then assigned: a function literal assigned straight to a property is allocated in V8's
+  // old generation and would hold this response through every young collection until a full one.
+  const meteredWrite = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
     count(chunk);
     return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof res.write;
-  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+  const meteredEnd = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
     if (typeof chunk !== 'function') count(chunk);
     return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
   } as typeof res.end;
+  res.write = meteredWrite;
+  res.end = meteredEnd;
   res.once('close', () => {
     for (const b of budgets) {
       b.release(held);

@@ -159,7 +159,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         sessionLogger.info({ event: 'auth.accepted', transport: 'http', session: id, scopes: authInfo.scopes, remote });
       },
     });
-    transport.onclose = () => {
+    // Made, then assigned (not a literal assigned to a property: see transport/ws-session.ts).
+    const onclose = () => {
       if (session.id !== undefined && sessions.get(session.id) === session) sessions.delete(session.id);
       clearTimeout(session.idleTimer);
       session.lease.release();
@@ -175,6 +176,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         seconds: (Date.now() - session.opened) / 1000,
       });
     };
+    transport.onclose = onclose;
     session = {
       id: undefined,
       transport,

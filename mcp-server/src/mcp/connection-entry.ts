@@ -175,10 +175,12 @@ export class ConnectionEntry<W extends ConnectionWire> {
     const dispatch = requested === undefined ? undefined : this.#point.legacy?.of(requested);
     if (dispatch === undefined || this.#point.classify(NO_HEADERS, message).kind !== 'legacy') return false;
     const sink = this.#sink(request.id);
-    sink.onAnswer = (answer) => {
+    // Made, then assigned (not a literal assigned to a property: see ws-session.ts).
+    const onAnswer = (answer: JSONRPCMessage) => {
       const result = (answer as { result?: { protocolVersion?: unknown } }).result;
       if (result?.protocolVersion === requested) this.#version = requested;
     };
+    sink.onAnswer = onAnswer;
     this.#phase = 'legacy';
     this.#initialize = request;
     this.#envelope = undefined;

@@ -9,6 +9,8 @@ import { ExpiryTimer } from './expiry-timer.ts';
 import { RENEW_METHOD, type RenewRequest, renewalResponse } from './in-band-renewal.ts';
 import { InboundBacklog, type RawFrame } from './inbound-backlog.ts';
 
+const ignoreError = (): void => {};
+
 /** Options of {@link WsServerTransport}. */
 export interface WsServerTransportOptions {
   /** The verified token of the connection, handed to every request as `extra.authInfo`. */
@@ -119,6 +121,15 @@ export class WsServerTransport implements Transport {
     this.#rawSocket?.uncork();
   };
 
+  readonly #onFrame = (data: RawFrame['data'], isBinary: boolean): void => {
+    if (this.#closing) return;
+    this.#lastFrameAt = this.#now();
+    this.#backlog.push(data, isBinary);
+    this.#pump();
+  };
+  readonly #onClose = (): void => this.#finish();
+  readonly #onError = (err: Error): void => this.onerror?.(err);
+
   constructor(socket: WebSocket, options: WsServerTransportOptions) {
     this.#socket = socket;
     this.#authInfo = options.authInfo;
@@ -174,14 +185,9 @@ export class WsServerTransport implements Transport {
   async start(): Promise<void> {
     if (this.#started) throw new Error('WsServerTransport already started');
     this.#started = true;
-    this.#socket.on('message', (data, isBinary) => {
-      if (this.#closing) return;
-      this.#lastFrameAt = this.#now();
-      this.#backlog.push(data, isBinary);
-      this.#pump();
-    });
-    this.#socket.on('close', () => this.#finish());
-    this.#socket.on('error', (err) => this.onerror?.(err));
+    this.#socket.on('message', this.#onFrame);
+    this.#socket.on('close', this.#onClose);
+    this.#socket.on('error', this.#onError);
     this.#expiry.arm(this.#authInfo.expiresAt);
     if (this.#socket.readyState !== WebSocket.OPEN) this.#finish();
   }
@@ -345,6 +351,21 @@ export class WsServerTransport implements Transport {
     this.#account.settle();
     this.direct?.close();
     this.onclose?.();
+    this.#detach();
+  }
+
+  /**
+   * Takes this transport's listeners off the closed socket. `ws` keeps each WebSocket in V8's old
+   * generation until a full collection (its auto-pong closure, made in the constructor, is
+   * allocated there), and everything a listener reaches would stay with it: every closed
+   * connection's session was copied by each young collection after it (docs/performance.md).
+   */
+  #detach(): void {
+    this.#socket.off('message', this.#onFrame);
+    this.#socket.off('close', this.#onClose);
+    this.#socket.off('error', this.#onError);
+    // ws emits nothing after 'close'; an 'error' without a listener would throw.
+    this.#socket.on('error', ignoreError);
   }
 }
 

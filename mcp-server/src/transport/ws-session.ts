@@ -99,9 +99,16 @@ export function webSocketSessions(options: WsSessionOptions): ServeWebSocket {
       });
     });
     const entry = new ConnectionEntry(point, transport, logger, onEra);
-    transport.onmessage = (message, extra) => entry.receive(message, extra?.authInfo ?? transport.authInfo);
-    transport.onerror = (err) => entry.error(err);
-    transport.onclose = () => entry.close();
+    // Made, then assigned: a function literal assigned straight to a property is allocated in
+    // V8's old generation (taken for a method) and would hold this connection's objects through
+    // every young collection after it closed, until a full one (docs/performance.md).
+    const onmessage: WsServerTransport['onmessage'] = (message, extra) =>
+      entry.receive(message, extra?.authInfo ?? transport.authInfo);
+    const onerror = (err: Error) => entry.error(err);
+    const onclose = () => entry.close();
+    transport.onmessage = onmessage;
+    transport.onerror = onerror;
+    transport.onclose = onclose;
     transport.start().catch((err: unknown) => entry.error(err as Error));
     return transport;
   };
