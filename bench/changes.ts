@@ -408,6 +408,26 @@ export const CHANGES: readonly Change[] = [
       },
     ],
   },
+  {
+    change:
+      'A closed connection no longer rides through young collections: the transport takes its listeners off the closed ' +
+      "WebSocket (ws keeps each one until a full collection: its auto-pong closure is allocated in V8's old generation) " +
+      'and the heartbeat map drops it; no per-connection or per-request closure is a function literal assigned straight ' +
+      'to a property (V8 allocates those old too; a repo test keeps it so). Neither half alone changed anything',
+    commit: '0d524a4',
+    method:
+      'the server under --trace-gc-nvp, 3,300 sequential handshakes of one era (median over ~25 scavenges); ' +
+      'bench/ab.ts 7 rounds and bench/http-ab.ts 7 repetitions for the call rows (within noise)',
+    figures: [
+      { row: 'sequential handshakes, 2025-11-25', figure: 'KiB copied per scavenge', before: 1597, after: 1249 },
+      { row: 'sequential handshakes, 2025-11-25', figure: 'scavenge pause ms (p50)', before: 3.1, after: 2.5 },
+      { row: 'sequential handshakes, 2026-07-28', figure: 'KiB copied per scavenge', before: 1317, after: 953 },
+      { row: 'sequential handshakes, 2026-07-28', figure: 'scavenge pause ms (p50)', before: 2.7, after: 2.2 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call', before: 15.6, after: 15.5 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call', before: 25.4, after: 24.2 },
+      { row: 'read-file 1 KiB, HTTP 2026-07-28, 32 in flight', figure: 'server CPU µs/call', before: 49, after: 50 },
+    ],
+  },
 ];
 
 /**
@@ -476,15 +496,12 @@ export const NOT_KEPT: readonly string[] = [
     '5th slowest and moved 0.6-3.6 ms between repetitions), the bare ws echo, connect + first answer through the raw ' +
     'client, has a p99 of 2.0-2.1 ms on this machine by itself: ours sits at it (2025-11-25: 1.85-1.94 ms, 2026-07-28: ' +
     '2.27-2.33 ms). Sequential handshakes leave both processes idle between them, and waking an idle vCPU is the tail.',
-  'Where the handshake tail comes from on the server (--trace-gc-nvp, 3,300 sequential 2025-11-25 handshakes): a ' +
-    'scavenge every ~120 handshakes copies every connection closed since the one before (1.5 MB, ~12.7 KiB each: ' +
-    'transport, entry, socket, WebSocket, the decoded initialize) and pauses 2.7-3.0 ms, so about one handshake in ' +
-    '120 carries 3 ms; the bare ws echo keeps 1.8 KiB per connection and pauses 0.6 ms. A closed socket outlives ' +
-    'scavenges until a full collection, and what hangs from it with it (a standalone ws server: a closure left on a ' +
-    "closed socket's listener survives; taken off at close, it does not). Taking our listeners off the closed " +
-    'WebSocket and its entry out of the heartbeat map at close: 1,559 -> 1,527 KiB per scavenge, no change; a heap ' +
-    'snapshot of kept transports shows no other retainer, so the path the scavenger follows was not found. A 2 MiB ' +
-    'young generation instead of 16 cuts the pauses: p99 2.27 / 2.13 and 1.73 / 2.26 ms -> 1.80 / 1.30 and ' +
-    '1.68 / 1.47 ms (2025-11-25 / 2026-07-28, 4,000 interleaved handshakes each), but read-file 1 KiB/32 costs ' +
+  'Where what stays of the handshake tail comes from (after 0d524a4): a scavenge every ~190 sequential handshakes ' +
+    "still copies ~10 KiB of each closed connection, pausing ~2.5 ms: the socket and WebSocket, and zod's failing " +
+    'parses: the SDK tries the response schemas first on every message, and a failing zod 4.6 safeParse leaves its ' +
+    'input and issues to be promoted (318 KiB per 300 failing parses of a plain z.object, none for passing ones; the ' +
+    'path inside zod not found). Not ours to fix ' +
+    'here. A 2 MiB young generation instead of 16 cuts the pauses: p99 2.27 / 2.13 and 1.73 / 2.26 ms -> 1.80 / 1.30 ' +
+    'and 1.68 / 1.47 ms (2025-11-25 / 2026-07-28, 4,000 interleaved handshakes each), but read-file 1 KiB/32 costs ' +
     '13.2 -> 13.7 µs/call and list-files 22.0 -> 24.3 (bench/ab.ts, 7 rounds); 8 MiB: within noise. Not kept.',
 ];

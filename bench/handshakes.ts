@@ -8,11 +8,14 @@
 import type { Child } from './child.ts';
 import type { HandshakeTarget } from './load-ws.ts';
 import type { HandshakeResult } from './results.ts';
+import type { GcReport } from './server-process.ts';
 import { type Sample, type Spread, spread } from './stats.ts';
 
 /** Options of {@link measureHandshakes}. */
 export interface HandshakeOptions {
   readonly serverUrl: string;
+  /** The server's process (bench/server-process.ts): its garbage collections are counted meanwhile. */
+  readonly serverProc: Child;
   readonly token: string;
   /** The WebSocket load generator (its `handshake` command). */
   readonly loadWs: Child;
@@ -35,6 +38,7 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
     { url: o.serverUrl, token: o.token, era: 'modern' },
     { url: echoUrl, token: o.token },
   ];
+  await o.serverProc.call('gcWatch');
   try {
     for (let rep = 0; rep < o.reps; rep++) {
       const [legacy, modern, echo] = await o.loadWs.call<Sample[]>('handshakes', {
@@ -49,6 +53,7 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   } finally {
     await o.echo.stop();
   }
+  const gc = await o.serverProc.call<GcReport>('gcReport');
   const percentiles = (xs: Sample[]) => ({ p50: spread(xs.map((s) => s.p50)), p99: spread(xs.map((s) => s.p99)) });
   const echo = percentiles(echoSamples);
   const modern = { samples: modernSamples, ...percentiles(modernSamples) };
@@ -60,9 +65,14 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
     echo,
     client: 'raw' as const,
     interleaved: true as const,
+    gc,
   };
   const pair = (x: { p50: Spread; p99: Spread }) =>
     `p50 ${x.p50.median.toFixed(3)} ms, p99 ${x.p99.median.toFixed(3)} ms`;
   o.log(`handshake 2025-11-25 ${pair(result)}; 2026-07-28 ${pair(modern)} (bare ws echo: ${pair(echo)})`);
+  o.log(
+    `handshake server GC: ${gc.scavenges} scavenges (pause p50 ${gc.scavengeP50.toFixed(2)} ms, max ` +
+      `${gc.scavengeMax.toFixed(2)} ms), ${gc.full} full, over ${2 * o.count * o.reps} handshakes`,
+  );
   return result;
 }

@@ -434,6 +434,12 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
           ? ` The ceiling, connect + first answer from the bare ws echo (no token check, no MCP), ` +
             (hs.interleaved ? 'interleaved with ours handshake by handshake: ' : 'timed between our blocks: ') +
             `p50 ${msPair(hs.echo.p50)} ms, p99 ${msPair(hs.echo.p99)} ms.`
+          : '') +
+        (hs.gc
+          ? ` The server's garbage collections meanwhile: ${hs.gc.scavenges} young ones over ` +
+            `${(2 * hs.count * hs.samples.length).toLocaleString('en-US')} handshakes (one in ` +
+            `${Math.round((2 * hs.count * hs.samples.length) / Math.max(1, hs.gc.scavenges))}), pause p50 ` +
+            `${hs.gc.scavengeP50.toFixed(2)} ms, max ${hs.gc.scavengeMax.toFixed(2)} ms; ${hs.gc.full} full.`
           : '')
       : 'Not measured in this run.',
     '',

@@ -4,6 +4,7 @@ import { loadavg } from 'node:os';
 import type { LoopResult } from './closed-loop.ts';
 import type { ConnectionFigures } from './connections.ts';
 import type { HotSpot } from './profile.ts';
+import type { GcReport } from './server-process.ts';
 import type { RowStats, Sample, Spread } from './stats.ts';
 import type { TokenTrafficFigures } from './token-traffic.ts';
 
@@ -78,6 +79,8 @@ export interface HandshakeResult {
   readonly client?: 'raw';
   /** The three kinds alternated handshake by handshake; absent: each timed in a block of `count` (runs before 2026-12-03 11:00). */
   readonly interleaved?: true;
+  /** The server's garbage collections during the server's handshakes (both eras; absent before 2026-12-03 13:00). */
+  readonly gc?: GcReport;
 }
 
 /** In-band renewal (`auth/renew`) figures over the repetitions (bench/renewal.ts). */

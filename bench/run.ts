@@ -86,7 +86,7 @@ try {
       log(`${(h.share * 100).toFixed(1).padStart(6)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.where}`);
     }
   } else {
-    const results = await measureAll(server, token, loadWs);
+    const results = await measureAll(server, serverProc, token, loadWs);
     await report(results);
   }
 } finally {
@@ -119,7 +119,7 @@ async function startServerProcess(): Promise<{ child: Child; server: StartedServ
   return { child, server };
 }
 
-async function measureAll(server: StartedServer, token: string, loadWs: Child): Promise<Results> {
+async function measureAll(server: StartedServer, serverProc: Child, token: string, loadWs: Child): Promise<Results> {
   const only = settings.only;
   const rows: RowResult[] = [];
   if (only.has('throughput')) rows.push(...(await measureThroughput(server, token, loadWs)));
@@ -127,6 +127,7 @@ async function measureAll(server: StartedServer, token: string, loadWs: Child): 
   if (only.has('handshake')) {
     handshake = await measureHandshakes({
       serverUrl: server.wsUrl,
+      serverProc,
       token,
       loadWs,
       echo: spawn('./echo-server.ts'),

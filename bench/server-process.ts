@@ -1,13 +1,14 @@
 /**
  * Child process running the real mcp-server (`startServer`). Logs go to this process's stdout,
  * which the parent points at /dev/null: the server pays for its audit log as in production.
- * Commands: `start(env)`, `memory()`, `profileStart()`, `profileStop(file)`. Run with
+ * Commands: `start(env)`, `memory()`, `profileStart()`, `profileStop(file)`, `gcWatch()`, `gcReport()`. Run with
  * `--expose-gc` so `memory()` can collect first. The threadpool is sized as the entry point
  * (mcp-server/src/main.ts) sizes it in production. `BENCH_SERVER_ROOT` (a checkout of this repository,
  * for bench/ab.ts) serves another version of the server; default this one.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type * as ServerModule from '../mcp-server/src/index.ts';
 import type { ServerHandle } from '../mcp-server/src/index.ts';
@@ -32,6 +33,15 @@ export interface StartedServer {
 
 let server: ServerHandle | undefined;
 let inspector: Session | undefined;
+let gcWatch: { observer: PerformanceObserver; scavenges: number[]; full: number } | undefined;
+
+/** The garbage collections this process made while watched: young ones (count, pause p50 and max, ms) and full ones. */
+export interface GcReport {
+  readonly scavenges: number;
+  readonly scavengeP50: number;
+  readonly scavengeMax: number;
+  readonly full: number;
+}
 
 serveCommands(
   {
@@ -50,6 +60,32 @@ serveCommands(
     memory(): NodeJS.MemoryUsage {
       globalThis.gc?.();
       return process.memoryUsage();
+    },
+    /** Starts counting this process's garbage collections (node's `gc` performance entries). */
+    gcWatch(): void {
+      gcWatch?.observer.disconnect();
+      const watch = { observer: new PerformanceObserver(onGc), scavenges: [] as number[], full: 0 };
+      function onGc(list: { getEntries(): readonly { duration: number; detail?: unknown }[] }): void {
+        for (const entry of list.getEntries()) {
+          const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+          if (kind === constants.NODE_PERFORMANCE_GC_MINOR) watch.scavenges.push(entry.duration);
+          else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) watch.full++;
+        }
+      }
+      watch.observer.observe({ entryTypes: ['gc'] });
+      gcWatch = watch;
+    },
+    /** What {@link gcWatch} counted since it started; stops watching. */
+    async gcReport(): Promise<GcReport> {
+      const watch = gcWatch;
+      if (!watch) throw new Error('gcWatch was not called');
+      // Entries are delivered asynchronously: let the last ones arrive.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      watch.observer.disconnect();
+      gcWatch = undefined;
+      const pauses = [...watch.scavenges].sort((a, b) => a - b);
+      const at = (q: number) => pauses[Math.min(pauses.length - 1, Math.floor(q * pauses.length))] ?? 0;
+      return { scavenges: pauses.length, scavengeP50: at(0.5), scavengeMax: at(1), full: watch.full };
     },
     async profileStart(): Promise<void> {
       inspector = new Session();
