@@ -2,8 +2,9 @@
  * The handshake rows: sequential connect + token check + first exchange on the server, in each
  * era (2025-11-25 `initialize`, 2026-07-28 `server/discover`), interleaved handshake by handshake
  * with the ceiling, connect + one answer from the bare ws echo (no token check, no MCP): the floor
- * this machine puts under any handshake, measured in the same moments as ours. Every handshake is timed by the raw client of the load generator
- * (bench/raw-ws.ts), so the figures are the server's and the wire's, not the `ws` client's.
+ * this machine puts under any handshake, measured in the same moments as ours. Every handshake is
+ * timed by the raw client of the load generator (bench/raw-ws.ts), so the figures are the server's
+ * and the wire's, not the `ws` client's; the server's garbage collections meanwhile are counted.
  */
 import type { Child } from './child.ts';
 import type { HandshakeTarget } from './load-ws.ts';
@@ -17,7 +18,7 @@ export interface HandshakeOptions {
   /** The server's process (bench/server-process.ts): its garbage collections are counted meanwhile. */
   readonly serverProc: Child;
   readonly token: string;
-  /** The WebSocket load generator (its `handshake` command). */
+  /** The WebSocket load generator (its `handshakes` command). */
   readonly loadWs: Child;
   /** A started-to-be echo child (bench/echo-server.ts); stopped here. */
   readonly echo: Child;

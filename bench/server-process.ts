@@ -1,8 +1,8 @@
 /**
  * Child process running the real mcp-server (`startServer`). Logs go to this process's stdout,
  * which the parent points at /dev/null: the server pays for its audit log as in production.
- * Commands: `start(env)`, `memory()`, `profileStart()`, `profileStop(file)`, `gcWatch()`, `gcReport()`. Run with
- * `--expose-gc` so `memory()` can collect first. The threadpool is sized as the entry point
+ * Commands: `start(env)`, `memory()`, `profileStart()`, `profileStop(file)`, `gcWatch()`,
+ * `gcReport()`. Run with `--expose-gc` so `memory()` can collect first. The threadpool is sized as the entry point
  * (mcp-server/src/main.ts) sizes it in production. `BENCH_SERVER_ROOT` (a checkout of this repository,
  * for bench/ab.ts) serves another version of the server; default this one.
  */
