@@ -10,7 +10,10 @@
  *    as near a tick of the same timer in the runs without renewals, where the tick sends nothing. The
  *    control matters: a timer fires late when the event loop was busy, so calls near any tick are
  *    slower than calls at large (measured: p99 up to 1.8x with nothing sent). A renewal that delays its
- *    neighbours shows in their p99 directly instead of being diluted by calls far from any renewal.
+ *    neighbours shows in their p99 directly instead of being diluted by calls far from any renewal;
+ * 4. the same-run control: in the runs with renewals the timer ticks twice per interval and only every
+ *    other tick renews, so the calls around the silent ticks in between are timed in the same moments
+ *    as those around renewals (a slow moment of the machine falls on both alike, not on one run).
  * Runs inside a load process (bench/load-ws.ts); tokens are signed by the parent (same client and
  * subject as the connection's token, as the server requires).
  */
@@ -49,6 +52,8 @@ export interface RenewalResult {
   readonly around: readonly number[];
   /** The control: latencies of the calls sent around a tick of the same timer in the runs without renewals. */
   readonly aroundTicks: readonly number[];
+  /** The same-run control: latencies of the calls sent around the silent ticks between renewals. */
+  readonly aroundSilent: readonly number[];
 }
 
 /** A call sent this long before a renewal, or up to {@link AROUND_AFTER_MS} after it, is "around" it. */
@@ -102,6 +107,10 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
   };
   /** Ticks of the same timer in the runs without renewals, where nothing is sent (the control). */
   const tickedAt: number[] = [];
+  /** Ticks halfway between renewals in the runs with them, where nothing is sent (the same-run control). */
+  const silentAt: number[] = [];
+  let tick = 0;
+  const renewOrWait = () => (tick++ % 2 === 0 ? send() : silentAt.push(performance.now()));
   /** Send time and latency of every measured call, per side, classified once the runs are over. */
   const calls = {
     with: { sent: [] as number[], latency: [] as number[] },
@@ -140,7 +149,9 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
         loop.complete(id, data.length);
       };
       ws.on('message', onCall);
-      const timer = setInterval(withRenewals ? send : () => tickedAt.push(performance.now()), args.intervalMs);
+      const timer = withRenewals
+        ? setInterval(renewOrWait, args.intervalMs / 2)
+        : setInterval(() => tickedAt.push(performance.now()), args.intervalMs);
       try {
         return await loop.start((id) => {
           sentAt.set(id, performance.now());
@@ -172,6 +183,7 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       refused,
       around: near(calls.with, renewedAt),
       aroundTicks: near(calls.without, tickedAt),
+      aroundSilent: near(calls.with, silentAt),
     };
   } finally {
     ws.off('message', onMessage);

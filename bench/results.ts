@@ -106,15 +106,18 @@ export interface RenewalFigures {
   /** Renewals answered with an error (summed). */
   readonly refused: number;
   /**
-   * The calls sent around a renewal (bench/renewal.ts) and, the control, around a tick of the same
-   * timer in the runs without renewals, each pooled over the repetitions: how many, their p99 in ms.
-   * Absent in older results.
+   * The calls sent around a renewal (bench/renewal.ts) and, the controls, around a tick of the same
+   * timer in the runs without renewals and around the silent ticks between renewals in the same runs,
+   * each pooled over the repetitions: how many, their p99 in ms. Absent in older results; the same-run
+   * control in results before 2026-12-03 13:30.
    */
   readonly around?: {
     readonly count: number;
     readonly p99: number;
     readonly controlCount: number;
     readonly controlP99: number;
+    readonly sameRunCount?: number;
+    readonly sameRunP99?: number;
   };
 }
 

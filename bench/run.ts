@@ -241,11 +241,13 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
       `renewal rep ${rep + 1}: idle p50 ${fixed(r.idle.p50)} p99 ${fixed(r.idle.p99)} ms; calls p99 ` +
         `${p99s(r.without)} without, ${p99s(r.with)} with renewals (${r.loaded.count} renewed, ${r.refused} refused); ` +
         `p99 of the ${r.around.length} calls around a renewal ${fixed(quantile(r.around, 0.99))} ms, ` +
-        `of the ${r.aroundTicks.length} around an idle tick ${fixed(quantile(r.aroundTicks, 0.99))} ms`,
+        `of the ${r.aroundTicks.length} around an idle tick ${fixed(quantile(r.aroundTicks, 0.99))} ms, ` +
+        `of the ${r.aroundSilent.length} around a silent tick between renewals ${fixed(quantile(r.aroundSilent, 0.99))} ms`,
     );
   }
   const around = pooled(runs.map((r) => r.around));
   const control = pooled(runs.map((r) => r.aroundTicks));
+  const sameRun = pooled(runs.map((r) => r.aroundSilent));
   return {
     count,
     idleP50: spread(runs.map((r) => r.idle.p50)),
@@ -257,7 +259,13 @@ async function measureRenewal(server: StartedServer, token: string, loadWs: Chil
     loadedRuns: runs.length * RENEWAL_PAIRS,
     pairedP99Ratio: spread(runs.flatMap((r) => r.with.map((x, i) => x.p99 / (r.without[i]?.p99 ?? Number.NaN)))),
     refused: runs.reduce((n, r) => n + r.refused, 0),
-    around: { ...around, controlCount: control.count, controlP99: control.p99 },
+    around: {
+      ...around,
+      controlCount: control.count,
+      controlP99: control.p99,
+      sameRunCount: sameRun.count,
+      sameRunP99: sameRun.p99,
+    },
   };
 }
 
