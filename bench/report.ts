@@ -6,6 +6,7 @@ import type { ConnectionFigures } from './connections.ts';
 import { AROUND_AFTER_MS, AROUND_BEFORE_MS } from './renewal.ts';
 import type { LoadAverage, Results, RowResult } from './results.ts';
 import { CHART_INFLIGHT, CHART_PAYLOAD, TARGETS } from './rows.ts';
+import type { GcReport } from './server-process.ts';
 import type { Spread } from './stats.ts';
 import type { Era } from './wire.ts';
 
@@ -181,9 +182,9 @@ function goals(results: Results): Goal[] {
     // older results: paired runs, then the two medians.
     const around = rn.around;
     // The same-run control when the results have it (its calls share their moments with the renewals').
-    const control = around?.sameRunP99 ?? around?.controlP99;
-    const ratio =
-      around && control !== undefined ? around.p99 / control : (rn.pairedP99Ratio?.median ?? p99With / p99Without);
+    const ratio = around
+      ? around.p99 / (around.sameRunP99 ?? around.controlP99)
+      : (rn.pairedP99Ratio?.median ?? p99With / p99Without);
     const paired = rn.pairedP99Ratio;
     out.push({
       goal: g8,
@@ -242,6 +243,15 @@ function throughputTable(results: Results): string[] {
 }
 
 const ERAS: readonly Era[] = ['legacy', 'modern'];
+/** The server's collections during `handshakes` server handshakes (both eras). */
+function gcSentence(gc: GcReport, handshakes: number): string {
+  return (
+    `The server's garbage collections meanwhile: ${gc.scavenges} young ones over ` +
+    `${handshakes.toLocaleString('en-US')} handshakes (one in ${Math.round(handshakes / Math.max(1, gc.scavenges))}), ` +
+    `pause p50 ${gc.scavengeP50.toFixed(2)} ms, max ${gc.scavengeMax.toFixed(2)} ms; ${gc.full} full.`
+  );
+}
+
 /** How a connection of each era opens (the handshake's first exchange). */
 const FIRST_EXCHANGE: Readonly<Record<Era, string>> = { legacy: 'initialize', modern: 'server/discover' };
 const eraName = (era: Era | undefined) => (era === 'modern' ? '2026-07-28' : '2025-11-25');
@@ -443,12 +453,7 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
             (hs.interleaved ? 'interleaved with ours handshake by handshake: ' : 'timed between our blocks: ') +
             `p50 ${msPair(hs.echo.p50)} ms, p99 ${msPair(hs.echo.p99)} ms.`
           : '') +
-        (hs.gc
-          ? ` The server's garbage collections meanwhile: ${hs.gc.scavenges} young ones over ` +
-            `${(2 * hs.count * hs.samples.length).toLocaleString('en-US')} handshakes (one in ` +
-            `${Math.round((2 * hs.count * hs.samples.length) / Math.max(1, hs.gc.scavenges))}), pause p50 ` +
-            `${hs.gc.scavengeP50.toFixed(2)} ms, max ${hs.gc.scavengeMax.toFixed(2)} ms; ${hs.gc.full} full.`
-          : '')
+        (hs.gc ? ` ${gcSentence(hs.gc, 2 * hs.count * hs.samples.length)}` : '')
       : 'Not measured in this run.',
     '',
     '## In-band token renewal',

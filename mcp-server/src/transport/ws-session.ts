@@ -101,7 +101,7 @@ export function webSocketSessions(options: WsSessionOptions): ServeWebSocket {
     const entry = new ConnectionEntry(point, transport, logger, onEra);
     // Made, then assigned: a function literal assigned straight to a property is allocated in
     // V8's old generation (taken for a method) and would hold this connection's objects through
-    // every young collection after it closed, until a full one (docs/performance.md).
+    // every young collection after it closed, until a full one (tests/unit/repo/property-closures.test.ts).
     const onmessage: WsServerTransport['onmessage'] = (message, extra) =>
       entry.receive(message, extra?.authInfo ?? transport.authInfo);
     const onerror = (err: Error) => entry.error(err);
