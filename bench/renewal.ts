@@ -24,7 +24,11 @@ import { frameId, requestFrames, type ToolCall, toolCallFrames } from './wire.ts
 
 /** Arguments of the `renewals` command. */
 export interface RenewalArgs {
-  /** Fresh tokens for `auth/renew`, used in turn. */
+  /**
+   * Fresh tokens for `auth/renew`, each sent once: the server remembers the verdict of a token it
+   * verified (auth/verified-tokens.ts), so a token sent twice would time that memory, not the check.
+   * {@link renewalTokensNeeded} says how many a run takes.
+   */
   readonly tokens: readonly string[];
   /** Sequential renewals of the idle phase. */
   readonly idleCount: number;
@@ -62,6 +66,14 @@ export const AROUND_AFTER_MS = 2;
 
 const WARMUP_MS = 200;
 
+/** Tokens a `renewals` command with these arguments sends at most (a margin for late timers included). */
+export function renewalTokensNeeded(
+  args: Pick<RenewalArgs, 'idleCount' | 'durationMs' | 'intervalMs' | 'pairs'>,
+): number {
+  const perRun = Math.ceil((WARMUP_MS + args.durationMs) / args.intervalMs) + 1;
+  return args.idleCount + Math.ceil(args.pairs * perRun * 1.25);
+}
+
 /** Whether `t` lies around one of `times` (sorted): from AROUND_BEFORE_MS before to AROUND_AFTER_MS after. */
 function nearAny(times: readonly number[], t: number): boolean {
   let lo = 0;
@@ -98,12 +110,18 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
   };
   ws.on('message', onMessage);
   const renewedAt: number[] = [];
+  let exhausted = false;
   const send = () => {
+    const token = args.tokens[turn++];
+    if (token === undefined) {
+      exhausted = true;
+      return;
+    }
     const id = nextId++;
     const now = performance.now();
     pending.set(id, now);
     renewedAt.push(now);
-    ws.send(frame(id, args.tokens[turn++ % args.tokens.length]!));
+    ws.send(frame(id, token));
   };
   /** Ticks of the same timer in the runs without renewals, where nothing is sent (the control). */
   const tickedAt: number[] = [];
@@ -172,6 +190,7 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       withRenewals.push(await run(true));
       loadedMs += performance.now() - from;
     }
+    if (exhausted) throw new Error(`renewals: more than ${args.tokens.length} tokens needed (each is sent once)`);
     const loaded = summarize(Float64Array.from(done), done.length, loadedMs, 0);
     const near = (side: { sent: number[]; latency: number[] }, times: number[]) =>
       side.latency.filter((_, i) => nearAny(times, side.sent[i]!));

@@ -108,15 +108,17 @@ export interface RenewalFigures {
   /**
    * The calls sent around a renewal (bench/renewal.ts) and, the controls, around a tick of the same
    * timer in the runs without renewals and around the silent ticks between renewals in the same runs,
-   * each pooled over the repetitions: how many, their p99 in ms. Absent in older results; the same-run
-   * control in results before 2026-12-03 13:30.
+   * each pooled over the repetitions: how many, their p90 and p99 in ms. Absent in older results; the
+   * same-run control in results before 2026-12-03 13:30, the p90s before 14:30.
    */
   readonly around?: {
     readonly count: number;
+    readonly p90?: number;
     readonly p99: number;
     readonly controlCount: number;
     readonly controlP99: number;
     readonly sameRunCount?: number;
+    readonly sameRunP90?: number;
     readonly sameRunP99?: number;
   };
 }
