@@ -16,6 +16,7 @@ import {
   ModernChannel,
   type Pending,
 } from './dispatch-channels.ts';
+import { LearnedDiscover } from './learned-discover.ts';
 import type { Session } from './session.ts';
 
 /** The revision the server's one {@link createModernDispatch} dispatch serves. */
@@ -83,7 +84,8 @@ export interface SharedDispatch {
  * crossing clients on a shared instance). The SDK's protocol layer still validates each
  * request's envelope and params, runs the handler and encodes the result (`resultType`,
  * `serverInfo`), except for tool calls its direct path takes (mcp/direct-tool-calls.ts: an
- * envelope the SDK already accepted, valid arguments), which answer the same bytes without it.
+ * envelope the SDK already accepted, valid arguments) and `server/discover` probes of an envelope
+ * it already answered (mcp/learned-discover.ts), which answer the same bytes without it.
  */
 export function createModernDispatch(options: SharedDispatchOptions): SharedDispatch {
   return sharedDispatch(new ModernChannel(CLASSIFICATION), CLASSIFICATION, options);
@@ -125,6 +127,23 @@ function sharedDispatch(
   if (options.onerror) server.server.onerror = options.onerror;
   // connect() installs the channel's callbacks synchronously; start() does nothing.
   const connected = server.connect(channel);
+  // A 2025-era server answers no probe: only the 2026-07-28 dispatch learns them.
+  const discover = classification === undefined ? undefined : new LearnedDiscover();
+
+  /** The probe's remembered answer, sent as the SDK's would be: after this turn, unless cancelled or closed first. */
+  const remembered = (id: number, p: Pending, answer: JSONRPCMessage): Exchange => {
+    channel.table.pending.set(id, p);
+    p.inWindow = false;
+    const send = () => {
+      if (channel.table.pending.delete(id)) p.sink.settle(answer, false);
+    };
+    queueMicrotask(send);
+    return {
+      cancel() {
+        channel.table.pending.delete(id);
+      },
+    };
+  };
 
   /** The direct path's attempt at `message` under the dispatch's id `id` (taken: the exchange). */
   const directly = (message: unknown, id: number, p: Pending, authInfo: AuthInfo): Exchange | undefined => {
@@ -154,6 +173,12 @@ function sharedDispatch(
     },
     dispatch(request, authInfo, logger, sink) {
       const id = ++nextId;
+      const key = discover?.keyOf(request);
+      if (discover !== undefined && key !== undefined) {
+        const known = discover.answer(key, request.id);
+        if (known !== undefined) return remembered(id, { originalId: request.id, logger, sink, inWindow: true }, known);
+        sink = discover.teaching(key, sink);
+      }
       const p: Pending = { originalId: request.id, logger, sink, inWindow: true };
       const taken = directly(request, id, p, authInfo);
       if (taken !== undefined) return taken;
