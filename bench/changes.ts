@@ -428,6 +428,28 @@ export const CHANGES: readonly Change[] = [
       { row: 'read-file 1 KiB, HTTP 2026-07-28, 32 in flight', figure: 'server CPU µs/call', before: 49, after: 50 },
     ],
   },
+  {
+    change:
+      "`server/discover` answered from the shared dispatch's memory: a probe of exactly the plain shape whose " +
+      'envelope the SDK already answered with a result gets that result again under its own id (the result is a ' +
+      'pure function of the server, built once, and of the envelope); the first of each envelope and anything else ' +
+      'go to the SDK, and a differential test compares both paths byte for byte over WebSocket and HTTP. The SDK ' +
+      'parsed each probe with its wire schemas (response schemas first) and encoded the result: a quarter of what a ' +
+      '2026-07-28 handshake allocated',
+    commit: '95696f1',
+    method:
+      'bench/run.ts --only=handshake with BENCH_SERVER_ROOT at the commit before and at this one, alternated, 3 runs ' +
+      'each (medians of the runs; 4,000 interleaved handshakes per era and run); the server under --trace-gc-nvp, ' +
+      '3,300 sequential 2026-07-28 handshakes; the sampling heap profiler over 2,000 of them',
+    figures: [
+      { row: 'handshake 2026-07-28', figure: 'p50 ms', before: 0.43, after: 0.374 },
+      { row: 'handshake 2026-07-28', figure: 'p99 ms', before: 2.049, after: 1.871 },
+      { row: 'handshakes, both eras (12,000)', figure: 'server scavenges', before: 62, after: 53 },
+      { row: 'sequential handshakes, 2026-07-28', figure: 'KiB allocated per handshake', before: 75, after: 53.7 },
+      { row: 'sequential handshakes, 2026-07-28', figure: 'KiB copied per scavenge', before: 974, after: 727 },
+      { row: 'sequential handshakes, 2026-07-28', figure: 'scavenge pause ms (p50)', before: 2.2, after: 1.8 },
+    ],
+  },
 ];
 
 /**
