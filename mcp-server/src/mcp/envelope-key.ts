@@ -29,6 +29,14 @@ export function envelopeKey(meta: Record<string, unknown>): string | undefined {
   return count === 0 ? undefined : key;
 }
 
+/**
+ * The longest key a {@link KeyMemo} keeps, in UTF-16 units: an envelope of a real client (version,
+ * name, capabilities) is a few hundred. Without a bound, a client could leave a memo holding its
+ * largest messages (MAX_MESSAGE_BYTES each) long after they were answered; a longer key is simply
+ * never remembered (its requests take the SDK's path every time).
+ */
+export const MAX_KEY_LENGTH = 8192;
+
 /** A bounded set of keys, least recently used first: what the SDK accepted, remembered. */
 export class KeyMemo<V> {
   readonly #entries = new Map<string, V>();
@@ -42,7 +50,9 @@ export class KeyMemo<V> {
     return this.#entries.get(key);
   }
 
+  /** Remembers `value` under `key`, unless the key is longer than {@link MAX_KEY_LENGTH}. */
   remember(key: string, value: V): void {
+    if (key.length > MAX_KEY_LENGTH) return;
     this.#entries.delete(key);
     this.#entries.set(key, value);
     if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
