@@ -1,3 +1,5 @@
+import { isJsonObject, plainRequest } from './request-id.ts';
+
 /** The `_meta` keys the SDK lifts into a 2026-07-28 request's envelope, in its order. */
 export const ENVELOPE_KEYS = [
   'io.modelcontextprotocol/protocolVersion',
@@ -27,6 +29,16 @@ export function envelopeKey(meta: Record<string, unknown>): string | undefined {
   }
   for (const k in meta) if (!ENVELOPE_KEY_SET.has(k)) return undefined;
   return count === 0 ? undefined : key;
+}
+
+/**
+ * A key naming the params of an `initialize` of the plain shape exactly (their JSON), or
+ * undefined for any other message, or params with `_meta` (a progress token, anything lifted).
+ */
+export function initializeKey(message: unknown): string | undefined {
+  const request = plainRequest(message);
+  if (request?.method !== 'initialize' || !isJsonObject(request.params) || '_meta' in request.params) return undefined;
+  return JSON.stringify(request.params);
 }
 
 /**

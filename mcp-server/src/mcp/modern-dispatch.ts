@@ -16,7 +16,8 @@ import {
   ModernChannel,
   type Pending,
 } from './dispatch-channels.ts';
-import { LearnedDiscover } from './learned-discover.ts';
+import { initializeKey } from './envelope-key.ts';
+import { discoverKey, LearnedAnswers } from './learned-answers.ts';
 import type { Session } from './session.ts';
 
 /** The revision the server's one {@link createModernDispatch} dispatch serves. */
@@ -85,7 +86,7 @@ export interface SharedDispatch {
  * request's envelope and params, runs the handler and encodes the result (`resultType`,
  * `serverInfo`), except for tool calls its direct path takes (mcp/direct-tool-calls.ts: an
  * envelope the SDK already accepted, valid arguments) and `server/discover` probes of an envelope
- * it already answered (mcp/learned-discover.ts), which answer the same bytes without it.
+ * it already answered (mcp/learned-answers.ts), which answer the same bytes without it.
  */
 export function createModernDispatch(options: SharedDispatchOptions): SharedDispatch {
   return sharedDispatch(new ModernChannel(CLASSIFICATION), CLASSIFICATION, options);
@@ -127,10 +128,10 @@ function sharedDispatch(
   if (options.onerror) server.server.onerror = options.onerror;
   // connect() installs the channel's callbacks synchronously; start() does nothing.
   const connected = server.connect(channel);
-  // A 2025-era server answers no probe: only the 2026-07-28 dispatch learns them.
-  const discover = classification === undefined ? undefined : new LearnedDiscover();
+  // The opening request of its era: `server/discover` for 2026-07-28, `initialize` for a 2025-era server.
+  const learned = new LearnedAnswers(classification === undefined ? initializeKey : discoverKey);
 
-  /** The probe's remembered answer, sent as the SDK's would be: after this turn, unless cancelled or closed first. */
+  /** A remembered answer, sent as the SDK's would be: after this turn, unless cancelled or closed first. */
   const remembered = (id: number, p: Pending, answer: JSONRPCMessage): Exchange => {
     channel.table.pending.set(id, p);
     p.inWindow = false;
@@ -173,11 +174,11 @@ function sharedDispatch(
     },
     dispatch(request, authInfo, logger, sink) {
       const id = ++nextId;
-      const key = discover?.keyOf(request);
-      if (discover !== undefined && key !== undefined) {
-        const known = discover.answer(key, request.id);
+      const key = learned.keyOf(request);
+      if (key !== undefined) {
+        const known = learned.answer(key, request.id);
         if (known !== undefined) return remembered(id, { originalId: request.id, logger, sink, inWindow: true }, known);
-        sink = discover.teaching(key, sink);
+        sink = learned.teaching(key, sink);
       }
       const p: Pending = { originalId: request.id, logger, sink, inWindow: true };
       const taken = directly(request, id, p, authInfo);

@@ -4,7 +4,7 @@ import {
   type JSONRPCRequest,
   type MessageClassification,
 } from '@modelcontextprotocol/server';
-import { ENVELOPE_KEYS, envelopeKey, KeyMemo } from './envelope-key.ts';
+import { ENVELOPE_KEYS, envelopeKey, initializeKey, KeyMemo } from './envelope-key.ts';
 import { isJsonObject, plainRequest } from './request-id.ts';
 
 /** The headers the classification reads (a WebSocket frame has none: its body is the only signal). */
@@ -72,12 +72,20 @@ function plainRequestMeta(body: unknown): Json | undefined {
  * check), and then on the `MCP-Protocol-Version` and `Mcp-Method` headers agreeing with it. Once
  * the SDK has classified such a request as a modern one, another with exactly that envelope and
  * agreeing headers gets the same classification without the SDK's schema parses (a fifth of a
- * 2026-07-28 call's CPU time). Everything else is classified by the SDK every time; a test
- * compares both on a corpus (tests/unit/server/post-classification.test.ts).
+ * 2026-07-28 call's CPU time). Likewise an `initialize` of the plain shape without headers (a
+ * WebSocket connection's opening message), whose verdict is a function of its params alone:
+ * once the SDK routed one as 2025-era, another with exactly those params is routed so again.
+ * Everything else is classified by the SDK every time; tests compare both on a corpus
+ * (tests/unit/server/post-classification.test.ts, tests/unit/server/learned-answers.test.ts).
  */
 export function createRequestClassifier(): RequestClassifier {
   const modern = new KeyMemo<MessageClassification>(MAX_ENVELOPES);
+  const opening = new KeyMemo<InboundClassificationOutcome>(MAX_ENVELOPES);
   return (headers, body) => {
+    if (headers === NO_HEADERS) {
+      const key = initializeKey(body);
+      if (key !== undefined) return openingOf(key, body, opening);
+    }
     const meta = plainRequestMeta(body);
     const key = meta === undefined ? undefined : envelopeKey(meta);
     const known = key === undefined ? undefined : modern.get(key);
@@ -103,4 +111,20 @@ export function createRequestClassifier(): RequestClassifier {
     }
     return outcome;
   };
+}
+
+/** The classification of a header-less plain `initialize` whose params' key is `key`, remembered when 2025-era. */
+function openingOf(
+  key: string,
+  body: unknown,
+  memo: KeyMemo<InboundClassificationOutcome>,
+): InboundClassificationOutcome {
+  const known = memo.get(key);
+  if (known !== undefined) {
+    remembered++;
+    return known;
+  }
+  const outcome = classifyWithSdk(NO_HEADERS, body);
+  if (outcome.kind === 'legacy') memo.remember(key, Object.freeze(outcome));
+  return outcome;
 }

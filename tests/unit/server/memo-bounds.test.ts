@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
 import { directCallStats } from '../../../mcp-server/src/mcp/direct-tool-calls.ts';
 import { KeyMemo, MAX_KEY_LENGTH } from '../../../mcp-server/src/mcp/envelope-key.ts';
-import { learnedDiscoverStats } from '../../../mcp-server/src/mcp/learned-discover.ts';
+import { learnedAnswerStats } from '../../../mcp-server/src/mcp/learned-answers.ts';
 import { classificationStats } from '../../../mcp-server/src/mcp/request-classifier.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
@@ -70,7 +70,7 @@ describe('a huge envelope is never remembered', { timeout: 30_000 }, () => {
     const before = {
       classified: classificationStats().remembered,
       direct: directCallStats().answered,
-      probes: learnedDiscoverStats().answered,
+      probes: learnedAnswerStats().answered,
     };
     const replies: Reply[] = [];
     for (let id = 1; id <= 2; id++) {
@@ -88,7 +88,7 @@ describe('a huge envelope is never remembered', { timeout: 30_000 }, () => {
       {
         classified: classificationStats().remembered,
         direct: directCallStats().answered,
-        probes: learnedDiscoverStats().answered,
+        probes: learnedAnswerStats().answered,
       },
       before,
     );
@@ -96,10 +96,10 @@ describe('a huge envelope is never remembered', { timeout: 30_000 }, () => {
 
   it('while an envelope of a real size is remembered at its second use (the check above can fail)', async () => {
     const small = { ...envelope(3), 'io.modelcontextprotocol/clientInfo': { name: 'small', version: '1' } };
-    const probes = learnedDiscoverStats().answered;
+    const probes = learnedAnswerStats().answered;
     for (let id = 21; id <= 22; id++) {
       assert.ok((await request(ws, id, 'server/discover', { _meta: small })).result);
     }
-    assert.equal(learnedDiscoverStats().answered - probes, 1);
+    assert.equal(learnedAnswerStats().answered - probes, 1);
   });
 });

@@ -11,7 +11,7 @@ import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
 import { createTokenVerifier } from '../../../mcp-server/src/auth/token-verifier.ts';
 import { createLogger } from '../../../mcp-server/src/log.ts';
 import { directCallStats } from '../../../mcp-server/src/mcp/direct-tool-calls.ts';
-import { learnedDiscoverStats } from '../../../mcp-server/src/mcp/learned-discover.ts';
+import { learnedAnswerStats } from '../../../mcp-server/src/mcp/learned-answers.ts';
 import { createSession } from '../../../mcp-server/src/mcp/session.ts';
 import { mcpRequest } from './helpers/http-client.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
@@ -55,7 +55,7 @@ const CASES: readonly Case[] = [
   call('list-files', 5, 'tools/call', { name: 'list-files', arguments: { directory: '.' } }),
   call('tools/list', 6, 'tools/list'),
   call('server/discover', 7, 'server/discover'),
-  call('server/discover again (answered from memory: mcp/learned-discover.ts)', 11, 'server/discover'),
+  call('server/discover again (answered from memory: mcp/learned-answers.ts)', 11, 'server/discover'),
   call(
     'read-file with progress (SSE)',
     8,
@@ -132,7 +132,7 @@ describe('2026-07-28 over HTTP: the long-lived dispatch answers as the SDK entry
   let probesBefore = 0;
   before(() => {
     answeredBefore = directCallStats().answered;
-    probesBefore = learnedDiscoverStats().answered;
+    probesBefore = learnedAnswerStats().answered;
   });
 
   for (const c of CASES) {
@@ -152,7 +152,7 @@ describe('2026-07-28 over HTTP: the long-lived dispatch answers as the SDK entry
     // list-files direct; invalid arguments, unknown tool, progress and Base64 Mcp-Name are the SDK's.
     assert.equal(directCallStats().answered - answeredBefore, 2);
     // The second server/discover of the same envelope, from the memory of the first's answer.
-    assert.equal(learnedDiscoverStats().answered - probesBefore, 1);
+    assert.equal(learnedAnswerStats().answered - probesBefore, 1);
   });
 
   it('keeps requests of several clients with the same id apart, each audited under its own client', async () => {

@@ -1,17 +1,18 @@
-// `server/discover` answered from the shared dispatch's memory (mcp/learned-discover.ts) is what
-// the SDK answers: the same probes, each on a connection of its own as a client opens with it,
-// sent to a server with the shared dispatch and to one without it (every probe through an SDK
-// server of the connection's own), get byte-identical frames. The corpus has the probes the
-// memory answers (the same envelope again, a string id, the envelope's keys reordered) and those
-// it must leave to the SDK (the first of each envelope, a refused envelope, other params, a
-// 2025 revision, no envelope, other top-level members).
+// A connection's opening request answered from the shared dispatch's memory
+// (mcp/learned-answers.ts) is what the SDK answers: the same `server/discover` probes and
+// `initialize` requests, each on a connection of its own as a client opens with it, sent to a
+// server with the shared dispatch and to one without it (every request through an SDK server of
+// the connection's own), get byte-identical frames. The corpora have the requests the memory
+// answers (the same params again, a string id, the envelope's keys reordered) and those it must
+// leave to the SDK (the first of each, a refused envelope or version, invalid or other params,
+// `_meta`, other top-level members); a connection opened from memory goes on as the SDK's does.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
-import { learnedDiscoverStats } from '../../../mcp-server/src/mcp/learned-discover.ts';
+import { learnedAnswerStats } from '../../../mcp-server/src/mcp/learned-answers.ts';
 import { type LocalIssuer, startLocalIssuer } from './helpers/local-issuer.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 import { connect, isRefused } from './helpers/ws-client.ts';
@@ -84,6 +85,43 @@ const CORPUS: readonly { label: string; frame: Frame; remembered: boolean }[] = 
   { label: 'another top-level member', frame: { ...probe(14), extra: true }, remembered: false },
 ];
 
+const initialize = (id: number | string, params: Frame = {}, extra: Frame = {}): Frame => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' }, ...params },
+  ...extra,
+});
+
+/** Each `initialize` with whether the memory may answer it (the version's shared server answered its params before). */
+const OPENINGS: readonly { label: string; frame: Frame; remembered: boolean }[] = [
+  { label: 'first initialize of its params', frame: initialize(1), remembered: false },
+  { label: 'the same params again', frame: initialize(2), remembered: true },
+  { label: 'string id', frame: initialize('s-1'), remembered: true },
+  {
+    label: 'another client (first)',
+    frame: initialize(3, { clientInfo: { name: 'raw', version: '2' } }),
+    remembered: false,
+  },
+  {
+    label: 'another client (now known)',
+    frame: initialize(4, { clientInfo: { name: 'raw', version: '2' } }),
+    remembered: true,
+  },
+  { label: 'an older version (first)', frame: initialize(5, { protocolVersion: '2025-06-18' }), remembered: false },
+  { label: 'the older version again', frame: initialize(6, { protocolVersion: '2025-06-18' }), remembered: true },
+  { label: 'an unknown version', frame: initialize(7, { protocolVersion: '1999-01-01' }), remembered: false },
+  { label: 'the unknown version again', frame: initialize(8, { protocolVersion: '1999-01-01' }), remembered: false },
+  { label: 'no clientInfo (invalid)', frame: initialize(9, { clientInfo: undefined }), remembered: false },
+  {
+    label: 'no clientInfo again (never remembered)',
+    frame: initialize(10, { clientInfo: undefined }),
+    remembered: false,
+  },
+  { label: 'params with _meta', frame: initialize(11, { _meta: { progressToken: 'p' } }), remembered: false },
+  { label: 'another top-level member', frame: initialize(12, {}, { extra: true }), remembered: false },
+];
+
 /** Opens a connection, sends `frame` as its first message, and resolves with the raw text answering it. */
 async function firstAnswer(server: TestServer, token: string, frame: Frame): Promise<string> {
   const ws = (await connect(server.wsUrl, { token })) as WebSocket;
@@ -101,7 +139,7 @@ async function firstAnswer(server: TestServer, token: string, frame: Frame): Pro
   }
 }
 
-describe('server/discover from memory answers as the SDK does', { timeout: 60_000 }, () => {
+describe('opening requests from memory answer as the SDK does', { timeout: 60_000 }, () => {
   let issuer: LocalIssuer;
   let root: string;
   let shared: TestServer;
@@ -109,7 +147,7 @@ describe('server/discover from memory answers as the SDK does', { timeout: 60_00
   let token: string;
 
   before(async () => {
-    root = mkdtempSync(path.join(tmpdir(), 'learned-discover-'));
+    root = mkdtempSync(path.join(tmpdir(), 'learned-answers-'));
     writeFileSync(path.join(root, 'a.txt'), 'a');
     issuer = await startLocalIssuer();
     shared = await startTestServer(issuer, root);
@@ -122,11 +160,11 @@ describe('server/discover from memory answers as the SDK does', { timeout: 60_00
     rmSync(root, { recursive: true, force: true });
   });
 
-  for (const c of CORPUS) {
-    it(`same bytes: ${c.label}`, async () => {
-      const before = learnedDiscoverStats().answered;
+  for (const c of [...CORPUS, ...OPENINGS]) {
+    it(`same bytes: ${c.frame.method} ${c.label}`, async () => {
+      const before = learnedAnswerStats().answered;
       const ours = await firstAnswer(shared, token, c.frame);
-      const answered = learnedDiscoverStats().answered - before;
+      const answered = learnedAnswerStats().answered - before;
       assert.equal(ours, await firstAnswer(sdk, token, c.frame));
       // Proof the comparison is not the SDK against itself, and that the memory keeps to its cases.
       assert.equal(answered, c.remembered ? 1 : 0, 'answered from memory');
@@ -138,18 +176,22 @@ describe('server/discover from memory answers as the SDK does', { timeout: 60_00
     try {
       const answers: string[] = [];
       ws.on('message', (data: WebSocket.RawData) => answers.push(data.toString()));
-      const before = learnedDiscoverStats().answered;
+      const before = learnedAnswerStats().answered;
       ws.send(JSON.stringify(probe(1)));
       ws.send(
         JSON.stringify({
           jsonrpc: '2.0',
           id: 2,
           method: 'initialize',
-          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '0' } },
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'after-probe', version: '0' },
+          },
         }),
       );
       while (answers.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-      assert.equal(learnedDiscoverStats().answered - before, 1);
+      assert.equal(learnedAnswerStats().answered - before, 1);
       assert.equal(
         (JSON.parse(answers[1]!) as { result: { protocolVersion: string } }).result.protocolVersion,
         '2025-11-25',
@@ -157,5 +199,34 @@ describe('server/discover from memory answers as the SDK does', { timeout: 60_00
     } finally {
       ws.close();
     }
+  });
+
+  it('a connection opened from memory goes on as one opened by the SDK', async () => {
+    const sequence = async (server: TestServer): Promise<string[]> => {
+      const ws = (await connect(server.wsUrl, { token })) as WebSocket;
+      try {
+        const answers: string[] = [];
+        ws.on('message', (data: WebSocket.RawData) => answers.push(data.toString()));
+        ws.send(JSON.stringify(initialize(1)));
+        ws.send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+        ws.send(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: 2,
+            method: 'tools/call',
+            params: { name: 'read-file', arguments: { filePath: 'a.txt' } },
+          }),
+        );
+        ws.send('{"jsonrpc":"2.0","id":3,"method":"ping"}');
+        while (answers.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+        return answers;
+      } finally {
+        ws.close();
+      }
+    };
+    const before = learnedAnswerStats().answered;
+    const ours = await sequence(shared);
+    assert.equal(learnedAnswerStats().answered - before, 1, 'the initialize came from memory');
+    assert.deepEqual(ours, await sequence(sdk));
   });
 });
