@@ -450,6 +450,24 @@ export const CHANGES: readonly Change[] = [
       { row: 'sequential handshakes, 2026-07-28', figure: 'scavenge pause ms (p50)', before: 2.2, after: 1.8 },
     ],
   },
+  {
+    change:
+      "A 2025-era connection's `initialize` answered from memory too: the version's shared server answers an " +
+      'initialize of the plain shape whose exact params it answered before with that result again, and the request ' +
+      'classifier remembers the 2025-era verdict of a header-less one. The tail is shared differently, not ' +
+      'shortened: a scavenge falls in whichever handshake allocates at that moment, and with the two eras now ' +
+      'allocating alike the 2026-07-28 handshakes take more of them (over 2 ms per 4,000 interleaved: 2025-11-25 ' +
+      '50/55 -> 52/42, 2026-07-28 31/33 -> 48/41; the bare echo 25-43 by itself)',
+    commit: '5be84da',
+    method:
+      'bench/run.ts --only=handshake with BENCH_SERVER_ROOT at the commit before and at this one, alternated, 3 runs ' +
+      'each (medians of the runs); bench/tmp scratch for the counts over 2 ms (4,000 interleaved handshakes per kind)',
+    figures: [
+      { row: 'handshake 2025-11-25', figure: 'p50 ms', before: 0.447, after: 0.402 },
+      { row: 'handshakes, both eras (12,000)', figure: 'server scavenges', before: 53, after: 42 },
+      { row: 'handshakes, both eras (12,000)', figure: 'scavenge pause ms (p50)', before: 2.73, after: 2.21 },
+    ],
+  },
 ];
 
 /**
