@@ -544,4 +544,15 @@ export const NOT_KEPT: readonly string[] = [
     'here. A 2 MiB young generation instead of 16 cuts the pauses: p99 2.27 / 2.13 and 1.73 / 2.26 ms -> 1.80 / 1.30 ' +
     'and 1.68 / 1.47 ms (2025-11-25 / 2026-07-28, 4,000 interleaved handshakes each), but read-file 1 KiB/32 costs ' +
     '13.2 -> 13.7 µs/call and list-files 22.0 -> 24.3 (bench/ab.ts, 7 rounds); 8 MiB: within noise. Not kept.',
+  "V8's page promotion off (--no-page-promotion): under read-file 1 KiB at 32 in flight for 4 s the server's young " +
+    'collections promoted 600-750 KiB each (whole pages moved to the old generation, garbage and all; a full ' +
+    'collection every ~1.2 s) and 27 KiB with the flag, pauses 1.6-1.8 -> 0.65 ms, 58-61k -> 65-68k calls/s (one ' +
+    'run in four without the flag was in the good state by itself). But bench/ab.ts (7 rounds of 1 s) saw no change ' +
+    '(15.2 -> 15.7 µs/call, list-files 24.6 -> 24.5), and the handshake and renewal sections neither (scavenge pause ' +
+    'p50 2.16 -> 2.41 ms; renewal ratio 1.16 -> 1.41). V8 takes the flag only on the command line (NODE_OPTIONS ' +
+    'refuses it, v8.setFlagsFromString at startup has no effect: measured), so shipping it means every way of ' +
+    'starting the server; not kept without a gain in the rows that count.',
+  'Where the young collections still copy under calls: Map backing stores reallocated by set/delete churn (the ' +
+    "direct path's calls in flight, the open-file cache moving a hit to the end, the transport's exchanges) were " +
+    'about a third of what survived per call in a sampling heap profile (~450 of ~1,400 bytes). Not changed.',
 ];
