@@ -36,8 +36,10 @@ export function envelopeKey(meta: Record<string, unknown>): string | undefined {
  * undefined for any other message, or params with `_meta` (a progress token, anything lifted).
  */
 export function initializeKey(message: unknown): string | undefined {
+  // The method first: a 2025-era connection's every tool call is asked this on its way to the dispatch.
+  if ((message as { method?: unknown } | null)?.method !== 'initialize') return undefined;
   const request = plainRequest(message);
-  if (request?.method !== 'initialize' || !isJsonObject(request.params) || '_meta' in request.params) return undefined;
+  if (request === undefined || !isJsonObject(request.params) || '_meta' in request.params) return undefined;
   return JSON.stringify(request.params);
 }
 
