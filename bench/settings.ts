@@ -20,7 +20,8 @@ export interface Settings {
   /**
    * Repetitions of the renewal runs: the calls around renewals are judged at p99 pooled over all of
    * them, and a p99 of a few seconds of calls moves with the one or two collections that land near
-   * a renewal or not (3 repetitions: 0.7-2.0 for the same code); pooled over 8 it settles.
+   * a renewal or not (one repetition: 0.7-2.0 for the same code); pooled over 8 it moves less (two
+   * full runs of the same code: 1.27 and 0.92).
    */
   readonly renewalReps: number;
   readonly warmupMs: number;

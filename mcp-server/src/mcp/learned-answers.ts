@@ -22,7 +22,6 @@
 import type { JSONRPCRequest, JSONRPCResultResponse, RequestId } from '@modelcontextprotocol/server';
 import type { ExchangeSink } from './dispatch-channels.ts';
 import { envelopeKey, KeyMemo } from './envelope-key.ts';
-
 import { isJsonObject, plainRequest } from './request-id.ts';
 
 /** Answers remembered per shared server (one per kind of client: name, version and capabilities). */

@@ -85,8 +85,9 @@ export interface SharedDispatch {
  * crossing clients on a shared instance). The SDK's protocol layer still validates each
  * request's envelope and params, runs the handler and encodes the result (`resultType`,
  * `serverInfo`), except for tool calls its direct path takes (mcp/direct-tool-calls.ts: an
- * envelope the SDK already accepted, valid arguments) and `server/discover` probes of an envelope
- * it already answered (mcp/learned-answers.ts), which answer the same bytes without it.
+ * envelope the SDK already accepted, valid arguments) and opening requests it already answered
+ * (mcp/learned-answers.ts: `server/discover`, and on a 2025-era dispatch `initialize`), which
+ * answer the same bytes without it.
  */
 export function createModernDispatch(options: SharedDispatchOptions): SharedDispatch {
   return sharedDispatch(new ModernChannel(CLASSIFICATION), CLASSIFICATION, options);
