@@ -355,10 +355,10 @@ export class WsServerTransport implements Transport {
   }
 
   /**
-   * Takes this transport's listeners off the closed socket. `ws` keeps each WebSocket in V8's old
-   * generation until a full collection (its auto-pong closure, made in the constructor, is
-   * allocated there), and everything a listener reaches would stay with it: every closed
-   * connection's session was copied by each young collection after it (tests/unit/server/ws-closed-release.test.ts).
+   * Takes this transport's listeners off the closed socket. A closed WebSocket and its socket
+   * outlive young collections until a full one (measured in a bare `ws` server too: not ours to
+   * change), and everything a listener reaches would stay with them: every closed connection's
+   * session was copied by each young collection after it (tests/unit/server/ws-closed-release.test.ts).
    */
   #detach(): void {
     this.#socket.off('message', this.#onFrame);

@@ -1,7 +1,7 @@
-// A closed WebSocket connection lets go of its session. `ws` keeps every WebSocket until a full
-// collection (its auto-pong closure is allocated in V8's old generation), so whatever a closed
-// socket still reaches is copied by every young collection until then: the transport takes its
-// listeners off at close. Checked by holding the closed WebSocket as V8 does and collecting.
+// A closed WebSocket connection lets go of its session. A closed WebSocket and its socket outlive
+// young collections until a full one (in a bare ws server too), so whatever a closed socket still
+// reaches is copied by every young collection until then: the transport takes its listeners off
+// at close. Checked by holding the closed WebSocket as V8 does and collecting.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
