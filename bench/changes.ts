@@ -555,4 +555,8 @@ export const NOT_KEPT: readonly string[] = [
   'Where the young collections still copy under calls: Map backing stores reallocated by set/delete churn (the ' +
     "direct path's calls in flight, the open-file cache moving a hit to the end, the transport's exchanges) were " +
     'about a third of what survived per call in a sampling heap profile (~450 of ~1,400 bytes). Not changed.',
+  'The open-file cache not moving a hit to the end when it is already the newest entry (one Map delete and set ' +
+    'fewer per warm call): read-file 1 KiB/32 15.6 -> 14.8, 15.5 -> 12.7 and 15.6 -> 15.7 µs/call in three ' +
+    'bench/ab.ts runs (7-9 rounds, both ways round), list-files 24.7 -> 24.9: within the noise of this machine; ' +
+    'not kept.',
 ];
