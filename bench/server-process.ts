@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type * as ServerModule from '../mcp-server/src/index.ts';
 import type { ServerHandle } from '../mcp-server/src/index.ts';
 import { serveCommands } from './child.ts';
+import { quantile } from './stats.ts';
 
 const sourceRoot = process.env.BENCH_SERVER_ROOT;
 const src = (file: string) =>
@@ -83,8 +84,9 @@ serveCommands(
       await new Promise((resolve) => setTimeout(resolve, 50));
       watch.observer.disconnect();
       gcWatch = undefined;
-      const pauses = [...watch.scavenges].sort((a, b) => a - b);
-      const at = (q: number) => pauses[Math.min(pauses.length - 1, Math.floor(q * pauses.length))] ?? 0;
+      const pauses = watch.scavenges;
+      // 0 rather than NaN for none: the figures go through JSON.
+      const at = (q: number) => (pauses.length === 0 ? 0 : quantile(pauses, q));
       return { scavenges: pauses.length, scavengeP50: at(0.5), scavengeMax: at(1), full: watch.full };
     },
     async profileStart(): Promise<void> {
