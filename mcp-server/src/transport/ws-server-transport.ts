@@ -8,6 +8,7 @@ import { idKey, type ResponseId, readableIdOfText } from '../mcp/request-id.ts';
 import { ExpiryTimer } from './expiry-timer.ts';
 import { RENEW_METHOD, type RenewRequest, renewalResponse } from './in-band-renewal.ts';
 import { InboundBacklog, type RawFrame } from './inbound-backlog.ts';
+import { PoolPins } from './pool-pins.ts';
 
 const ignoreError = (): void => {};
 
@@ -42,11 +43,10 @@ export interface WsServerTransportOptions {
 }
 
 /**
- * Largest frame (UTF-16 length of its text) whose write is coalesced. Small frames are where a
- * syscall per frame dominates; large ones gain nothing and, corked, would be copied into one
- * batch buffer while a slow peer holds them.
+ * Largest frame (bytes) whose write is coalesced. Small frames are where a syscall per frame
+ * dominates; large ones gain nothing from waiting for the check phase.
  */
-const COALESCE_MAX_CHARS = 16 * 1024;
+const COALESCE_MAX_BYTES = 16 * 1024;
 
 /**
  * What one queued write costs beside its payload (ws frame header and callback, the stream's
@@ -105,6 +105,8 @@ export class WsServerTransport implements Transport {
   /** Requests in flight and response bytes held, in this connection's and its client's budgets. */
   readonly #account: ConnectionAccount;
   readonly #backlog: InboundBacklog;
+  /** The pool chunk this connection's pending frames keep alive (pool-pins.ts). */
+  readonly #pins = new PoolPins();
   #pumping = false;
   /** When a socket write of this connection last completed (ms, `now`). */
   #lastWriteAt = 0;
@@ -298,15 +300,14 @@ export class WsServerTransport implements Transport {
 
   /** Sends a text frame, holding its bytes in the budgets until the write completes. */
   #write(frame: string): void {
-    const small = frame.length <= COALESCE_MAX_CHARS;
-    // Large frames leave as a Buffer made here, so the string can be collected while the write waits.
-    const payload = small ? frame : Buffer.from(frame);
-    const bytes = WRITE_OVERHEAD + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
-    this.#account.hold(bytes);
-    if (small) this.#coalesce();
+    // A Buffer made once: a string would be measured again by ws and copied again by the socket.
+    const payload = Buffer.from(frame);
+    const chunk = this.#pins.chunkOf(payload);
+    this.#account.hold(WRITE_OVERHEAD + (chunk === undefined ? payload.length : chunk.add()));
+    if (payload.length <= COALESCE_MAX_BYTES) this.#coalesce();
     this.#socket.send(payload, { binary: false }, () => {
       this.#lastWriteAt = this.#now();
-      this.#account.release(bytes);
+      this.#account.release(WRITE_OVERHEAD + (chunk === undefined ? payload.length : chunk.remove()));
       this.#pump();
     });
   }
