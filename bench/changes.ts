@@ -468,6 +468,28 @@ export const CHANGES: readonly Change[] = [
       { row: 'handshakes, both eras (12,000)', figure: 'scavenge pause ms (p50)', before: 2.73, after: 2.21 },
     ],
   },
+  {
+    change:
+      'WebSocket frames leave as Buffers made once: as strings, ws measured their UTF-8 length again after the ' +
+      "transport had, and the socket copied them into a new buffer at the write. A small Buffer is a slice of a chunk of Node's " +
+      'buffer pool (64 KiB in Node 24) that its pending write keeps alive whole, so the bytes a connection holds count ' +
+      'each chunk its pending frames are cut from once, at its full size (transport/pool-pins.ts; a test fails when ' +
+      'they are counted at their length). An earlier round measured the encoding alone in calls/s over 5 rounds and saw ' +
+      'nothing (under not kept); server CPU per call, both ways round, sees it',
+    commit: '2094d8f',
+    method:
+      'bench/ab.ts, three runs of 7, 7 and 9 interleaved rounds of 1 s, the new version as A in the first and as B in ' +
+      'the other two; ' +
+      'medians of server CPU per call',
+    figures: [
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (run 1)', before: 15.6, after: 15.1 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (run 2)', before: 15.5, after: 14.6 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (run 3)', before: 15.3, after: 14.8 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (run 1)', before: 24.6, after: 23.0 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (run 2)', before: 24.9, after: 23.8 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (run 3)', before: 23.9, after: 23.9 },
+    ],
+  },
 ];
 
 /**
