@@ -1,5 +1,8 @@
 import { Budget, type BudgetLimits } from './budget.ts';
 
+/** A request's id as a key (mcp/request-id.ts `idKey`). */
+type IdKey = string | number | null;
+
 /** What {@link ConnectionAccount.start} decided for a request. */
 export type StartDecision = 'started' | 'duplicate' | 'wait';
 
@@ -12,7 +15,7 @@ export type StartDecision = 'started' | 'duplicate' | 'wait';
 export class ConnectionAccount {
   readonly #own: Budget;
   readonly #client: Budget | undefined;
-  readonly #inFlight = new Set<string>();
+  readonly #inFlight = new Set<IdKey>();
   #held = 0;
   #stopWaiting: (() => void) | undefined;
   readonly #onOpen: () => void;
@@ -41,7 +44,7 @@ export class ConnectionAccount {
    * completed write or answer of this connection, or the client's budget opening, is the moment
    * to try again.
    */
-  start(key: string | undefined): StartDecision {
+  start(key: IdKey | undefined): StartDecision {
     if (!this.#own.hasRoom || !this.#clientAllows(key !== undefined)) return 'wait';
     if (key === undefined) return 'started';
     if (this.#inFlight.has(key)) return 'duplicate';
@@ -63,7 +66,7 @@ export class ConnectionAccount {
   }
 
   /** The request with `key` was answered or cancelled (unknown keys are ignored). */
-  end(key: string): void {
+  end(key: IdKey): void {
     if (!this.#inFlight.delete(key)) return;
     this.#own.end();
     this.#client?.end();

@@ -13,7 +13,7 @@ import { meterResponse } from '../admission/response-meter.ts';
 import type { Logger } from '../log.ts';
 import type { SharedDispatch } from '../mcp/modern-dispatch.ts';
 import type { RequestClassifier } from '../mcp/request-classifier.ts';
-import { idKey, readableId } from '../mcp/request-id.ts';
+import { type IdKey, idKey, readableId } from '../mcp/request-id.ts';
 import type { Session } from '../mcp/session.ts';
 import type { OpenConnection, ServerMetrics } from '../metrics/server-metrics.ts';
 import { ExpiryTimer } from '../transport/expiry-timer.ts';
@@ -61,7 +61,7 @@ interface HttpSession {
   /** Its slot in the connection caps; `lease.budget` is the client's, which its requests count against. */
   readonly lease: Lease;
   /** Ids of requests of this session in flight. */
-  readonly inFlight: Set<string>;
+  readonly inFlight: Set<IdKey>;
   readonly opened: number;
   readonly remote: string | undefined;
   requests: number;

@@ -12,7 +12,7 @@ import { EntryExchange, PRIMING_ID, SdkWire } from './entry-wires.ts';
 import { LEGACY_DISPATCHED_METHODS, type LegacyDispatches } from './legacy-dispatches.ts';
 import { DISPATCHED_METHODS, dispatchedRequest, type SharedDispatch } from './modern-dispatch.ts';
 import { NO_HEADERS, type RequestClassifier } from './request-classifier.ts';
-import { idKey, isJsonObject } from './request-id.ts';
+import { type IdKey, idKey, isJsonObject } from './request-id.ts';
 
 /** The protocol era a connection was served in (metrics). */
 export type Era = 'legacy' | 'modern';
@@ -87,7 +87,7 @@ export class ConnectionEntry<W extends ConnectionWire> {
   /** The envelope of the last request served by the dispatch (the priming requests carry it). */
   #envelope: Record<string, unknown> | undefined;
   /** Requests at the dispatch, by id (a cancel, or the connection closing, stops them); made at the first. */
-  #exchanges: Map<string, Exchange> | undefined;
+  #exchanges: Map<IdKey, Exchange> | undefined;
   /** The SDK entry's side of the wire, once made. */
   #sdk: SdkWire | undefined;
   /** 2025-era: the connection's `initialize` and `notifications/initialized` (a server of its own is primed with them). */

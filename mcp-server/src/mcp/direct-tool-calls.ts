@@ -29,7 +29,7 @@ import type { ToolCallMetrics } from '../metrics/tool-call-metrics.ts';
 import { type EncodedParts, encodedPartsOf } from '../tools/encoded-result.ts';
 import type { ToolSpec } from '../tools/tool-spec.ts';
 import { envelopeKey, KeyMemo } from './envelope-key.ts';
-import { idKey, isJsonObject as isObject, plainRequest } from './request-id.ts';
+import { type IdKey, idKey, isJsonObject as isObject, plainRequest } from './request-id.ts';
 import { type InvocationDeps, invokeTool } from './tool-invocation.ts';
 
 /** The one 2026-era revision whose result encoding is reproduced here. */
@@ -75,7 +75,7 @@ export class DirectToolCalls {
   /** Accepted envelopes (keys); made at the first one (a 2025-11-25 connection has none). */
   #envelopes: KeyMemo<true> | undefined;
   /** Requests taken and not yet answered, by id, to cancel them. */
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new Map<IdKey, AbortController>();
   #closed = false;
 
   constructor(tools: ToolTable, deps: InvocationDeps, serverInfo: Json) {
@@ -156,7 +156,7 @@ export class DirectToolCalls {
 
   #run(
     id: string | number,
-    key: string,
+    key: IdKey,
     spec: ToolSpec,
     args: z.infer<z.ZodObject>,
     auth: AuthInfo,

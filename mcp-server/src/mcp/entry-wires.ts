@@ -4,14 +4,15 @@ import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcont
 import type { Logger } from '../log.ts';
 import type { ConnectionWire, Reporter } from './connection-entry.ts';
 import type { Exchange, ExchangeSink } from './dispatch-channels.ts';
+import type { IdKey } from './request-id.ts';
 
 /** The id of the requests that bring a newly made SDK entry to the connection's phase; their answers are dropped. */
 export const PRIMING_ID = `connection-entry-priming-${randomUUID()}`;
 
 /** One request of a connection at the dispatch: where its answer goes, and its place among the connection's open ones. */
 export class EntryExchange implements ExchangeSink {
-  readonly #key: string;
-  readonly #open: Map<string, Exchange>;
+  readonly #key: IdKey;
+  readonly #open: Map<IdKey, Exchange>;
   readonly #wire: ConnectionWire;
   readonly #report: Reporter;
   readonly #logger: Logger;
@@ -19,7 +20,7 @@ export class EntryExchange implements ExchangeSink {
   /** Told the answer before it is sent. */
   onAnswer: ((message: JSONRPCMessage) => void) | undefined;
 
-  constructor(key: string, open: Map<string, Exchange>, wire: ConnectionWire, report: Reporter, logger: Logger) {
+  constructor(key: IdKey, open: Map<IdKey, Exchange>, wire: ConnectionWire, report: Reporter, logger: Logger) {
     this.#key = key;
     this.#open = open;
     this.#wire = wire;

@@ -21,9 +21,15 @@ export function readableIdOfText(text: string): ResponseId {
   }
 }
 
-/** A map key for an id (a number and a string of the same digits are different ids). */
-export function idKey(id: unknown): string {
-  return `${typeof id}:${String(id)}`;
+/**
+ * A map key for a request id: the id itself when it is a string or a number (keys compare by
+ * SameValueZero, so the number 1 and the string "1" stay different ids, and no key is built per
+ * request), null for anything else (such a value names no request).
+ */
+export type IdKey = string | number | null;
+
+export function idKey(id: unknown): IdKey {
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 type Json = Record<string, unknown>;

@@ -158,6 +158,35 @@ describe('WebSocket transport and upgrade', () => {
     assert.deepEqual((await request(ws, 5, 'ping')).result, {});
     ws.close();
   });
+  it('keeps the number 5 and the string "5" apart as ids in flight: both run and are answered', async () => {
+    const ws = await open();
+    await initialize(ws);
+    const replies: Record<string, unknown>[] = [];
+    const two = new Promise<void>((resolve) =>
+      ws.on('message', (d) => {
+        replies.push(JSON.parse(d.toString()));
+        if (replies.length === 2) resolve();
+      }),
+    );
+    const calls = server.logs.filter((l) => l.event === 'tool.call').length;
+    const call = (id: number | string) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'read-file', arguments: { filePath: 'a.txt' } },
+      });
+    // Both frames arrive before the first call's file read can finish.
+    ws.send(call(5));
+    ws.send(call('5'));
+    await two;
+    assert.deepEqual(replies.map((r) => [r.id, r.result !== undefined]).sort(), [
+      [5, true],
+      ['5', true],
+    ]);
+    assert.equal(server.logs.filter((l) => l.event === 'tool.call').length - calls, 2);
+    ws.close();
+  });
   it('closes with 1003 on a binary frame', async () => {
     const ws = await open();
     const done = closed(ws);
