@@ -71,15 +71,16 @@ export async function invokeTool<In extends z.ZodObject, Out extends z.ZodObject
       progress: call.progress,
     });
     const failed = outcome.result.isError === true;
+    const ms = performance.now() - t0;
     logger.info({
       event: 'tool.call',
       tool: spec.name,
       path: outcome.path,
       outcome: failed ? (outcome.code ?? 'error') : 'ok',
       bytes: outcome.bytes,
-      ms: Math.round((performance.now() - t0) * 100) / 100,
+      ms: Math.round(ms * 100) / 100,
     });
-    calls?.ran(failed ? (outcome.code ?? 'error') : undefined, (performance.now() - t0) / 1000);
+    calls?.ran(failed ? (outcome.code ?? 'error') : undefined, ms / 1000);
     return outcome.result;
   } finally {
     // The result is sent after this resolves (in microtasks of this turn): count the call as
