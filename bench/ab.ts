@@ -2,7 +2,7 @@
  * A/B comparison of two versions of the server on the same rows, interleaved so that load from
  * other work on the machine falls on both alike: `node --conditions=development bench/ab.ts
  * --a=<checkout> --b=<checkout> [--rows=read-1k/32,read-1k/1,list-10/32] [--rounds=5] [--ms=1000]
- * [--a-flags="--max-semi-space-size=16"] [--b-flags=...]` (node flags of either server, space-separated).
+ * [--a-flags="--max-semi-space-size=8"] [--b-flags=...]` (node flags of either server, space-separated).
  * A checkout is a directory holding this repository (e.g. a `git worktree` of an older commit with
  * a `node_modules` symlink); `.` is this one. Each round runs every row once on A, then on B (the
  * order alternates by round). Prints per row the median calls/s, p50 and server CPU time per call

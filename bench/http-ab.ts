@@ -27,7 +27,7 @@ const reps = flag('reps', 5);
 const ms = flag('ms', 1000);
 const inflight = flag('inflight', 32);
 const profile = process.argv.includes('--profile');
-/** Node flags of the base server (e.g. `--base-flags=--max-semi-space-size=16`), space-separated. */
+/** Node flags of the base server (e.g. `--base-flags=--max-semi-space-size=8`), space-separated. */
 const baseFlags = (process.argv.find((a) => a.startsWith('--base-flags='))?.slice(13) ?? '').split(' ').filter(Boolean);
 /** CPU time (user + system) of process `pid` so far, in ms (Linux /proc). */
 function cpuMs(pid: number): number {

@@ -95,7 +95,7 @@ export function parseSettings(argv: readonly string[]): Settings {
 }
 
 /** The server's Node flags, as its image sets them (mcp-server/Dockerfile `NODE_OPTIONS`; a test keeps them equal). */
-export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=16'];
+export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8'];
 
 /** Open files the bench wants: the largest connection count on the server, plus its files and the peers'. */
 export const WANTED_OPEN_FILES = 70_000;
