@@ -490,6 +490,50 @@ export const CHANGES: readonly Change[] = [
       { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (run 3)', before: 23.9, after: 23.9 },
     ],
   },
+  {
+    change:
+      'Request ids are their own map keys (a string or a number: Map keys compare by SameValueZero, so 1 and "1" stay ' +
+      "two ids) instead of a string built per request, which each of the three in-flight maps (the connection's " +
+      'account, the direct path\'s running calls, the transport) hashed again; a test keeps 5 and "5" two requests',
+    commit: '3b989c3',
+    method: 'bench/ab.ts, two runs of 7 interleaved rounds of 1 s, the new version as B then as A; medians',
+    figures: [
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (run 1)', before: 14.7, after: 14.1 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (run 2)', before: 14.2, after: 13.4 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (run 1)', before: 22.6, after: 22.3 },
+      { row: 'list-files 10 entries, 32 in flight', figure: 'server CPU µs/call (run 2)', before: 22.6, after: 22.5 },
+    ],
+  },
+  {
+    change:
+      "The server image's young generation at most 2 x 8 MiB instead of 2 x 16 (NODE_OPTIONS=--max-semi-space-size=8, " +
+      'the bench runs the server with it): a young collection copies fewer survivors, so it pauses for less; twice as ' +
+      'many of them. Over 12,000 interleaved handshakes the 2 ms tail is mostly the handshakes a collection falls in. ' +
+      'The renewal ratio (calls around a renewal against silent ticks, p99) moved within its spread: 1.33, 1.38, 1.07 ' +
+      'and 1.26 at 8 MiB against 1.08, 0.84, 1.52 and 1.01 at 16 (alternated renewal-only runs). 4 MiB cut the pauses ' +
+      'further (0.86 ms) but opened 19,000 connections in 8.5-13.5 s instead of 4-5, with 15% fewer calls/s over them',
+    commit: 'cafeec1',
+    method:
+      'bench/run.ts --only=handshake, the two sizes alternated, 3 runs each (4,000 interleaved handshakes per era and ' +
+      'run; medians of the runs); bench/ab.ts 7 rounds both ways round; bench/run.ts --only=connections ' +
+      '--connections=19000, 2 repetitions per era',
+    figures: [
+      { row: 'handshakes, both eras (12,000)', figure: 'server scavenges', before: 42, after: 83 },
+      { row: 'handshakes, both eras (12,000)', figure: 'scavenge pause ms (p50)', before: 1.95, after: 1.26 },
+      { row: 'handshake 2025-11-25', figure: 'p99 ms', before: 1.666, after: 1.759 },
+      { row: 'handshake 2026-07-28', figure: 'p99 ms', before: 1.954, after: 1.938 },
+      {
+        row: 'handshake p99, 2 eras x 5 runs',
+        figure: 'figures under 2 ms (of 10; at 16 MiB 7 of 12)',
+        before: 7,
+        after: 10,
+      },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (run 1)', before: 13.7, after: 12.7 },
+      { row: 'read-file 1 KiB, 32 in flight', figure: 'server CPU µs/call (run 2)', before: 13.0, after: 13.2 },
+      { row: '19,000 connections, 2025-11-25', figure: 'ms to open them (rep 1)', before: 4999, after: 4804 },
+      { row: '19,000 connections, 2025-11-25', figure: 'KiB RSS per connection (rep 1)', before: 9, after: 9 },
+    ],
+  },
 ];
 
 /**
@@ -581,4 +625,12 @@ export const NOT_KEPT: readonly string[] = [
     'fewer per warm call): read-file 1 KiB/32 15.6 -> 14.8, 15.5 -> 12.7 and 15.6 -> 15.7 µs/call in three ' +
     'bench/ab.ts runs (7-9 rounds, both ways round), list-files 24.7 -> 24.9: within the noise of this machine; ' +
     'not kept.',
+  'A child logger per principal and tool binding the `event` and `tool` fields of every tool.call line (pino ' +
+    'serialises bindings once): 620 -> 431 ns a line in a loop, but bench/ab.ts saw nothing (read-file 1 KiB/32 ' +
+    '13.2 -> 13.1 and 13.6 -> 13.5 µs/call, 7 rounds both ways round); not kept.',
+  'Where a handshake still allocates (sampling heap profiler, 2,000 sequential handshakes: 44.6 KiB each in ' +
+    '2025-11-25, 46.7 in 2026-07-28): 2.6 KiB of it are Node errors with stack traces that ws 8.23 makes and drops ' +
+    "on every closed connection: its receiver ends itself at the close frame, then the socket's end and close " +
+    'listeners end it again, and a second end() of a finished Writable builds ERR_STREAM_ALREADY_FINISHED. The bare ' +
+    'echo pays the same; not ours to change here.',
 ];
