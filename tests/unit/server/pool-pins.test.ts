@@ -3,13 +3,12 @@
 // are cut from, once and at its full size, so a peer that stops reading cannot make every small
 // frame keep a chunk (64 KiB in Node 24) while it is counted for a few dozen bytes.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket, WebSocketServer } from 'ws';
 import { Budget } from '../../../mcp-server/src/admission/budget.ts';
 import { PoolPins } from '../../../mcp-server/src/transport/pool-pins.ts';
 import { WsServerTransport } from '../../../mcp-server/src/transport/ws-server-transport.ts';
 import { waitUntil } from '../../support/wait.ts';
+import { startWsPairs, type WsPairs } from './helpers/ws-pairs.ts';
 
 describe('PoolPins', () => {
   it('counts a chunk once for its pending frames, and again once they were all written', () => {
@@ -32,32 +31,22 @@ describe('PoolPins', () => {
 });
 
 describe('WsServerTransport bytes held by pending frames', () => {
-  let wss: WebSocketServer;
-  let url: string;
+  let pairs: WsPairs;
   before(async () => {
-    wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await new Promise((r) => wss.once('listening', r));
-    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    pairs = await startWsPairs();
   });
-  after(() => {
-    for (const c of wss.clients) c.terminate();
-    wss.close();
-  });
+  after(() => pairs.close());
 
   /** A transport whose socket writes cannot complete (corked), booking into `budget`. */
   async function stalled(budget: Budget) {
-    const serverSide = new Promise<WebSocket>((r) => wss.once('connection', r));
-    const client = new WebSocket(url);
-    await new Promise((r) => client.once('open', r));
-    const serverWs = await serverSide;
+    const { client, serverWs, serverSocket } = await pairs.open();
     const transport = new WsServerTransport(serverWs, {
       authInfo: { token: 't', clientId: 'c', scopes: [] },
       clientBudget: budget,
     });
     await transport.start();
-    const socket = (serverWs as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
-    socket.cork();
-    return { client, transport, socket };
+    serverSocket.cork();
+    return { client, transport, socket: serverSocket };
   }
 
   /**

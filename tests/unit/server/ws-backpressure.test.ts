@@ -2,35 +2,24 @@
 // a response is sent (no polling delay); every frame waits while the connection's or its client's
 // response bytes are over budget, and the client's budget is shared by its connections.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
-import { WebSocket, WebSocketServer } from 'ws';
 import { Budget } from '../../../mcp-server/src/admission/budget.ts';
 import { WsServerTransport } from '../../../mcp-server/src/transport/ws-server-transport.ts';
 import { waitUntil } from '../../support/wait.ts';
+import { startWsPairs, type WsPairs } from './helpers/ws-pairs.ts';
 
 const authInfo = { token: 't', clientId: 'c', scopes: [] };
-let wss: WebSocketServer;
-let url: string;
+let pairs: WsPairs;
 
 before(async () => {
-  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((r) => wss.once('listening', r));
-  url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  pairs = await startWsPairs();
 });
-after(() => {
-  for (const c of wss.clients) c.terminate();
-  wss.close();
-});
+after(() => pairs.close());
 
 async function pair(maxInFlight: number, extra: { maxBufferedBytes?: number; clientBudget?: Budget } = {}) {
-  const serverSide = new Promise<WebSocket>((r) => wss.once('connection', r));
-  const client = new WebSocket(url);
-  await new Promise((r) => client.once('open', r));
-  const serverWs = await serverSide;
+  const { client, serverWs, serverSocket } = await pairs.open();
   const transport = new WsServerTransport(serverWs, { authInfo, maxInFlight, ...extra });
-  const serverSocket = (serverWs as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
   const received: JSONRPCMessage[] = [];
   let notify: (() => void) | undefined;
   transport.onmessage = (m) => {

@@ -3,32 +3,26 @@
 // reaches is copied by every young collection until then: the transport takes its listeners off
 // at close. Checked by holding the closed WebSocket as V8 does and collecting.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { WsServerTransport } from '../../../mcp-server/src/transport/ws-server-transport.ts';
+import { startWsPairs, type WsPairs } from './helpers/ws-pairs.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const authInfo = { token: 't', clientId: 'c', scopes: [] };
-let wss: WebSocketServer;
-let url: string;
+let pairs: WsPairs;
 
 before(async () => {
-  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((r) => wss.once('listening', r));
-  url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  pairs = await startWsPairs();
 });
-after(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+after(() => pairs.close());
 
 /** Serves one request on a transport wired as the server wires it, closes, and answers the closed server-side socket and a weak reference to the transport. */
 async function servedAndClosed(): Promise<{ serverWs: WebSocket; transport: WeakRef<WsServerTransport> }> {
-  const serverSide = new Promise<WebSocket>((r) => wss.once('connection', r));
-  const client = new WebSocket(url);
-  await new Promise((r) => client.once('open', r));
-  const serverWs = await serverSide;
+  const { client, serverWs } = await pairs.open();
   const transport = new WsServerTransport(serverWs, { authInfo });
   const closed = new Promise<void>((resolve) => {
     const onclose = () => resolve();

@@ -33,6 +33,25 @@ describe('WebSocket transport and upgrade', () => {
     assert.ok(!isRefused(ws), `refused: ${JSON.stringify(ws)}`);
     return ws;
   }
+  /** The next `n` frames `ws` receives, parsed (listening from this call on). */
+  function replies(ws: WebSocket, n: number): Promise<Record<string, unknown>[]> {
+    const got: Record<string, unknown>[] = [];
+    return new Promise((resolve) =>
+      ws.on('message', (d) => {
+        got.push(JSON.parse(d.toString()));
+        if (got.length === n) resolve(got);
+      }),
+    );
+  }
+  /** A read-file call of a.txt under `id`. */
+  const readCall = (id: number | string) =>
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'read-file', arguments: { filePath: 'a.txt' } },
+    });
+  const toolCalls = () => server.logs.filter((l) => l.event === 'tool.call').length;
   async function refusal(url: string, token?: string, protocols?: string[]): Promise<Refused> {
     const r = await connect(url, { ...(token ? { token } : {}), ...(protocols ? { protocols } : {}) });
     assert.ok(isRefused(r), 'expected a refused upgrade');
@@ -103,19 +122,12 @@ describe('WebSocket transport and upgrade', () => {
   it('answers JSON that is not JSON-RPC with -32600 echoing its id when readable, null otherwise', async () => {
     const ws = await open();
     await initialize(ws);
-    const replies: Record<string, unknown>[] = [];
-    const three = new Promise<void>((resolve) =>
-      ws.on('message', (d) => {
-        replies.push(JSON.parse(d.toString()));
-        if (replies.length === 3) resolve();
-      }),
-    );
+    const three = replies(ws, 3);
     ws.send('{"jsonrpc":"2.0","id":42,"method":5}');
     ws.send('{"id":"abc","method":"ping"}');
     ws.send('[1,2]');
-    await three;
     assert.deepEqual(
-      replies.map((r) => [r.id, (r.error as { code: number }).code]),
+      (await three).map((r) => [r.id, (r.error as { code: number }).code]),
       [
         [42, -32600],
         ['abc', -32600],
@@ -127,25 +139,12 @@ describe('WebSocket transport and upgrade', () => {
   it('refuses a request whose id is already in flight with -32600 and that id, without running it', async () => {
     const ws = await open();
     await initialize(ws);
-    const replies: Record<string, unknown>[] = [];
-    const two = new Promise<void>((resolve) =>
-      ws.on('message', (d) => {
-        replies.push(JSON.parse(d.toString()));
-        if (replies.length === 2) resolve();
-      }),
-    );
-    const calls = server.logs.filter((l) => l.event === 'tool.call').length;
-    const frame = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 5,
-      method: 'tools/call',
-      params: { name: 'read-file', arguments: { filePath: 'a.txt' } },
-    });
+    const two = replies(ws, 2);
+    const calls = toolCalls();
     // Both frames arrive before the first call's file read can finish.
-    ws.send(frame);
-    ws.send(frame);
-    await two;
-    const [refused, answered] = replies as [
+    ws.send(readCall(5));
+    ws.send(readCall(5));
+    const [refused, answered] = (await two) as [
       { id: unknown; error?: { code: number } },
       { id: unknown; result?: unknown },
     ];
@@ -153,7 +152,7 @@ describe('WebSocket transport and upgrade', () => {
     assert.equal(refused.error?.code, -32600);
     assert.equal(answered.id, 5);
     assert.ok(answered.result, 'the first request was answered');
-    assert.equal(server.logs.filter((l) => l.event === 'tool.call').length - calls, 1, 'the duplicate ran');
+    assert.equal(toolCalls() - calls, 1, 'the duplicate ran');
     // Once answered, the id may be used again.
     assert.deepEqual((await request(ws, 5, 'ping')).result, {});
     ws.close();
@@ -161,30 +160,16 @@ describe('WebSocket transport and upgrade', () => {
   it('keeps the number 5 and the string "5" apart as ids in flight: both run and are answered', async () => {
     const ws = await open();
     await initialize(ws);
-    const replies: Record<string, unknown>[] = [];
-    const two = new Promise<void>((resolve) =>
-      ws.on('message', (d) => {
-        replies.push(JSON.parse(d.toString()));
-        if (replies.length === 2) resolve();
-      }),
-    );
-    const calls = server.logs.filter((l) => l.event === 'tool.call').length;
-    const call = (id: number | string) =>
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id,
-        method: 'tools/call',
-        params: { name: 'read-file', arguments: { filePath: 'a.txt' } },
-      });
+    const two = replies(ws, 2);
+    const calls = toolCalls();
     // Both frames arrive before the first call's file read can finish.
-    ws.send(call(5));
-    ws.send(call('5'));
-    await two;
-    assert.deepEqual(replies.map((r) => [r.id, r.result !== undefined]).sort(), [
+    ws.send(readCall(5));
+    ws.send(readCall('5'));
+    assert.deepEqual((await two).map((r) => [r.id, r.result !== undefined]).sort(), [
       [5, true],
       ['5', true],
     ]);
-    assert.equal(server.logs.filter((l) => l.event === 'tool.call').length - calls, 2);
+    assert.equal(toolCalls() - calls, 2);
     ws.close();
   });
   it('closes with 1003 on a binary frame', async () => {
