@@ -7,10 +7,22 @@
  * and the wire's, not the `ws` client's; the server's garbage collections meanwhile are counted.
  */
 import type { Child } from './child.ts';
-import type { HandshakeTarget } from './load-ws.ts';
-import type { HandshakeResult } from './results.ts';
-import type { GcReport } from './server-process.ts';
+import type { HandshakeTarget, HandshakeTimes } from './load-ws.ts';
+import type { HandshakeResult, SlowHandshakes } from './results.ts';
+import type { GcWatch, Span } from './server-process.ts';
 import { type Sample, type Spread, spread } from './stats.ts';
+
+/** The goal's bound: handshakes slower than this are counted one by one, in ms. */
+export const SLOW_HANDSHAKE_MS = 2;
+
+/** How many of `handshakes` ([start, ms]) overlap one of `pauses` ([start, ms], sorted by start). */
+export function countOverlapping(handshakes: readonly Span[], pauses: readonly Span[]): number {
+  let count = 0;
+  for (const [start, ms] of handshakes) {
+    if (pauses.some(([at, pause]) => at < start + ms && at + pause > start)) count++;
+  }
+  return count;
+}
 
 /** Options of {@link measureHandshakes}. */
 export interface HandshakeOptions {
@@ -33,6 +45,7 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   const samples: Sample[] = [];
   const modernSamples: Sample[] = [];
   const echoSamples: Sample[] = [];
+  const slow: Span[][] = [[], [], []];
   // The echo gets the same upgrade request, token included (it checks none): same bytes on the wire.
   const targets: HandshakeTarget[] = [
     { url: o.serverUrl, token: o.token, era: 'legacy' },
@@ -42,19 +55,33 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   await o.serverProc.call('gcWatch');
   try {
     for (let rep = 0; rep < o.reps; rep++) {
-      const [legacy, modern, echo] = await o.loadWs.call<Sample[]>('handshakes', {
+      const times = await o.loadWs.call<HandshakeTimes[]>('handshakes', {
         targets,
         count: o.count,
         maxMs: 90_000,
+        slowMs: SLOW_HANDSHAKE_MS,
       });
+      const [legacy, modern, echo] = times.map((t) => t.sample);
       samples.push(legacy!);
       modernSamples.push(modern!);
       echoSamples.push(echo!);
+      for (const [k, t] of times.entries()) slow[k]!.push(...t.slow);
     }
   } finally {
     await o.echo.stop();
   }
-  const gc = await o.serverProc.call<GcReport>('gcReport');
+  const { report: gc, youngPauses } = await o.serverProc.call<GcWatch>('gcReport');
+  const count = (k: number, of: Sample[]) => ({
+    of: of.reduce((sum, x) => sum + x.count, 0),
+    over: slow[k]!.length,
+    duringServerGc: countOverlapping(slow[k]!, youngPauses),
+  });
+  const slowHandshakes: SlowHandshakes = {
+    boundMs: SLOW_HANDSHAKE_MS,
+    legacy: count(0, samples),
+    modern: count(1, modernSamples),
+    echo: count(2, echoSamples),
+  };
   const percentiles = (xs: Sample[]) => ({ p50: spread(xs.map((s) => s.p50)), p99: spread(xs.map((s) => s.p99)) });
   const echo = percentiles(echoSamples);
   const modern = { samples: modernSamples, ...percentiles(modernSamples) };
@@ -67,6 +94,7 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
     client: 'raw' as const,
     interleaved: true as const,
     gc,
+    slow: slowHandshakes,
   };
   const pair = (x: { p50: Spread; p99: Spread }) =>
     `p50 ${x.p50.median.toFixed(3)} ms, p99 ${x.p99.median.toFixed(3)} ms`;
@@ -74,6 +102,11 @@ export async function measureHandshakes(o: HandshakeOptions): Promise<HandshakeR
   o.log(
     `handshake server GC: ${gc.scavenges} scavenges (pause p50 ${gc.scavengeP50.toFixed(2)} ms, max ` +
       `${gc.scavengeMax.toFixed(2)} ms), ${gc.full} full, over ${2 * o.count * o.reps} handshakes`,
+  );
+  const slowLine = (c: SlowHandshakes['echo']) => `${c.over} of ${c.of} (${c.duringServerGc} during a server GC)`;
+  o.log(
+    `handshakes over ${SLOW_HANDSHAKE_MS} ms: 2025-11-25 ${slowLine(slowHandshakes.legacy)}, 2026-07-28 ` +
+      `${slowLine(slowHandshakes.modern)}, bare ws echo ${slowLine(slowHandshakes.echo)}`,
   );
   return result;
 }

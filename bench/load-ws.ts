@@ -50,6 +50,18 @@ export interface HandshakeArgs {
   readonly count: number;
   /** Stop early after this long, in ms. */
   readonly maxMs: number;
+  /** Handshakes slower than this are also answered one by one (`slow`), in ms. Default 2. */
+  readonly slowMs?: number;
+}
+
+/** What `handshakes` answers per target. */
+export interface HandshakeTimes {
+  readonly sample: Sample;
+  /**
+   * Each handshake slower than `slowMs`: [start, ms], the start in ms since the epoch
+   * (`performance.timeOrigin` + now), to be lined up with the server's garbage collections.
+   */
+  readonly slow: readonly (readonly [number, number])[];
 }
 
 /** A handshake made of ready-made bytes: the upgrade request, the first request and what follows its answer. */
@@ -120,21 +132,26 @@ serveCommands({
   /**
    * Sequential connect + token check + first exchange through the raw client (bench/raw-ws.ts),
    * the targets interleaved handshake by handshake (each round starts with the next target), so
-   * a slow moment of the machine falls on all of them alike; one Sample per target.
+   * a slow moment of the machine falls on all of them alike; per target its Sample and its slow handshakes.
    */
-  async handshakes(args: HandshakeArgs): Promise<Sample[]> {
+  async handshakes(args: HandshakeArgs): Promise<HandshakeTimes[]> {
     const kinds = args.targets.map(handshakeBytes);
     const latencies = kinds.map(() => new Float64Array(args.count));
+    const slow = kinds.map((): [number, number][] => []);
+    const slowMs = args.slowMs ?? 2;
     const started = performance.now();
     let n = 0;
     while (n < args.count && performance.now() - started < args.maxMs) {
       for (let k = 0; k < kinds.length; k++) {
         const at = (n + k) % kinds.length;
-        latencies[at]![n] = await timeHandshake(kinds[at]!);
+        const start = performance.timeOrigin + performance.now();
+        const ms = await timeHandshake(kinds[at]!);
+        latencies[at]![n] = ms;
+        if (ms > slowMs) slow[at]!.push([start, ms]);
       }
       n++;
     }
     const ms = performance.now() - started;
-    return latencies.map((l) => summarize(l, n, ms, 0));
+    return latencies.map((l, k) => ({ sample: summarize(l, n, ms, 0), slow: slow[k]! }));
   },
 });

@@ -81,6 +81,27 @@ export interface HandshakeResult {
   readonly interleaved?: true;
   /** The server's garbage collections during the server's handshakes (both eras; absent before 2026-12-03 13:00). */
   readonly gc?: GcReport;
+  /** The handshakes over the goal's bound, per kind (absent before 2026-12-03 19:00). */
+  readonly slow?: SlowHandshakes;
+}
+
+/** Of `of` handshakes of one kind, `over` took longer than the bound; `duringServerGc` of them overlapped a young collection of the server. */
+export interface SlowCount {
+  readonly of: number;
+  readonly over: number;
+  readonly duringServerGc: number;
+}
+
+/**
+ * The handshakes slower than `boundMs`, summed over the repetitions: ours per era, and the bare
+ * echo's, the machine's own share (a server collection cannot slow the echo, another process: its
+ * `duringServerGc` is what coincidence alone gives).
+ */
+export interface SlowHandshakes {
+  readonly boundMs: number;
+  readonly legacy: SlowCount;
+  readonly modern: SlowCount;
+  readonly echo: SlowCount;
 }
 
 /** In-band renewal (`auth/renew`) figures over the repetitions (bench/renewal.ts). */

@@ -34,7 +34,7 @@ export interface StartedServer {
 
 let server: ServerHandle | undefined;
 let inspector: Session | undefined;
-let gcWatch: { observer: PerformanceObserver; scavenges: number[]; full: number } | undefined;
+let gcWatch: { observer: PerformanceObserver; scavenges: number[]; spans: Span[]; full: number } | undefined;
 
 /** The garbage collections this process made while watched: young ones (count, pause p50 and max, ms) and full ones. */
 export interface GcReport {
@@ -42,6 +42,15 @@ export interface GcReport {
   readonly scavengeP50: number;
   readonly scavengeMax: number;
   readonly full: number;
+}
+
+/** [start, duration] in ms, the start in ms since the epoch (`performance.timeOrigin` + now): comparable across processes. */
+export type Span = readonly [number, number];
+
+/** What `gcReport` answers: the counts, and when each young collection paused this process. */
+export interface GcWatch {
+  readonly report: GcReport;
+  readonly youngPauses: readonly Span[];
 }
 
 serveCommands(
@@ -65,19 +74,28 @@ serveCommands(
     /** Starts counting this process's garbage collections (node's `gc` performance entries). */
     gcWatch(): void {
       gcWatch?.observer.disconnect();
-      const watch = { observer: new PerformanceObserver(onGc), scavenges: [] as number[], full: 0 };
-      function onGc(list: { getEntries(): readonly { duration: number; detail?: unknown }[] }): void {
+      const watch = {
+        observer: new PerformanceObserver(onGc),
+        scavenges: [] as number[],
+        spans: [] as Span[],
+        full: 0,
+      };
+      function onGc(list: {
+        getEntries(): readonly { startTime: number; duration: number; detail?: unknown }[];
+      }): void {
         for (const entry of list.getEntries()) {
           const kind = (entry.detail as { kind?: number } | undefined)?.kind;
-          if (kind === constants.NODE_PERFORMANCE_GC_MINOR) watch.scavenges.push(entry.duration);
-          else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) watch.full++;
+          if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+            watch.scavenges.push(entry.duration);
+            watch.spans.push([performance.timeOrigin + entry.startTime, entry.duration]);
+          } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) watch.full++;
         }
       }
       watch.observer.observe({ entryTypes: ['gc'] });
       gcWatch = watch;
     },
     /** What {@link gcWatch} counted since it started; stops watching. */
-    async gcReport(): Promise<GcReport> {
+    async gcReport(): Promise<GcWatch> {
       const watch = gcWatch;
       if (!watch) throw new Error('gcWatch was not called');
       // Entries are delivered asynchronously: let the last ones arrive.
@@ -87,7 +105,8 @@ serveCommands(
       const pauses = watch.scavenges;
       // 0 rather than NaN for none: the figures go through JSON.
       const at = (q: number) => (pauses.length === 0 ? 0 : quantile(pauses, q));
-      return { scavenges: pauses.length, scavengeP50: at(0.5), scavengeMax: at(1), full: watch.full };
+      const report = { scavenges: pauses.length, scavengeP50: at(0.5), scavengeMax: at(1), full: watch.full };
+      return { report, youngPauses: watch.spans };
     },
     async profileStart(): Promise<void> {
       inspector = new Session();
