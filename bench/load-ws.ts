@@ -119,7 +119,7 @@ serveCommands({
   },
 
   /** In-band renewals on one initialized connection (bench/renewal.ts). */
-  async renewals(args: RenewalArgs & { url: string; token: string }): Promise<RenewalResult> {
+  async renewals(args: RenewalArgs & { url: string }): Promise<RenewalResult> {
     const ws = await openWs(args.url, { token: args.token });
     try {
       await initialize(ws);

@@ -11,9 +11,13 @@
  *    control matters: a timer fires late when the event loop was busy, so calls near any tick are
  *    slower than calls at large (measured: p99 up to 1.8x with nothing sent). A renewal that delays its
  *    neighbours shows in their p99 directly instead of being diluted by calls far from any renewal;
- * 4. the same-run control: in the runs with renewals the timer ticks twice per interval and only every
- *    other tick renews, so the calls around the silent ticks in between are timed in the same moments
- *    as those around renewals (a slow moment of the machine falls on both alike, not on one run).
+ * 4. the same-run controls: in the runs with renewals the timer ticks three times per interval: a
+ *    renewal with a fresh token, a renewal with the connection's own token (the server answers it
+ *    from memory, no signature check: what a renewal costs its neighbours without the check) and a
+ *    silent tick, so the calls around each are timed in the same moments (a slow moment of the
+ *    machine falls on all three alike, not on one run). When the calls around the remembered
+ *    renewals differ from those around the silent ticks as much as the fresh ones do, the difference
+ *    is the machine's, not the check's.
  * Runs inside a load process (bench/load-ws.ts); tokens are signed by the parent (same client and
  * subject as the connection's token, as the server requires).
  */
@@ -30,6 +34,8 @@ export interface RenewalArgs {
    * {@link renewalTokensNeeded} says how many a run takes.
    */
   readonly tokens: readonly string[];
+  /** The connection's token (it opens the connection; renewing with it is answered from memory). */
+  readonly token: string;
   /** Sequential renewals of the idle phase. */
   readonly idleCount: number;
   readonly call: ToolCall;
@@ -58,6 +64,8 @@ export interface RenewalResult {
   readonly aroundTicks: readonly number[];
   /** The same-run control: latencies of the calls sent around the silent ticks between renewals. */
   readonly aroundSilent: readonly number[];
+  /** The other same-run control: latencies of the calls sent around a renewal answered from memory. */
+  readonly aroundRemembered: readonly number[];
 }
 
 /** A call sent this long before a renewal, or up to {@link AROUND_AFTER_MS} after it, is "around" it. */
@@ -94,6 +102,8 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
   const renew = requestFrames('auth/renew', { token: '' });
   const frame = (id: number, token: string) => renew(id).replace('"token":""', `"token":${JSON.stringify(token)}`);
   const pending = new Map<number, number>();
+  /** Ids of the renewals sent with the connection's own token: answered, counted if refused, not timed. */
+  const remembered = new Set<number>();
   const done: number[] = [];
   let refused = 0;
   let nextId = RENEW_ID_BASE;
@@ -101,6 +111,10 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
   let onRenewed: (() => void) | undefined;
   const onMessage = (data: Buffer) => {
     const id = frameId(data);
+    if (remembered.delete(id)) {
+      if (data.includes('"error"')) refused++;
+      return;
+    }
     const t0 = pending.get(id);
     if (t0 === undefined) return;
     pending.delete(id);
@@ -125,10 +139,19 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
   };
   /** Ticks of the same timer in the runs without renewals, where nothing is sent (the control). */
   const tickedAt: number[] = [];
-  /** Ticks halfway between renewals in the runs with them, where nothing is sent (the same-run control). */
+  /** Ticks between renewals in the runs with them, where nothing is sent (the same-run control). */
   const silentAt: number[] = [];
+  /** Ticks that renewed with the connection's own token (the other same-run control). */
+  const rememberedAt: number[] = [];
+  const sendRemembered = () => {
+    const id = nextId++;
+    remembered.add(id);
+    rememberedAt.push(performance.now());
+    ws.send(frame(id, args.token));
+  };
   let tick = 0;
-  const renewOrWait = () => (tick++ % 2 === 0 ? send() : silentAt.push(performance.now()));
+  const TICKS = [send, sendRemembered, () => silentAt.push(performance.now())];
+  const onTick = () => TICKS[tick++ % TICKS.length]!();
   /** Send time and latency of every measured call, per side, classified once the runs are over. */
   const calls = {
     with: { sent: [] as number[], latency: [] as number[] },
@@ -168,7 +191,7 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       };
       ws.on('message', onCall);
       const timer = withRenewals
-        ? setInterval(renewOrWait, args.intervalMs / 2)
+        ? setInterval(onTick, args.intervalMs / TICKS.length)
         : setInterval(() => tickedAt.push(performance.now()), args.intervalMs);
       try {
         return await loop.start((id) => {
@@ -203,6 +226,7 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       around: near(calls.with, renewedAt),
       aroundTicks: near(calls.without, tickedAt),
       aroundSilent: near(calls.with, silentAt),
+      aroundRemembered: near(calls.with, rememberedAt),
     };
   } finally {
     ws.off('message', onMessage);

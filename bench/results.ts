@@ -141,6 +141,13 @@ export interface RenewalFigures {
     readonly sameRunCount?: number;
     readonly sameRunP90?: number;
     readonly sameRunP99?: number;
+    /**
+     * Around the renewals with the connection's own token, answered from memory (no signature
+     * check), in the same runs: the control for the check itself (absent before 2026-12-03 19:00).
+     */
+    readonly rememberedCount?: number;
+    readonly rememberedP90?: number;
+    readonly rememberedP99?: number;
   };
 }
 

@@ -1,6 +1,7 @@
 // The bench's renewal rows time the signature check, not the server's memory of verified tokens:
-// every `auth/renew` carries a token never sent before, and a run given too few fails instead of
-// sending one again (measured against a real `ws` server that notes each token it receives).
+// every timed `auth/renew` carries a token never sent before, and a run given too few fails instead
+// of sending one again; the control renewals in between carry the connection's own token (measured
+// against a real `ws` server that notes each token it receives).
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -28,9 +29,11 @@ before(async () => {
 after(() => new Promise<void>((resolve) => wss.close(() => resolve())));
 
 const shape = { idleCount: 5, durationMs: 300, intervalMs: 20, pairs: 1 };
+const CONNECTION_TOKEN = 'connection-token';
 const args = (tokens: string[]): RenewalArgs => ({
   ...shape,
   tokens,
+  token: CONNECTION_TOKEN,
   call: { name: 'read-file', arguments: { filePath: 'a.txt' } },
   inflight: 4,
 });
@@ -44,9 +47,10 @@ test('every renewal sends a token of its own, and the estimate covers the run', 
     assert.equal(result.idle.count, shape.idleCount);
     // A renewal every 20 ms through a run of 200 + 300 ms: about 25 sent under load.
     assert.ok(result.loaded.count >= 12, `${result.loaded.count} renewals under load`);
-    assert.equal(received.length, shape.idleCount + result.loaded.count);
-    assert.equal(new Set(received).size, received.length, 'no token sent twice');
-    assert.deepEqual(received, tokens.slice(0, received.length));
+    const fresh = received.filter((token) => token !== CONNECTION_TOKEN);
+    assert.equal(fresh.length, shape.idleCount + result.loaded.count);
+    assert.equal(new Set(fresh).size, fresh.length, 'no token sent twice');
+    assert.deepEqual(fresh, tokens.slice(0, fresh.length));
   } finally {
     await closeWs(ws);
   }
@@ -59,7 +63,24 @@ test('a run given too few tokens fails instead of sending one again', async () =
     await assert.rejects(measureRenewals(ws, args(['only-1', 'only-2', 'only-3', 'only-4', 'only-5', 'only-6'])), {
       message: 'renewals: more than 6 tokens needed (each is sent once)',
     });
-    assert.equal(new Set(received).size, received.length, 'no token sent twice');
+    const fresh = received.filter((token) => token !== CONNECTION_TOKEN);
+    assert.equal(new Set(fresh).size, fresh.length, 'no token sent twice');
+  } finally {
+    await closeWs(ws);
+  }
+});
+
+test("under load the ticks take turns: a fresh token, the connection's own token, nothing", async () => {
+  received.length = 0;
+  const tokens = Array.from({ length: renewalTokensNeeded(shape) }, (_, i) => `token-${i}`);
+  const ws = await openWs(url);
+  try {
+    const result = await measureRenewals(ws, args(tokens));
+    const loaded = received.slice(shape.idleCount);
+    assert.ok(loaded.length >= 24, `${loaded.length} renewals under load`);
+    // The last tick may have renewed with a fresh token and stopped before the next one.
+    for (const [i, token] of loaded.entries()) assert.equal(token === CONNECTION_TOKEN, i % 2 === 1, `renewal ${i}`);
+    assert.ok(result.aroundRemembered.length > 0 && result.aroundSilent.length > 0 && result.around.length > 0);
   } finally {
     await closeWs(ws);
   }
