@@ -636,4 +636,13 @@ export const NOT_KEPT: readonly string[] = [
     "on every closed connection: its receiver ends itself at the close frame, then the socket's end and close " +
     'listeners end it again, and a second end() of a finished Writable builds ERR_STREAM_ALREADY_FINISHED. The bare ' +
     'echo pays the same; not ours to change here.',
+  "V8's parallel scavenge off (--no-parallel-scavenge, the young collection on the main thread alone, as a 2-core " +
+    'machine with three busy processes might favour): handshake p99 2.20 / 2.38, 1.83 / 2.36 and 2.25 / 2.43 ms ' +
+    'against 2.13 / 2.05, 1.96 / 2.42 and 1.72 / 2.35 with it (2025-11-25 / 2026-07-28, alternated handshake-only ' +
+    'runs), pause p50 1.74-1.86 against 1.53-1.62 ms; not kept.',
+  'What still makes a young collection copy during handshakes: closed connections. A bare node:net server keeps ' +
+    '~1.2-1.4 KiB per closed connection alive through two young collections (until a full one), ws adds ~2 KiB ' +
+    '(measured in-process, heap spaces around gc({type: "minor"}) with V8 flags --no-reclaim-unmodified-wrappers ' +
+    'and --minor-ms changing nothing); of the ~5.8 KiB per handshake that survive in the server (sampling heap ' +
+    'profile of the objects young collections missed), ~0.7 KiB are allocated by our code. Not ours to change here.',
 ];
