@@ -15,7 +15,7 @@ import { type Sample, type Spread, spread } from './stats.ts';
 /** The goal's bound: handshakes slower than this are counted one by one, in ms. */
 export const SLOW_HANDSHAKE_MS = 2;
 
-/** How many of `handshakes` ([start, ms]) overlap one of `pauses` ([start, ms], sorted by start). */
+/** How many of `handshakes` ([start, ms]) overlap one of `pauses` ([start, ms]). */
 export function countOverlapping(handshakes: readonly Span[], pauses: readonly Span[]): number {
   let count = 0;
   for (const [start, ms] of handshakes) {

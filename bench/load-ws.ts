@@ -7,6 +7,7 @@ import { serveCommands } from './child.ts';
 import { createLoop, type LoopOptions, type LoopResult } from './closed-loop.ts';
 import { clientFrame, RawWs, upgradeRequest } from './raw-ws.ts';
 import { measureRenewals, type RenewalArgs, type RenewalResult } from './renewal.ts';
+import type { Span } from './server-process.ts';
 import { type Sample, summarize } from './stats.ts';
 import {
   closeWs,
@@ -50,7 +51,7 @@ export interface HandshakeArgs {
   readonly count: number;
   /** Stop early after this long, in ms. */
   readonly maxMs: number;
-  /** Handshakes slower than this are also answered one by one (`slow`), in ms. Default 2. */
+  /** Handshakes slower than this are also answered one by one (`slow`), in ms. Default: none. */
   readonly slowMs?: number;
 }
 
@@ -61,7 +62,7 @@ export interface HandshakeTimes {
    * Each handshake slower than `slowMs`: [start, ms], the start in ms since the epoch
    * (`performance.timeOrigin` + now), to be lined up with the server's garbage collections.
    */
-  readonly slow: readonly (readonly [number, number])[];
+  readonly slow: readonly Span[];
 }
 
 /** A handshake made of ready-made bytes: the upgrade request, the first request and what follows its answer. */
@@ -137,8 +138,8 @@ serveCommands({
   async handshakes(args: HandshakeArgs): Promise<HandshakeTimes[]> {
     const kinds = args.targets.map(handshakeBytes);
     const latencies = kinds.map(() => new Float64Array(args.count));
-    const slow = kinds.map((): [number, number][] => []);
-    const slowMs = args.slowMs ?? 2;
+    const slow = kinds.map((): Span[] => []);
+    const slowMs = args.slowMs ?? Number.POSITIVE_INFINITY;
     const started = performance.now();
     let n = 0;
     while (n < args.count && performance.now() - started < args.maxMs) {

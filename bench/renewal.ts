@@ -150,8 +150,8 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
     ws.send(frame(id, args.token));
   };
   let tick = 0;
-  const TICKS = [send, sendRemembered, () => silentAt.push(performance.now())];
-  const onTick = () => TICKS[tick++ % TICKS.length]!();
+  const ticks = [send, sendRemembered, () => silentAt.push(performance.now())];
+  const onTick = () => ticks[tick++ % ticks.length]!();
   /** Send time and latency of every measured call, per side, classified once the runs are over. */
   const calls = {
     with: { sent: [] as number[], latency: [] as number[] },
@@ -191,7 +191,7 @@ export async function measureRenewals(ws: WebSocket, args: RenewalArgs): Promise
       };
       ws.on('message', onCall);
       const timer = withRenewals
-        ? setInterval(onTick, args.intervalMs / TICKS.length)
+        ? setInterval(onTick, args.intervalMs / ticks.length)
         : setInterval(() => tickedAt.push(performance.now()), args.intervalMs);
       try {
         return await loop.start((id) => {

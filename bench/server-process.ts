@@ -34,7 +34,7 @@ export interface StartedServer {
 
 let server: ServerHandle | undefined;
 let inspector: Session | undefined;
-let gcWatch: { observer: PerformanceObserver; scavenges: number[]; spans: Span[]; full: number } | undefined;
+let gcWatch: { observer: PerformanceObserver; young: Span[]; full: number } | undefined;
 
 /** The garbage collections this process made while watched: young ones (count, pause p50 and max, ms) and full ones. */
 export interface GcReport {
@@ -74,20 +74,14 @@ serveCommands(
     /** Starts counting this process's garbage collections (node's `gc` performance entries). */
     gcWatch(): void {
       gcWatch?.observer.disconnect();
-      const watch = {
-        observer: new PerformanceObserver(onGc),
-        scavenges: [] as number[],
-        spans: [] as Span[],
-        full: 0,
-      };
+      const watch = { observer: new PerformanceObserver(onGc), young: [] as Span[], full: 0 };
       function onGc(list: {
         getEntries(): readonly { startTime: number; duration: number; detail?: unknown }[];
       }): void {
         for (const entry of list.getEntries()) {
           const kind = (entry.detail as { kind?: number } | undefined)?.kind;
           if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
-            watch.scavenges.push(entry.duration);
-            watch.spans.push([performance.timeOrigin + entry.startTime, entry.duration]);
+            watch.young.push([performance.timeOrigin + entry.startTime, entry.duration]);
           } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) watch.full++;
         }
       }
@@ -102,11 +96,11 @@ serveCommands(
       await new Promise((resolve) => setTimeout(resolve, 50));
       watch.observer.disconnect();
       gcWatch = undefined;
-      const pauses = watch.scavenges;
+      const pauses = watch.young.map(([, pause]) => pause);
       // 0 rather than NaN for none: the figures go through JSON.
       const at = (q: number) => (pauses.length === 0 ? 0 : quantile(pauses, q));
       const report = { scavenges: pauses.length, scavengeP50: at(0.5), scavengeMax: at(1), full: watch.full };
-      return { report, youngPauses: watch.spans };
+      return { report, youngPauses: watch.young };
     },
     async profileStart(): Promise<void> {
       inspector = new Session();

@@ -72,6 +72,7 @@ test('handshakes over slowMs come back one by one, with their start on the epoch
     maxMs: 10_000,
     slowMs: 10_000,
   });
+  const unasked = await loadWs.call<HandshakeTimes[]>('handshakes', { targets: [{ url: a }], count: 4, maxMs: 10_000 });
   assert.equal(all[0]!.slow.length, 4);
   for (const [start, ms] of all[0]!.slow) {
     // performance.timeOrigin + now, not the child's own uptime (which would be seconds, not ~1.8e12).
@@ -79,6 +80,7 @@ test('handshakes over slowMs come back one by one, with their start on the epoch
     assert.ok(ms > 0);
   }
   assert.equal(none[0]!.slow.length, 0);
+  assert.equal(unasked[0]!.slow.length, 0, 'none without slowMs');
 });
 
 test('countOverlapping counts the handshakes a pause overlaps, touching ends excluded', () => {
