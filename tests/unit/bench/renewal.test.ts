@@ -38,22 +38,30 @@ const args = (tokens: string[]): RenewalArgs => ({
   inflight: 4,
 });
 
-test('every renewal sends a token of its own, and the estimate covers the run', async () => {
+/** The tokens the server received other than the connection's own (the control renewals'). */
+const freshReceived = () => received.filter((token) => token !== CONNECTION_TOKEN);
+
+/** A whole measurement given the tokens it needs, on a new connection; `received` starts empty. */
+async function measureWithEnoughTokens() {
   received.length = 0;
   const tokens = Array.from({ length: renewalTokensNeeded(shape) }, (_, i) => `token-${i}`);
   const ws = await openWs(url);
   try {
-    const result = await measureRenewals(ws, args(tokens));
-    assert.equal(result.idle.count, shape.idleCount);
-    // A renewal every 20 ms through a run of 200 + 300 ms: about 25 sent under load.
-    assert.ok(result.loaded.count >= 12, `${result.loaded.count} renewals under load`);
-    const fresh = received.filter((token) => token !== CONNECTION_TOKEN);
-    assert.equal(fresh.length, shape.idleCount + result.loaded.count);
-    assert.equal(new Set(fresh).size, fresh.length, 'no token sent twice');
-    assert.deepEqual(fresh, tokens.slice(0, fresh.length));
+    return { tokens, result: await measureRenewals(ws, args(tokens)) };
   } finally {
     await closeWs(ws);
   }
+}
+
+test('every renewal sends a token of its own, and the estimate covers the run', async () => {
+  const { tokens, result } = await measureWithEnoughTokens();
+  assert.equal(result.idle.count, shape.idleCount);
+  // A renewal every 20 ms through a run of 200 + 300 ms: about 25 sent under load.
+  assert.ok(result.loaded.count >= 12, `${result.loaded.count} renewals under load`);
+  const fresh = freshReceived();
+  assert.equal(fresh.length, shape.idleCount + result.loaded.count);
+  assert.equal(new Set(fresh).size, fresh.length, 'no token sent twice');
+  assert.deepEqual(fresh, tokens.slice(0, fresh.length));
 });
 
 test('a run given too few tokens fails instead of sending one again', async () => {
@@ -63,7 +71,7 @@ test('a run given too few tokens fails instead of sending one again', async () =
     await assert.rejects(measureRenewals(ws, args(['only-1', 'only-2', 'only-3', 'only-4', 'only-5', 'only-6'])), {
       message: 'renewals: more than 6 tokens needed (each is sent once)',
     });
-    const fresh = received.filter((token) => token !== CONNECTION_TOKEN);
+    const fresh = freshReceived();
     assert.equal(new Set(fresh).size, fresh.length, 'no token sent twice');
   } finally {
     await closeWs(ws);
@@ -71,17 +79,10 @@ test('a run given too few tokens fails instead of sending one again', async () =
 });
 
 test("under load the ticks take turns: a fresh token, the connection's own token, nothing", async () => {
-  received.length = 0;
-  const tokens = Array.from({ length: renewalTokensNeeded(shape) }, (_, i) => `token-${i}`);
-  const ws = await openWs(url);
-  try {
-    const result = await measureRenewals(ws, args(tokens));
-    const loaded = received.slice(shape.idleCount);
-    assert.ok(loaded.length >= 24, `${loaded.length} renewals under load`);
-    // The last tick may have renewed with a fresh token and stopped before the next one.
-    for (const [i, token] of loaded.entries()) assert.equal(token === CONNECTION_TOKEN, i % 2 === 1, `renewal ${i}`);
-    assert.ok(result.aroundRemembered.length > 0 && result.aroundSilent.length > 0 && result.around.length > 0);
-  } finally {
-    await closeWs(ws);
-  }
+  const { result } = await measureWithEnoughTokens();
+  const loaded = received.slice(shape.idleCount);
+  assert.ok(loaded.length >= 24, `${loaded.length} renewals under load`);
+  // The last tick may have renewed with a fresh token and stopped before the next one.
+  for (const [i, token] of loaded.entries()) assert.equal(token === CONNECTION_TOKEN, i % 2 === 1, `renewal ${i}`);
+  assert.ok(result.aroundRemembered.length > 0 && result.aroundSilent.length > 0 && result.around.length > 0);
 });
