@@ -285,7 +285,7 @@ function slowShares(slow: SlowHandshakes): string {
   );
 }
 
-/** The handshake section's sentence on the slow handshakes (runs since 2026-12-03 19:00). */
+/** The handshake section's sentence on the slow handshakes (runs since 2026-12-03 18:15). */
 function slowSentence(slow: SlowHandshakes): string {
   const count = (c: SlowCount) => `${num(c.over)} of ${num(c.of)} (${share(c, c.over)})`;
   const during = (c: SlowCount) => `${num(c.duringServerGc)}`;
@@ -474,7 +474,7 @@ export function renderMarkdown(results: Results, resultsFile: string, chartFile:
     '  goal is judged against the silent ticks halfway between renewals in the same runs, timed in the same moments.',
     '  Since 14:30 every renewal carries a token the server has not seen (before, 20 were reused and the server answered',
     '  all but the first 20 from its memory of verified tokens), and the calls are pooled over 8 repetitions, not 3.',
-    "  Since 19:00 the timer ticks three times per interval: a fresh token, the connection's own token (answered from",
+    "  Since 18:15 the timer ticks three times per interval: a fresh token, the connection's own token (answered from",
     '  memory, no signature check: the control for the check itself) and nothing; the silent ticks are no longer halfway.',
     '- Figures are the median over repetitions, with min–max in parentheses. MB/s = response bytes (MiB) per second.',
     '',

@@ -81,7 +81,7 @@ export interface HandshakeResult {
   readonly interleaved?: true;
   /** The server's garbage collections during the server's handshakes (both eras; absent before 2026-12-03 13:00). */
   readonly gc?: GcReport;
-  /** The handshakes over the goal's bound, per kind (absent before 2026-12-03 19:00). */
+  /** The handshakes over the goal's bound, per kind (absent before 2026-12-03 18:15). */
   readonly slow?: SlowHandshakes;
 }
 
@@ -143,7 +143,7 @@ export interface RenewalFigures {
     readonly sameRunP99?: number;
     /**
      * Around the renewals with the connection's own token, answered from memory (no signature
-     * check), in the same runs: the control for the check itself (absent before 2026-12-03 19:00).
+     * check), in the same runs: the control for the check itself (absent before 2026-12-03 18:15).
      */
     readonly rememberedCount?: number;
     readonly rememberedP90?: number;
